@@ -1,0 +1,107 @@
+"""Where the OIG Cloud login comes from: environment variables, else the OS keyring.
+
+`oig-cloud-mcp login` stores the password in the keyring (service `oig-cloud-mcp`,
+user = e-mail) and remembers the e-mail in a small file; this module reads both back.
+It never prompts, so the stdio server can use it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import CredentialsNotFoundError, KeyringUnavailableError
+from .models import Credentials
+from .private_files import ensure_private_dir, write_private
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+KEYRING_SERVICE = "oig-cloud-mcp"
+NO_KEYRING = (
+    "No usable OS keyring is available on this machine ({detail}). Either set "
+    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration, or install "
+    "a keyring backend such as keyrings.alt (`pip install keyrings.alt`) and log in again."
+)
+
+
+def _keyring_call(action: str, *args: str) -> str | None:
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+    try:
+        result: str | None = getattr(keyring, action)(KEYRING_SERVICE, *args)
+    except PasswordDeleteError:
+        return None
+    except NoKeyringError as exc:
+        raise KeyringUnavailableError(NO_KEYRING.format(detail="no backend found")) from exc
+    except (KeyringError, RuntimeError) as exc:
+        raise KeyringUnavailableError(NO_KEYRING.format(detail=type(exc).__name__)) from exc
+    return result
+
+
+def keyring_backend_name() -> str:
+    """A readable name of the active keyring backend."""
+    import keyring
+
+    backend = keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def store_password(email: str, password: str) -> None:
+    """Save the password in the OS keyring."""
+    _keyring_call("set_password", email, password)
+
+
+def stored_password(email: str) -> str | None:
+    """The keyring's password for `email`, or None."""
+    return _keyring_call("get_password", email)
+
+
+def delete_password(email: str) -> None:
+    """Remove the password from the OS keyring (no error if absent)."""
+    _keyring_call("delete_password", email)
+
+
+def remembered_account(settings: Settings) -> str | None:
+    """The e-mail `login` remembered, or None."""
+    try:
+        text = settings.account_path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def remember_account(settings: Settings, email: str) -> None:
+    """Remember `email` as the account to use."""
+    ensure_private_dir(settings.config_dir)
+    write_private(settings.account_path, email.strip() + "\n")
+
+
+def forget_account(settings: Settings) -> None:
+    """Forget the remembered account."""
+    settings.account_path.unlink(missing_ok=True)
+
+
+def account_email(settings: Settings) -> str | None:
+    """The e-mail in use: OIG_CLOUD_EMAIL (with a password) wins over the remembered one."""
+    if settings.has_env_credentials:
+        return settings.env_email
+    return remembered_account(settings)
+
+
+def resolve_credentials(settings: Settings) -> Credentials:
+    """The login to use, or an error that says how to set one up."""
+    if settings.env_email and settings.env_password:
+        return Credentials(settings.env_email, settings.env_password, source="environment")
+    email = remembered_account(settings)
+    if email is None:
+        raise CredentialsNotFoundError(
+            "No OIG Cloud account is set up; run `oig-cloud-mcp login` in a terminal "
+            "(or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
+        )
+    password = stored_password(email)
+    if password is None:
+        raise CredentialsNotFoundError(
+            f"No password for {email} is stored in the keyring; run `oig-cloud-mcp login`."
+        )
+    return Credentials(email, password, source="keyring")

@@ -1,0 +1,83 @@
+"""The one exception tree of oig-cloud-mcp.
+
+Every message is a sentence written for the homeowner (and the model relaying it):
+it says what happened and what to do. No message ever contains a password or a
+session cookie.
+
+    OigError
+    ├── OigConnectionError        network down, DNS, TLS, timeout
+    ├── PortalError               the portal answered, but not usefully (5xx, HTML, bad body)
+    │   └── LiveDataUnavailableError   json.php refuses live data ("Live data" off in the app)
+    ├── SessionExpiredError       internal: the portal says the session is dead
+    ├── AuthenticationError       the portal rejected the e-mail/password
+    ├── LoginLockedError          too many rejected logins; waiting out the backoff
+    ├── NotWhitelistedError       the account is not on the local whitelist
+    ├── CredentialsNotFoundError  nothing stored: run `oig-cloud-mcp login`
+    ├── KeyringUnavailableError   no usable OS keyring backend
+    ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
+    ├── WriteNotAllowedError      a write tool is disabled by the owner
+    └── WriteOutcomeUnknownError  a write was sent but its result never came back
+"""
+
+from __future__ import annotations
+
+
+class OigError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class OigConnectionError(OigError):
+    """The portal could not be reached (network, DNS, TLS or timeout)."""
+
+
+class PortalError(OigError):
+    """The portal answered with something we cannot use."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+
+
+class LiveDataUnavailableError(PortalError):
+    """json.php failed in the way it does when "Live data" is switched off in the app."""
+
+
+class SessionExpiredError(OigError):
+    """The portal says the session cookie is no longer valid (handled inside the client)."""
+
+
+class AuthenticationError(OigError):
+    """The portal rejected the e-mail or password."""
+
+
+class LoginLockedError(OigError):
+    """Logins for this account are paused after repeated rejections."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class NotWhitelistedError(OigError):
+    """The account is not on the local whitelist, so no request is made for it."""
+
+
+class CredentialsNotFoundError(OigError):
+    """No credentials are configured."""
+
+
+class KeyringUnavailableError(OigError):
+    """The OS keyring cannot be used on this machine."""
+
+
+class InvalidRequestError(OigError):
+    """The request itself is impossible to serve (bad date range, unknown box id, ...)."""
+
+
+class WriteNotAllowedError(OigError):
+    """The owner has not enabled this write action."""
+
+
+class WriteOutcomeUnknownError(OigError):
+    """A write left this machine but no answer came back; it may or may not have been accepted."""

@@ -1,0 +1,270 @@
+"""Turn the portal's raw `json.php` and `json2.php` payloads into our models.
+
+Pure functions: no I/O, the current time is passed in. Every portal field is
+treated as optional (spec §5.1, §8); what is missing becomes `None`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .errors import InvalidRequestError, PortalError
+from .models import (
+    BOX_MODES,
+    REPORTED_ONLY_MODES,
+    BasicData,
+    Battery,
+    BoxClimate,
+    FieldSummary,
+    Grid,
+    GridDelivery,
+    House,
+    Number,
+    Series,
+    SeriesName,
+    Solar,
+    SolarString,
+)
+
+PORTAL_TZ = ZoneInfo("Europe/Prague")
+STALE_AFTER = timedelta(minutes=15)
+UNLIMITED_EXPORT_W = 10000
+
+LIVE_DATA_OFF_NOTE = (
+    "Live data is off in the OIG app, so these are the box's last regular values and "
+    "battery power is unknown; turn on 'Live data' (Živá data) in the OIG app for live values."
+)
+
+HISTORY_FIELDS: dict[str, tuple[tuple[int, str, str], ...]] = {
+    "batt": ((0, "voltage", "V"), (1, "current", "A"), (2, "soc", "%"), (3, "temperature", "°C")),
+    "fve": (
+        (0, "string1_voltage", "V"),
+        (1, "string2_voltage", "V"),
+        (3, "string1_power", "W"),
+        (4, "string2_power", "W"),
+    ),
+    "grid": ((0, "voltage", "V"), (1, "power", "W"), (2, "import", "Wh"), (3, "export", "Wh")),
+    "load": ((0, "l1_power", "W"), (1, "l2_power", "W"), (2, "l3_power", "W")),
+}
+"""Value positions of json2.php rows per series (spec §5.2)."""
+
+
+def number(value: object) -> Number | None:
+    """A JSON number (or numeric string) as int/float; anything else as None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        return int(parsed) if parsed.is_integer() and "." not in value else parsed
+    return None
+
+
+def section(box: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A box section as a mapping; absent sections and `boiler: []` become empty."""
+    value = box.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def box_ids(payload: Mapping[str, Any]) -> list[str]:
+    """The box ids of a json.php payload, in portal order."""
+    return [key for key, value in payload.items() if isinstance(value, Mapping)]
+
+
+def select_box(payload: Mapping[str, Any], box_id: str | None) -> tuple[str, Mapping[str, Any]]:
+    """The requested box (default: the first) and its data."""
+    boxes = box_ids(payload)
+    if not boxes:
+        raise PortalError(
+            "OIG Cloud returned no Battery Box for this account.", endpoint="json.php"
+        )
+    chosen = boxes[0] if box_id is None else box_id.strip()
+    if chosen not in boxes:
+        raise InvalidRequestError(
+            f"Box {chosen} is not on this account; use one of: {', '.join(boxes)}."
+        )
+    return chosen, payload[chosen]
+
+
+def _kwh(wh: Number | None) -> Number | None:
+    return None if wh is None else round(wh / 1000, 2)
+
+
+def _sum(values: Sequence[Number | None]) -> Number | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _phases(data: Mapping[str, Any]) -> Number | None:
+    return _sum([number(data.get(key)) for key in ("aci_wr", "aci_ws", "aci_wt")])
+
+
+def parse_lastcall(text: object) -> datetime | None:
+    """`device.lastcall` ("YYYY-MM-DD HH:MM:SS", portal time) as an aware datetime."""
+    if not isinstance(text, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace(" ", "T"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=PORTAL_TZ)
+
+
+def decode_mode(code: Number | None) -> str | None:
+    """The human name of a `box_prms.mode` code."""
+    if code is None:
+        return None
+    return BOX_MODES.get(int(code)) or REPORTED_ONLY_MODES.get(int(code))
+
+
+def decode_grid_delivery(box: Mapping[str, Any]) -> tuple[GridDelivery | None, int | None]:
+    """Export state and limit from `invertor_prms.to_grid` and `p_max_feed_grid` (spec §6.2)."""
+    to_grid = number(section(box, "invertor_prms").get("to_grid"))
+    limit = number(section(box, "invertor_prm1").get("p_max_feed_grid"))
+    if to_grid is None:
+        return None, None
+    if box.get("queen") is True:
+        if to_grid == 1:
+            return "on", None
+        if limit:
+            return "limited", int(limit)
+        return "off", None
+    if to_grid == 0:
+        return "off", None
+    if limit is not None and limit < UNLIMITED_EXPORT_W:
+        return "limited", int(limit)
+    return "on", None
+
+
+def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
+    source = live if live is not None else section(box, "dc_in")
+    strings = [number(source.get(key)) for key in ("fv_p1", "fv_p2")]
+    return Solar(
+        power_w=_sum(strings),
+        strings=[SolarString(power_w=power) for power in strings],
+        today_kwh=_kwh(number(section(box, "dc_in").get("fv_ad"))),
+    )
+
+
+def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Battery:
+    soc = number(live.get("bat_c")) if live is not None else None
+    if soc is None:
+        soc = number(section(box, "batt").get("bat_c"))
+    power = number(live.get("bat_p")) if live is not None else None
+    return Battery(soc_pct=soc, power_w=power)
+
+
+def _grid(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Grid:
+    ac_in = section(box, "ac_in")
+    delivery, limit = decode_grid_delivery(box)
+    return Grid(
+        power_w=_phases(live if live is not None else ac_in),
+        today_import_kwh=_kwh(number(ac_in.get("ac_ad"))),
+        today_export_kwh=_kwh(number(ac_in.get("ac_pd"))),
+        delivery=delivery,
+        delivery_limit_w=limit,
+    )
+
+
+def _house(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> House:
+    ac_out = section(box, "ac_out")
+    power = number(live.get("aco_p")) if live is not None else None
+    if power is None:
+        power = number(ac_out.get("aco_p"))
+    return House(power_w=power, today_kwh=_kwh(number(ac_out.get("en_day"))))
+
+
+def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: datetime) -> BasicData:
+    """The live snapshot of one box from a json.php payload."""
+    chosen, box = select_box(payload, box_id)
+    live = box.get("actual") if isinstance(box.get("actual"), Mapping) else None
+    notes = [] if live is not None else [LIVE_DATA_OFF_NOTE]
+    contact = parse_lastcall(section(box, "device").get("lastcall"))
+    age = None if contact is None else max(0, int((now - contact).total_seconds()))
+    if age is not None and age > STALE_AFTER.total_seconds():
+        notes.append(f"The box last reported {age // 60} minutes ago; check that it is online.")
+    code = number(section(box, "box_prms").get("mode"))
+    mode = decode_mode(code)
+    if code is not None and mode is None:
+        notes.append(f"The box reports an unknown mode code {code}.")
+    climate = section(box, "box")
+    return BasicData(
+        box_id=chosen,
+        boxes=box_ids(payload),
+        mode=mode,
+        last_contact=None if contact is None else contact.isoformat(),
+        data_age_s=age,
+        live_data=live is not None,
+        solar=_solar(box, live),
+        battery=_battery(box, live),
+        grid=_grid(box, live),
+        house=_house(box, live),
+        box=BoxClimate(
+            temperature_c=number(climate.get("temp")), humidity_pct=number(climate.get("humid"))
+        ),
+        notes=notes,
+    )
+
+
+def history_rows(payload: Mapping[str, Any]) -> list[Sequence[Any]]:
+    """The `values` rows of a json2.php answer, skipping anything malformed."""
+    items = payload.get("items")
+    if not isinstance(items, list):
+        return []
+    rows: list[Sequence[Any]] = []
+    for item in items:
+        values = item.get("values") if isinstance(item, Mapping) else None
+        if isinstance(values, list):
+            rows.append(values)
+    return rows
+
+
+def _mean(values: Sequence[Number | None]) -> Number | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    mean = round(sum(present) / len(present), 2)
+    return int(mean) if mean.is_integer() else mean
+
+
+def _buckets(count: int, limit: int) -> list[range]:
+    if count <= limit:
+        return [range(i, i + 1) for i in range(count)]
+    edges = [round(i * count / limit) for i in range(limit + 1)]
+    return [range(edges[i], edges[i + 1]) for i in range(limit)]
+
+
+def parse_history(name: SeriesName, payload: Mapping[str, Any], max_samples: int) -> Series:
+    """One json2.php series: per-field summaries plus at most `max_samples` averaged rows."""
+    layout = HISTORY_FIELDS[name]
+    rows = history_rows(payload)
+    columns = [[number(row[i]) if i < len(row) else None for row in rows] for i, _, _ in layout]
+    fields = [
+        FieldSummary(
+            name=label,
+            unit=unit,
+            min=min((v for v in column if v is not None), default=None),
+            max=max((v for v in column if v is not None), default=None),
+            mean=_mean(column),
+            last=next((v for v in reversed(column) if v is not None), None),
+        )
+        for (_, label, unit), column in zip(layout, columns, strict=True)
+    ]
+    samples = [
+        [_mean([column[i] for i in bucket]) for column in columns]
+        for bucket in _buckets(len(rows), max_samples)
+    ]
+    return Series(
+        series=name,
+        sample_count=len(rows),
+        fields=fields,
+        columns=[label for _, label, _ in layout],
+        samples=samples,
+    )

@@ -1,0 +1,196 @@
+"""`OigService`: what the tools do, independent of MCP.
+
+It wires the client to the credentials, session store and security guard chosen by
+`Settings`, validates requests before any network call and turns raw portal data
+into models. The client is created on first use so that start-up stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from .config import Settings
+from .errors import InvalidRequestError
+from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity
+from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
+from .parsing import PORTAL_TZ, box_ids, parse_basic_data, parse_history, select_box
+
+if TYPE_CHECKING:
+    from .client import OigCloudClient
+
+log = logging.getLogger(__name__)
+
+ALL_SERIES: tuple[SeriesName, ...] = ("batt", "fve", "grid", "load")
+MAX_RANGE_DAYS = 31
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(name: str, text: str) -> date:
+    try:
+        if not _ISO_DATE.match(text.strip()):
+            raise ValueError(text)
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidRequestError(
+            f"{name} '{text}' is not a date; use YYYY-MM-DD, for example 2025-06-24."
+        ) from None
+
+
+def validate_range(start: str, end: str, today: date) -> tuple[date, date, list[str]]:
+    """Check a history range before any request; returns the dates and notes."""
+    first, last = _parse_date("start_date", start), _parse_date("end_date", end)
+    notes: list[str] = []
+    if first > last:
+        raise InvalidRequestError(
+            f"start_date {first} is after end_date {last}; swap them or pick another range."
+        )
+    if first > today:
+        raise InvalidRequestError(
+            f"start_date {first} is in the future (today is {today} in Prague); "
+            "history exists only for past days."
+        )
+    days = (last - first).days + 1
+    if days > MAX_RANGE_DAYS:
+        raise InvalidRequestError(
+            f"The range {first}..{last} covers {days} days; ask for at most "
+            f"{MAX_RANGE_DAYS} days at a time."
+        )
+    if last > today:
+        notes.append(f"end_date {last} is in the future; history ends today ({today}).")
+        last = today
+    return first, last, notes
+
+
+class OigService:
+    """Reads one OIG Cloud account (or the demo box) for the MCP tools."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._now = now or (lambda: datetime.now(PORTAL_TZ))
+        self._client: OigCloudClient | None = None
+
+    def now(self) -> datetime:
+        """The current time (aware)."""
+        return self._now()
+
+    @property
+    def client(self) -> OigCloudClient:
+        """The portal client, created on first use."""
+        if self._client is None:
+            self._client = build_client(self.settings)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the portal client if it was ever created."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def basic_data(self, box_id: str | None = None) -> BasicData:
+        """The live snapshot of one box."""
+        payload = await self.client.live_stats()
+        return parse_basic_data(payload, box_id, self.now())
+
+    async def extended_data(
+        self,
+        start_date: str,
+        end_date: str,
+        series: Sequence[SeriesName] | None = None,
+        box_id: str | None = None,
+        max_samples: int = 24,
+    ) -> ExtendedData:
+        """History per series for a date range of at most 31 days."""
+        today = self.now().astimezone(PORTAL_TZ).date()
+        first, last, notes = validate_range(start_date, end_date, today)
+        wanted = list(dict.fromkeys(series or ALL_SERIES))
+        payload = await self.client.live_stats()
+        chosen, _ = select_box(payload, box_id)
+        if len(box_ids(payload)) > 1:
+            notes.append(
+                "The portal's history request names no box; it answers for its selected box."
+            )
+        results = []
+        for name in wanted:
+            raw = await self.client.history(name, first.isoformat(), last.isoformat())
+            results.append(parse_history(name, raw, max_samples))
+        if any(s.sample_count > len(s.samples) for s in results):
+            notes.append(
+                f"Samples are averaged into at most {max_samples} rows per series; "
+                "summaries cover every sample. The portal gives no sample times."
+            )
+        if all(s.sample_count == 0 for s in results):
+            notes.append("OIG Cloud returned no history for this range.")
+        return ExtendedData(
+            box_id=chosen,
+            start_date=first.isoformat(),
+            end_date=last.isoformat(),
+            series=results,
+            notes=notes,
+        )
+
+    async def notifications(
+        self,
+        limit: int = 20,
+        min_severity: Severity | None = None,
+        box_id: str | None = None,
+    ) -> Notifications:
+        """Notifications, newest first, filtered by box and minimum severity."""
+        raw = await self.client.notifications_html()
+        fragment = extract_html(raw)
+        notes: list[str] = []
+        if fragment is None:
+            notes.append("OIG Cloud sent the notification list in an unexpected shape.")
+            fragment = ""
+        parsed = parse_notifications(fragment)
+        if not parsed:
+            notes.append("OIG Cloud returned an empty notification list.")
+        floor = datetime.min.replace(tzinfo=PORTAL_TZ)
+        parsed.sort(key=lambda pair: pair[0] or floor, reverse=True)
+        items = [n for _, n in parsed if box_id is None or n.box_id in (None, box_id.strip())]
+        bypass = bypass_state(items)
+        if min_severity is not None:
+            items = [n for n in items if SEVERITY_RANK[n.severity] >= SEVERITY_RANK[min_severity]]
+        return Notifications(
+            notifications=items[:limit], total=len(items), bypass=bypass, notes=notes
+        )
+
+
+def build_client(settings: Settings) -> OigCloudClient:
+    """The portal client for `settings`: the demo portal, or the real one with our guards."""
+    from .client import OigCloudClient
+
+    if settings.demo:
+        from .demo import DEMO_CREDENTIALS, DemoPortal
+
+        return OigCloudClient(
+            "http://demo.invalid/",
+            lambda: DEMO_CREDENTIALS,
+            cache_ttl_s=settings.cache_ttl_s,
+            handler=DemoPortal(),
+        )
+    from .credentials import resolve_credentials
+    from .security import AccountGuard
+    from .session_store import SessionStore
+
+    return OigCloudClient(
+        settings.base_url,
+        lambda: resolve_credentials(settings),
+        sessions=SessionStore(settings.session_path),
+        guard=AccountGuard(
+            settings.whitelist_path, settings.backoff_path, extra_whitelist=settings.whitelist_extra
+        ),
+        cache_ttl_s=settings.cache_ttl_s,
+        timeout_s=settings.timeout_s,
+    )
+
+
+__all__ = ["ALL_SERIES", "OigService", "build_client", "validate_range"]

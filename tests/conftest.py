@@ -1,0 +1,132 @@
+"""Shared fixtures: isolated user dirs, an in-memory keyring, a fake clock, the fake portal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+
+from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.models import Credentials
+
+from .fake_portal import FakePortal, RunningPortal
+
+EMAIL = "owner@example.com"
+PASSWORD = "s3cret-pw"
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in a dict."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.items.pop((service, username), None)
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the real user's files or environment."""
+    home = tmp_path / "home"
+    for var, sub in (
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_DATA_HOME", "data"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("HOME", str(home))
+    for var in (
+        "OIG_CLOUD_EMAIL",
+        "OIG_CLOUD_PASSWORD",
+        "OIG_CLOUD_BASE_URL",
+        "OIG_CLOUD_MCP_DEMO",
+        "OIG_CLOUD_MCP_WHITELIST",
+        "OIG_CLOUD_MCP_ALLOW_WRITES",
+        "OIG_CLOUD_MCP_CACHE_TTL",
+        "OIG_CLOUD_WRITE_ENCODING",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def creds() -> Credentials:
+    return Credentials(EMAIL, PASSWORD, source="test")
+
+
+@pytest.fixture(scope="session")
+def running_portal() -> Iterator[RunningPortal]:
+    with RunningPortal(FakePortal()) as running:
+        yield running
+
+
+@pytest.fixture
+def portal(running_portal: RunningPortal) -> FakePortal:
+    """A fresh fake portal for this test, served on 127.0.0.1."""
+    running_portal.portal = FakePortal()
+    return running_portal.portal
+
+
+@pytest.fixture
+def portal_url(running_portal: RunningPortal, portal: FakePortal) -> str:
+    return running_portal.url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, portal_url: str) -> Settings:
+    """Settings pointing at the fake portal with env credentials and a whitelist."""
+    return Settings(
+        base_url=portal_url,
+        env_email=EMAIL,
+        env_password=PASSWORD,
+        whitelist_extra=(EMAIL,),
+        config_dir=tmp_path / "config",
+        state_dir=tmp_path / "state",
+        cache_dir=tmp_path / "cache",
+    )

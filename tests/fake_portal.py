@@ -1,0 +1,230 @@
+"""A fake OIG Cloud portal that follows ../shared/oig-cloud-api/README.md (spec §10).
+
+It runs for real on 127.0.0.1 (uvicorn in a thread) so the stdio end-to-end tests can
+spawn the actual command against it. State is plain attributes tests can flip:
+expire sessions, switch live data off, fail with 500, go slow, and read the request log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import secrets
+import string
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+SAMPLE = Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json"
+BOX_ID = "2205232120"
+LOGIN_OK = '[[2,"",false]]'
+ERROR_PAGE = (
+    "<!DOCTYPE html><html><head><title>Chyba</title></head>"
+    "<body><h1>Nastala chyba</h1></body></html>"
+)
+HISTORY_WIDTH = {"batt": 4, "fve": 5, "grid": 4, "load": 3}
+
+
+@dataclass
+class Recorded:
+    """One request as the portal saw it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class FakePortal:
+    """Portal state and behaviour switches."""
+
+    accounts: dict[str, str] = field(default_factory=lambda: {"owner@example.com": "s3cret-pw"})
+    sessions: set[str] = field(default_factory=set)
+    payload: dict[str, Any] = field(default_factory=lambda: json.loads(SAMPLE.read_text()))
+    live_data: bool = True
+    live_500: bool = False
+    fail_all_500: bool = False
+    delay_s: float = 0.0
+    history_rows: int = 96
+    notifications: list[tuple[int, str, str, str, str]] = field(
+        default_factory=lambda: [
+            (
+                1,
+                "28. 6. 2025 | 13:05",
+                BOX_ID,
+                "Stav baterie",
+                "Baterie nabita na 100 %.<br>Dobrý den.",
+            ),
+            (
+                3,
+                "28. 6. 2025 | 9:41",
+                BOX_ID,
+                "Automatický BYPASS - Zapnut",
+                "Automatický BYPASS - Zapnut",
+            ),
+            (4, "27. 6. 2025 | 22:10", BOX_ID, "Chyba komunikace", "Box neodpovídá."),
+        ]
+    )
+    log: list[Recorded] = field(default_factory=list)
+    apply_delay_s: float = 0.0
+    pending_writes: list[tuple[float, str, str, Any]] = field(default_factory=list)
+
+    # -- helpers for tests ----------------------------------------------------------
+
+    def requests_to(self, suffix: str) -> list[Recorded]:
+        """Recorded requests whose path ends with `suffix`."""
+        return [r for r in self.log if r.path.endswith(suffix)]
+
+    def count(self, suffix: str) -> int:
+        """How many requests hit an endpoint."""
+        return len(self.requests_to(suffix))
+
+    def expire_sessions(self) -> None:
+        """Every existing PHPSESSID becomes invalid."""
+        self.sessions.clear()
+
+    def box(self, box_id: str = BOX_ID) -> dict[str, Any]:
+        """The live state of a box (tests may edit it)."""
+        return self.payload[box_id]  # type: ignore[no-any-return]
+
+    # -- protocol -------------------------------------------------------------------
+
+    def _session_ok(self, request: Request) -> bool:
+        return request.cookies.get("PHPSESSID") in self.sessions
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        path = request.url.path.lstrip("/")
+        self.log.append(
+            Recorded(request.method, path, dict(request.query_params), dict(request.headers), body)
+        )
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.fail_all_500:
+            return Response(ERROR_PAGE, 500, media_type="text/html")
+        self._apply_due_writes()
+        route = path.rsplit("/", 1)[-1]
+        handler = {
+            "Login.php": self._login,
+            "json.php": self._live,
+            "json2.php": self._history,
+            "Controller.Call.php": self._notifications,
+        }.get(route)
+        if handler is not None:
+            return handler(request, body)
+        return Response(ERROR_PAGE, 404, media_type="text/html")
+
+    def _login(self, request: Request, body: bytes) -> Response:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return Response('[[1,"",true]]', 200, media_type="text/html")
+        if self.accounts.get(str(data.get("email"))) != data.get("password"):
+            return Response('[[1,"",true]]', 200, media_type="text/html")
+        cookie = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26))
+        self.sessions.add(cookie)
+        response = Response(LOGIN_OK, 200, media_type="text/html")
+        response.set_cookie("PHPSESSID", cookie, path="/")
+        return response
+
+    def _live(self, request: Request, body: bytes) -> Response:
+        if not self._session_ok(request):
+            return Response("[]", 200, media_type="application/json")
+        if self.live_500:
+            return Response(ERROR_PAGE, 500, media_type="text/html")
+        payload = copy.deepcopy(self.payload)
+        if not self.live_data:
+            for box in payload.values():
+                box.pop("actual", None)
+        return Response(json.dumps(payload), 200, media_type="application/json")
+
+    def _history(self, request: Request, body: bytes) -> Response:
+        if not self._session_ok(request):
+            return Response("Unauthorized", 401, media_type="text/plain")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return Response(ERROR_PAGE, 500, media_type="text/html")
+        width = HISTORY_WIDTH.get(str(data.get("name")))
+        if width is None or "range" not in data:
+            return Response(ERROR_PAGE, 500, media_type="text/html")
+        items = [{"values": [float(i + j) for j in range(width)]} for i in range(self.history_rows)]
+        return Response(json.dumps({"items": items}), 200, media_type="application/json")
+
+    def notifications_html(self) -> str:
+        """The widget HTML for the current notification list."""
+        folders = "".join(
+            f'<div class="folder"><div class="point level-{level}"></div>'
+            f'<div class="date">{when}</div>'
+            f'<div class="row-2"><strong>Box #{box}</strong> - {title}</div>'
+            f'<div class="body"><p>{text}</p></div></div>'
+            for level, when, box, title, text in self.notifications
+        )
+        widget = '<div id="ctrl-notifs" x:controller:id="2">'
+        return f'{widget}<div class="folder-list">{folders}</div></div>'
+
+    def _notifications(self, request: Request, body: bytes) -> Response:
+        if not self._session_ok(request):
+            return Response("Unauthorized", 401, media_type="text/plain")
+        answer = [[11, "ctrl-notifs", self.notifications_html(), None]]
+        return Response(json.dumps(answer), 200, media_type="application/json")
+
+    def _apply_due_writes(self) -> None:
+        now = time.monotonic()
+        due = [w for w in self.pending_writes if w[0] <= now]
+        for write in due:
+            self.pending_writes.remove(write)
+            _, table, column, value = write
+            for box in self.payload.values():
+                box.setdefault(table, {})[column] = value
+
+
+class RunningPortal:
+    """A FakePortal served by uvicorn on 127.0.0.1 in a background thread.
+
+    `portal` may be swapped between tests; requests always go to the current one.
+    """
+
+    def __init__(self, portal: FakePortal) -> None:
+        self.portal = portal
+
+        async def route(request: Request) -> Response:
+            return await self.portal.handle(request)
+
+        app = Starlette(routes=[Route("/{path:path}", route, methods=["GET", "POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> RunningPortal:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("fake portal did not start")
+            time.sleep(0.01)
+        return self
+
+    @property
+    def url(self) -> str:
+        sockets = self._server.servers[0].sockets
+        host, port = sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}/"
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

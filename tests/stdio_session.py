@@ -1,0 +1,108 @@
+"""Drive the real `oig-cloud-mcp` command over stdio with raw JSON-RPC lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HANDSHAKE_VERSIONS = ("2024-11-05", "2025-06-18", "2025-11-25")
+
+
+def command() -> list[str]:
+    """The installed console script next to this interpreter, else `python -m`."""
+    script = Path(sys.executable).with_name("oig-cloud-mcp")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("oig-cloud-mcp")
+    return [found] if found else [sys.executable, "-m", "oig_cloud_mcp"]
+
+
+class StdioSession:
+    """One server process; every stdout line is kept for inspection."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.process = subprocess.Popen(
+            [*command(), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+        )
+        self.stdout_lines: list[str] = []
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._next_id = 0
+        self._pump_thread = threading.Thread(target=self._pump, daemon=True)
+        self._pump_thread.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            line = raw.decode("utf-8")
+            self.stdout_lines.append(line)
+            self._lines.put(line)
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(message) + "\n").encode())
+        self.process.stdin.flush()
+
+    def request(
+        self, method: str, params: dict[str, Any] | None = None, timeout: float = 30
+    ) -> Any:
+        self._next_id += 1
+        ident = self._next_id
+        self.send({"jsonrpc": "2.0", "id": ident, "method": method, "params": params or {}})
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no answer to {method}")
+            message = json.loads(self._lines.get(timeout=remaining))
+            if message.get("id") == ident:
+                return message
+
+    def initialize(self, version: str = "2025-06-18") -> Any:
+        answer = self.request(
+            "initialize",
+            {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "e2e", "version": "1"},
+            },
+        )
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return answer
+
+    def call_tool(self, name: str, **arguments: Any) -> Any:
+        return self.request("tools/call", {"name": name, "arguments": arguments})["result"]
+
+    def close(self) -> str:
+        """Close stdin, wait for exit and return stderr."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._pump_thread.join(timeout=5)
+        assert self.process.stderr is not None
+        assert self.process.stdout is not None
+        stderr = self.process.stderr.read().decode("utf-8", "replace")
+        self.process.stderr.close()
+        self.process.stdout.close()
+        return stderr
+
+    def __enter__(self) -> StdioSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stderr = self.close()

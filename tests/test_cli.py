@@ -1,0 +1,124 @@
+"""The command line: login, logout, status, tools and call, as a user types them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from oig_cloud_mcp.cli import app
+
+from .conftest import EMAIL, PASSWORD, MemoryKeyring
+from .fake_portal import FakePortal
+
+
+@pytest.fixture
+def runner(portal_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("OIG_CLOUD_BASE_URL", portal_url)
+    return CliRunner()
+
+
+def login(runner: CliRunner, password: str = PASSWORD) -> object:
+    return runner.invoke(
+        app, ["login", "--email", EMAIL, "--password-stdin"], input=password + "\n"
+    )
+
+
+def test_login_verifies_stores_in_keyring_and_whitelists(
+    runner: CliRunner, portal: FakePortal, memory_keyring: MemoryKeyring, isolated_home: Path
+) -> None:
+    result = login(runner)
+
+    assert result.exit_code == 0, result.output
+    assert memory_keyring.items[("oig-cloud-mcp", EMAIL)] == PASSWORD
+    assert "Logged in to OIG Cloud as owner@example.com" in result.output
+    assert "2205232120" in result.output
+    assert "whitelist.txt" in result.output
+    assert PASSWORD not in result.output
+    assert portal.count("Login.php") == 1
+    whitelist = isolated_home / "config" / "oig-cloud-mcp" / "whitelist.txt"
+    assert EMAIL in whitelist.read_text()
+
+
+def test_login_with_a_wrong_password_stores_nothing(
+    runner: CliRunner, portal: FakePortal, memory_keyring: MemoryKeyring
+) -> None:
+    result = login(runner, "wrong-password")
+
+    assert result.exit_code != 0
+    assert memory_keyring.items == {}
+    assert "rejected the e-mail or password" in str(result.exception or result.output)
+
+
+def test_after_login_the_server_tools_work_from_the_keyring(
+    runner: CliRunner, portal: FakePortal
+) -> None:
+    assert login(runner).exit_code == 0
+
+    result = runner.invoke(app, ["call", "get_basic_data", "--json"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["battery"]["soc_pct"] == 89
+    assert portal.count("Login.php") == 1  # the session from `login` is reused
+
+
+def test_logout_removes_password_session_and_account(
+    runner: CliRunner, portal: FakePortal, memory_keyring: MemoryKeyring, isolated_home: Path
+) -> None:
+    login(runner)
+
+    result = runner.invoke(app, ["logout"])
+
+    assert result.exit_code == 0
+    assert memory_keyring.items == {}
+    status = runner.invoke(app, ["status"])
+    assert "Account: none" in status.output
+    assert "no session" in status.output
+
+
+def test_status_shows_account_keyring_session_whitelist_and_writes(
+    runner: CliRunner, portal: FakePortal
+) -> None:
+    login(runner)
+
+    result = runner.invoke(app, ["status", "--check"])
+
+    assert result.exit_code == 0, result.output
+    for expected in (
+        "Account: owner@example.com",
+        "Password: OS keyring",
+        "MemoryKeyring",
+        "session saved",
+        "Whitelist:",
+        "no lockout",
+        "Write tools: disabled",
+        "Battery 89 %",
+    ):
+        assert expected in result.output
+    assert PASSWORD not in result.output
+
+
+def test_tools_lists_the_read_tools_in_demo_mode(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["tools", "--demo"])
+    assert result.exit_code == 0
+    assert "get_basic_data (read)" in result.output
+    assert "get_extended_data (read)" in result.output
+
+
+def test_call_parses_key_value_arguments(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["--demo", "call", "get_notifications", "limit=1", "min_severity=info", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["notifications"]) == 1
+
+
+def test_call_reports_tool_errors_as_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["--demo", "call", "get_extended_data", "start_date=2025-13-01", "end_date=2025-01-01"]
+    )
+    assert result.exit_code == 1
+    assert "is not a date" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,302 @@
+"""OigCloudClient against pytest-httpx at strict defaults: what goes over the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from oig_cloud_mcp.client import OigCloudClient
+from oig_cloud_mcp.errors import (
+    AuthenticationError,
+    LiveDataUnavailableError,
+    OigConnectionError,
+    OigError,
+    PortalError,
+)
+from oig_cloud_mcp.models import Credentials
+
+from .conftest import EMAIL, PASSWORD, FakeClock
+
+BASE = "https://portal.oigpower.cz/"
+LOGIN = BASE + "inc/php/scripts/Login.php"
+LIVE = BASE + "json.php"
+HISTORY = BASE + "json2.php"
+COOKIE = "abcdefghijklmnopqrstuvwxyz"
+STATS = {"2205232120": {"batt": {"bat_c": 89}}}
+
+
+class Recorder:
+    """A LoginGuard and SessionCache that remembers what happened."""
+
+    def __init__(self, stored: str | None = None) -> None:
+        self.stored = stored
+        self.events: list[str] = []
+
+    def load(self, account: str) -> str | None:
+        return self.stored
+
+    def save(self, account: str, cookie: str) -> None:
+        self.stored = cookie
+        self.events.append(f"saved {cookie}")
+
+    def allow(self, account: str) -> None:
+        self.events.append("allow")
+
+    def before_login(self, account: str) -> None:
+        self.events.append("before_login")
+
+    def login_rejected(self, account: str) -> None:
+        self.events.append("rejected")
+
+    def login_succeeded(self, account: str) -> None:
+        self.events.append("succeeded")
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def client(recorder: Recorder, clock: FakeClock) -> AsyncIterator[OigCloudClient]:
+    oig = OigCloudClient(
+        BASE,
+        lambda: Credentials(EMAIL, PASSWORD),
+        sessions=recorder,
+        guard=recorder,
+        clock=clock,
+    )
+    yield oig
+    await oig.aclose()
+
+
+def login_ok(httpx_mock: HTTPXMock, cookie: str = COOKIE) -> None:
+    httpx_mock.add_response(
+        url=LOGIN,
+        method="POST",
+        text='[[2,"",false]]',
+        headers={"Set-Cookie": f"PHPSESSID={cookie}; path=/"},
+    )
+
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_login_posts_json_credentials_and_reuses_the_cookie(
+    client: OigCloudClient, httpx_mock: HTTPXMock, recorder: Recorder
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, method="GET", json=STATS)
+
+    assert await client.live_stats() == STATS
+
+    login, live = httpx_mock.get_requests()
+    assert json.loads(login.content) == {"email": EMAIL, "password": PASSWORD}
+    assert login.headers["Content-Type"] == "application/json"
+    assert live.headers["Cookie"] == f"PHPSESSID={COOKIE}"
+    assert recorder.stored == COOKIE
+
+
+async def test_a_stored_cookie_is_used_without_logging_in(
+    httpx_mock: HTTPXMock, clock: FakeClock
+) -> None:
+    stored = Recorder(stored="storedcookie")
+    httpx_mock.add_response(
+        url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=storedcookie"}
+    )
+    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, guard=stored)
+    try:
+        assert await oig.live_stats() == STATS
+    finally:
+        await oig.aclose()
+    assert "before_login" not in stored.events
+
+
+async def test_rejected_login_raises_once_and_is_counted(
+    client: OigCloudClient, httpx_mock: HTTPXMock, recorder: Recorder
+) -> None:
+    httpx_mock.add_response(url=LOGIN, method="POST", text='[[1,"",true]]')
+
+    with pytest.raises(AuthenticationError, match="oig-cloud-mcp login") as caught:
+        await client.live_stats()
+
+    assert len(httpx_mock.get_requests()) == 1
+    assert recorder.events.count("rejected") == 1
+    assert PASSWORD not in str(caught.value)
+
+
+async def test_login_without_a_session_cookie_is_an_error(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(url=LOGIN, method="POST", text='[[2,"",false]]')
+
+    with pytest.raises(PortalError, match="no session cookie"):
+        await client.live_stats()
+
+
+@pytest.mark.parametrize(
+    "dead_answer",
+    [
+        {"json": []},
+        {"text": "<html><body>Přihlášení</body></html>", "status_code": 200},
+        {"status_code": 401, "text": "Unauthorized"},
+    ],
+    ids=["non-object-json", "html-login-page", "http-401"],
+)
+async def test_dead_session_costs_exactly_one_login_and_one_retry(
+    client: OigCloudClient, httpx_mock: HTTPXMock, dead_answer: dict[str, object]
+) -> None:
+    login_ok(httpx_mock, "first")
+    httpx_mock.add_response(url=LIVE, **dead_answer)  # type: ignore[arg-type]
+    login_ok(httpx_mock, "second")
+    httpx_mock.add_response(url=LIVE, json=STATS)
+
+    assert await client.live_stats() == STATS
+
+    paths = [r.url.path for r in httpx_mock.get_requests()]
+    assert paths == ["/inc/php/scripts/Login.php", "/json.php"] * 2
+    assert httpx_mock.get_requests()[-1].headers["Cookie"] == "PHPSESSID=second"
+
+
+async def test_a_session_that_dies_twice_is_reported_not_looped(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, json=[])
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, json=[])
+
+    with pytest.raises(PortalError, match="refused a brand-new session"):
+        await client.live_stats()
+    assert len(httpx_mock.get_requests()) == 4
+
+
+async def test_http_500_on_live_data_points_at_the_live_data_switch(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, status_code=500, text="<html>Nastala chyba</html>")
+
+    with pytest.raises(LiveDataUnavailableError, match="Live data"):
+        await client.live_stats()
+
+
+async def test_other_server_errors_say_try_again(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, status_code=503, text="busy")
+
+    with pytest.raises(PortalError, match=r"HTTP 503.*try again"):
+        await client.live_stats()
+
+
+@pytest.mark.parametrize(
+    "exception",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ConnectTimeout("slow"),
+        httpx.ReadTimeout("slow"),
+        httpx.WriteTimeout("slow"),
+        httpx.PoolTimeout("busy"),
+        httpx.ReadError("reset"),
+        httpx.WriteError("reset"),
+        httpx.RemoteProtocolError("garbage"),
+        httpx.LocalProtocolError("bad"),
+        httpx.ProxyError("proxy"),
+        httpx.UnsupportedProtocol("ftp"),
+        httpx.DecodingError("gzip"),
+        httpx.TooManyRedirects("loop"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_no_httpx_exception_escapes_the_client(
+    client: OigCloudClient, httpx_mock: HTTPXMock, exception: Exception
+) -> None:
+    httpx_mock.add_exception(exception, url=LOGIN)
+
+    with pytest.raises(OigConnectionError) as caught:
+        await client.live_stats()
+
+    assert isinstance(caught.value, OigError)
+    assert caught.value.__cause__ is exception
+    assert "OIG Cloud" in str(caught.value)
+
+
+async def test_network_failures_do_not_count_as_rejected_logins(
+    client: OigCloudClient, httpx_mock: HTTPXMock, recorder: Recorder
+) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("down"), url=LOGIN)
+
+    with pytest.raises(OigConnectionError):
+        await client.live_stats()
+    assert "rejected" not in recorder.events
+
+
+async def test_live_stats_are_cached_for_the_ttl(
+    client: OigCloudClient, httpx_mock: HTTPXMock, clock: FakeClock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, json=STATS)
+    httpx_mock.add_response(url=LIVE, json={"9": {"batt": {}}})
+
+    await client.live_stats()
+    clock.advance(19)
+    assert await client.live_stats() == STATS
+    clock.advance(2)
+    assert await client.live_stats() == {"9": {"batt": {}}}
+    assert len(httpx_mock.get_requests(url=LIVE)) == 2
+
+
+async def test_concurrent_identical_reads_share_one_request(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, json=STATS)
+
+    results = await asyncio.gather(*(client.live_stats() for _ in range(10)))
+
+    assert all(r == STATS for r in results)
+    assert len(httpx_mock.get_requests(url=LIVE)) == 1
+    assert len(httpx_mock.get_requests(url=LOGIN)) == 1
+
+
+async def test_history_posts_name_and_range_as_json(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=HISTORY, method="POST", json={"items": [{"values": [1, 2, 3, 4]}]})
+
+    answer = await client.history("batt", "2025-06-01", "2025-06-02")
+
+    assert answer == {"items": [{"values": [1, 2, 3, 4]}]}
+    request = httpx_mock.get_requests(url=HISTORY)[0]
+    assert json.loads(request.content) == {"name": "batt", "range": "2025-06-01,2025-06-02,0"}
+
+
+async def test_notifications_call_carries_the_widget_query_and_ajax_header(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(
+        url=re.compile(r".*/Controller\.Call\.php\?.*"),
+        json=[[11, "ctrl-notifs", "<div></div>", None]],
+    )
+
+    assert await client.notifications_html() == [[11, "ctrl-notifs", "<div></div>", None]]
+
+    request = httpx_mock.get_requests()[-1]
+    assert request.url.params["id"] == "2"
+    assert request.url.params["selector_id"] == "ctrl-notifs"
+    assert re.fullmatch(r"\d{13}", request.url.params["_nonce"])
+    assert request.headers["X-Requested-With"] == "XMLHttpRequest"
+
+
+def test_credentials_repr_hides_the_password() -> None:
+    assert PASSWORD not in repr(Credentials(EMAIL, PASSWORD))

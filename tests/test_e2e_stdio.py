@@ -1,0 +1,169 @@
+"""End to end: the real command as a subprocess over stdio against the fake portal on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from .conftest import EMAIL, PASSWORD
+from .fake_portal import FakePortal
+from .stdio_session import HANDSHAKE_VERSIONS, StdioSession, command
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def env(tmp_path: Path, portal_url: str) -> dict[str, str]:
+    home = tmp_path / "e2e-home"
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "OIG_CLOUD_BASE_URL": portal_url,
+        "OIG_CLOUD_EMAIL": EMAIL,
+        "OIG_CLOUD_PASSWORD": PASSWORD,
+        "OIG_CLOUD_MCP_WHITELIST": EMAIL,
+        "OIG_CLOUD_MCP_LOG_LEVEL": "INFO",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+
+def assert_only_json_rpc(lines: list[str]) -> None:
+    assert lines, "the server wrote nothing"
+    for line in lines:
+        message = json.loads(line)
+        assert message.get("jsonrpc") == "2.0", line
+
+
+@pytest.mark.parametrize("version", HANDSHAKE_VERSIONS)
+def test_stdio_session_lists_tools_and_reads_the_portal(
+    env: dict[str, str], portal: FakePortal, version: str
+) -> None:
+    with StdioSession(env) as server:
+        answer = server.initialize(version)
+        tools = server.request("tools/list")["result"]["tools"]
+        result = server.call_tool("get_basic_data")
+
+    assert answer["result"]["protocolVersion"] == version
+    assert answer["result"]["serverInfo"]["name"] == "oig-cloud"
+    assert {t["name"] for t in tools} == {
+        "get_basic_data",
+        "get_extended_data",
+        "get_notifications",
+    }
+    assert all("outputSchema" in t for t in tools)
+    data = result["structuredContent"]
+    assert data["battery"] == {"soc_pct": 89, "power_w": -467}
+    assert data["grid"]["power_w"] == -53
+    assert_only_json_rpc(server.stdout_lines)
+    assert PASSWORD not in server.stderr
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_sdk_stdio_client_works_in_both_protocol_eras(
+    env: dict[str, str], portal: FakePortal, mode: str
+) -> None:
+    argv = command()
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=env)
+    async with Client(params, mode=mode) as client:  # type: ignore[arg-type]
+        result = await client.call_tool("get_basic_data", {})
+    assert result.structured_content is not None
+    assert result.structured_content["battery"]["soc_pct"] == 89
+
+
+def test_a_restarted_server_reuses_the_cached_session(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    for _ in range(3):
+        with StdioSession(env) as server:
+            server.initialize()
+            assert not server.call_tool("get_basic_data")["isError"]
+
+    assert portal.count("Login.php") == 1
+    assert portal.count("json.php") == 3
+
+
+def test_an_expired_session_costs_exactly_one_login(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    with StdioSession({**env, "OIG_CLOUD_MCP_CACHE_TTL": "0"}) as server:
+        server.initialize()
+        server.call_tool("get_basic_data")
+        portal.expire_sessions()
+        result = server.call_tool("get_basic_data")
+
+    assert not result["isError"]
+    assert portal.count("Login.php") == 2
+    assert portal.count("json.php") == 3  # ok, dead, retried
+
+
+def test_a_wrong_password_is_not_retried_even_across_restarts(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    wrong = {**env, "OIG_CLOUD_PASSWORD": "not-the-password"}
+    with StdioSession(wrong) as server:
+        server.initialize()
+        results = [server.call_tool("get_basic_data") for _ in range(4)]
+    with StdioSession(wrong) as restarted:
+        restarted.initialize()
+        after_restart = restarted.call_tool("get_basic_data")
+
+    assert all(r["isError"] for r in [*results, after_restart])
+    assert "rejected the e-mail or password" in results[0]["content"][0]["text"]
+    assert "paused for" in after_restart["content"][0]["text"]
+    assert portal.count("Login.php") == 3
+    assert "Traceback" not in server.stderr + restarted.stderr
+
+
+def test_files_written_hold_no_password_and_are_private(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    with StdioSession(env) as server:
+        server.initialize()
+        server.call_tool("get_basic_data")
+        server.call_tool("get_notifications")
+
+    home = Path(env["HOME"])
+    written = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.name == "session.json" for p in written)
+    for path in written:
+        assert PASSWORD.encode() not in path.read_bytes(), path
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    for directory in {p.parent for p in written}:
+        assert stat.S_IMODE(directory.stat().st_mode) & 0o077 == 0, directory
+
+
+def test_demo_mode_needs_no_login_and_no_portal(tmp_path: Path) -> None:
+    env = {
+        "HOME": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+        "OIG_CLOUD_MCP_DEMO": "1",
+        "OIG_CLOUD_BASE_URL": "http://127.0.0.1:9/",
+    }
+    with StdioSession(env) as server:
+        server.initialize()
+        result = server.call_tool("get_basic_data")
+    assert not result["isError"]
+    assert 0 <= result["structuredContent"]["battery"]["soc_pct"] <= 100
+    assert_only_json_rpc(server.stdout_lines)
+
+
+def test_python_dash_m_serves_too(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "oig_cloud_mcp", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.startswith("oig-cloud-mcp ")

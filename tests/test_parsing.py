@@ -1,0 +1,180 @@
+"""From the real json.php sample and portal HTML to the values a user is told."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from oig_cloud_mcp.errors import InvalidRequestError
+from oig_cloud_mcp.notifications import bypass_state, extract_html, parse_notifications
+from oig_cloud_mcp.parsing import PORTAL_TZ, decode_grid_delivery, parse_basic_data, parse_history
+
+from .fake_portal import SAMPLE, FakePortal
+
+NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+
+
+@pytest.fixture
+def sample() -> dict[str, Any]:
+    return json.loads(SAMPLE.read_text())  # type: ignore[no-any-return]
+
+
+def test_sample_snapshot_has_the_documented_names_signs_and_units(sample: dict[str, Any]) -> None:
+    data = parse_basic_data(sample, None, NOW)
+
+    assert data.box_id == "2205232120"
+    assert data.boxes == ["2205232120"]
+    assert data.mode == "Home 1"
+    assert data.last_contact == "2025-04-05T20:55:43+02:00"
+    assert data.data_age_s == 300
+    assert data.live_data is True
+    assert data.solar.power_w == 0
+    assert [s.power_w for s in data.solar.strings] == [0, 0]
+    assert data.solar.today_kwh == 45.61
+    assert data.battery.soc_pct == 89
+    assert data.battery.power_w == -467  # discharging
+    assert data.grid.power_w == 23 - 76 + 0  # net export across phases
+    assert data.grid.today_import_kwh == 7.58
+    assert data.grid.today_export_kwh == 18.13
+    assert data.grid.delivery == "on"
+    assert data.grid.delivery_limit_w is None
+    assert data.house.power_w == 253
+    assert data.house.today_kwh == 6.87
+    assert data.box.temperature_c == 24.6
+    assert data.box.humidity_pct == 24.5
+    assert data.notes == []
+
+
+def test_live_data_off_falls_back_and_says_so(sample: dict[str, Any]) -> None:
+    del sample["2205232120"]["actual"]
+
+    data = parse_basic_data(sample, None, NOW)
+
+    assert data.live_data is False
+    assert data.battery.soc_pct == 89  # from batt.bat_c
+    assert data.battery.power_w is None  # no non-live source: null, not 0
+    assert data.grid.power_w == 19 - 72  # ac_in phases
+    assert data.house.power_w == 274  # ac_out
+    assert any("Live data" in note for note in data.notes)
+
+
+def test_missing_fields_are_null_not_zero(sample: dict[str, Any]) -> None:
+    box = sample["2205232120"]
+    for name in ("dc_in", "box", "ac_out", "device", "invertor_prms", "box_prms"):
+        box.pop(name)
+
+    data = parse_basic_data(sample, None, NOW)
+
+    assert data.solar.today_kwh is None
+    assert data.box.temperature_c is None
+    assert data.house.today_kwh is None
+    assert data.last_contact is None
+    assert data.data_age_s is None
+    assert data.grid.delivery is None
+    assert data.mode is None
+
+
+def test_a_stale_box_is_flagged(sample: dict[str, Any]) -> None:
+    later = NOW.replace(hour=23)
+    data = parse_basic_data(sample, None, later)
+    assert any("last reported 125 minutes ago" in note for note in data.notes)
+
+
+def test_unknown_box_id_names_the_boxes_there_are(sample: dict[str, Any]) -> None:
+    with pytest.raises(InvalidRequestError, match="2205232120"):
+        parse_basic_data(sample, "1111111111", NOW)
+
+
+def test_second_box_can_be_chosen(sample: dict[str, Any]) -> None:
+    sample["2206237016"] = copy.deepcopy(sample["2205232120"])
+    sample["2206237016"]["box_prms"]["mode"] = 3
+    data = parse_basic_data(sample, "2206237016", NOW)
+    assert data.mode == "Home UPS"
+    assert data.boxes == ["2205232120", "2206237016"]
+
+
+@pytest.mark.parametrize(
+    ("queen", "to_grid", "limit", "expected"),
+    [
+        (False, 1, 10000, ("on", None)),
+        (False, 1, 5000, ("limited", 5000)),
+        (False, 0, 10000, ("off", None)),
+        (True, 1, 0, ("on", None)),
+        (True, 0, 3000, ("limited", 3000)),
+        (True, 0, 0, ("off", None)),
+    ],
+)
+def test_grid_delivery_follows_the_model_tables(
+    queen: bool, to_grid: int, limit: int, expected: tuple[str, int | None]
+) -> None:
+    box = {
+        "queen": queen,
+        "invertor_prms": {"to_grid": to_grid},
+        "invertor_prm1": {"p_max_feed_grid": limit},
+    }
+    assert decode_grid_delivery(box) == expected
+
+
+def test_history_summarises_every_sample_and_bounds_the_rows() -> None:
+    payload = {"items": [{"values": [50 + i, -1.5, 60 + i % 10, 24.0]} for i in range(1000)]}
+
+    series = parse_history("batt", payload, 24)
+
+    assert series.sample_count == 1000
+    assert len(series.samples) == 24
+    assert series.columns == ["voltage", "current", "soc", "temperature"]
+    voltage = series.fields[0]
+    assert (voltage.name, voltage.unit, voltage.min, voltage.max, voltage.last) == (
+        "voltage",
+        "V",
+        50,
+        1049,
+        1049,
+    )
+    assert series.samples[0][0] == pytest.approx(sum(range(50, 92)) / 42, abs=0.01)
+
+
+def test_history_skips_the_unused_fve_column_and_tolerates_short_rows() -> None:
+    payload = {"items": [{"values": [380.0, 370.0, 9.9, 2000, 1500]}, {"values": [1.0]}, "junk"]}
+
+    series = parse_history("fve", payload, 24)
+
+    assert series.columns == [
+        "string1_voltage",
+        "string2_voltage",
+        "string1_power",
+        "string2_power",
+    ]
+    assert series.samples == [[380, 370, 2000, 1500], [1, None, None, None]]
+
+
+def test_notifications_parse_time_severity_box_title_and_body() -> None:
+    html = extract_html([[11, "ctrl-notifs", FakePortal().notifications_html(), None]])
+    assert html is not None
+
+    parsed = [n for _, n in parse_notifications(html)]
+
+    first = parsed[0]
+    assert first.time == "2025-06-28T13:05:00+02:00"
+    assert first.severity == "info"
+    assert first.box_id == "2205232120"
+    assert first.title == "Stav baterie"
+    assert first.body == "Baterie nabita na 100 %.\nDobrý den."
+    assert [n.severity for n in parsed] == ["info", "warning", "error"]
+    assert bypass_state(parsed) == "on"
+
+
+def test_entity_escaped_notification_html_is_unescaped() -> None:
+    escaped = FakePortal().notifications_html().replace("<", "&lt;").replace(">", "&gt;")
+    html = extract_html([[11, "ctrl-notifs", escaped, None]])
+    assert html is not None
+    assert len(parse_notifications(html)) == 3
+
+
+def test_unexpected_notification_shapes_yield_nothing() -> None:
+    assert extract_html({"error": 1}) is None
+    assert parse_notifications('<div class="folder-list">  </div>') == []
