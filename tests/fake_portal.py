@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -80,8 +81,12 @@ class FakePortal:
         ]
     )
     log: list[Recorded] = field(default_factory=list)
+    accept_form: bool = True
+    write_delay_s: float = 0.0
     apply_delay_s: float = 0.0
-    pending_writes: list[tuple[float, str, str, Any]] = field(default_factory=list)
+    pending_writes: list[tuple[float, dict[str, dict[str, Any]]]] = field(default_factory=list)
+    writes_in_flight: int = 0
+    max_writes_in_flight: int = 0
 
     # -- helpers for tests ----------------------------------------------------------
 
@@ -118,6 +123,8 @@ class FakePortal:
             return Response(ERROR_PAGE, 500, media_type="text/html")
         self._apply_due_writes()
         route = path.rsplit("/", 1)[-1]
+        if route in WRITE_SCRIPTS:
+            return await self._write(route, request, body)
         handler = {
             "Login.php": self._login,
             "json.php": self._live,
@@ -183,14 +190,92 @@ class FakePortal:
         answer = [[11, "ctrl-notifs", self.notifications_html(), None]]
         return Response(json.dumps(answer), 200, media_type="application/json")
 
+    def write_requests(self) -> list[Recorded]:
+        """Every request to one of the three write scripts."""
+        return [r for r in self.log if r.path.rsplit("/", 1)[-1] in WRITE_SCRIPTS]
+
     def _apply_due_writes(self) -> None:
         now = time.monotonic()
-        due = [w for w in self.pending_writes if w[0] <= now]
-        for write in due:
+        for write in [w for w in self.pending_writes if w[0] <= now]:
             self.pending_writes.remove(write)
-            _, table, column, value = write
-            for box in self.payload.values():
-                box.setdefault(table, {})[column] = value
+            for table, values in write[1].items():
+                self.box().setdefault(table, {}).update(values)
+
+    async def _write(self, script: str, request: Request, body: bytes) -> Response:
+        self.writes_in_flight += 1
+        self.max_writes_in_flight = max(self.max_writes_in_flight, self.writes_in_flight)
+        try:
+            if self.write_delay_s:
+                await asyncio.sleep(self.write_delay_s)
+            if not self._session_ok(request):
+                return Response("Unauthorized", 401, media_type="text/plain")
+            changes = self._accepted_changes(script, request, body)
+        finally:
+            self.writes_in_flight -= 1
+        if changes is None:
+            return Response(ERROR_PAGE, 500, media_type="text/html")
+        self.pending_writes.append((time.monotonic() + self.apply_delay_s, changes))
+        self._apply_due_writes()
+        return Response('[[0,2,"OK"]]', 200, media_type="application/json")
+
+    def _accepted_changes(
+        self, script: str, request: Request, body: bytes
+    ) -> dict[str, dict[str, Any]] | None:
+        """The state change a write asks for, or None when it breaks the 2026-07-31 contract."""
+        if request.headers.get("x-requested-with") != "XMLHttpRequest":
+            return None
+        data = self._write_body(request, body)
+        if data is None:
+            return None
+        if script == "Device.Set.Value.php":
+            if (
+                set(data) != {"id_device", "table", "column", "value"}
+                or data["id_device"] != BOX_ID
+            ):
+                return None
+            if not _is_int(data["value"]):
+                return None
+            return {str(data["table"]): {str(data["column"]): data["value"]}}
+        if script == "ToGrid.Toggle.php":
+            if "p_max_feed_grid" not in data or data.get("value") not in (0, 1, 2):
+                return None
+            limit = data["p_max_feed_grid"]
+            if (data["value"] == 2) != _is_int(limit) or (limit is not None and not _is_int(limit)):
+                return None
+            return {
+                "invertor_prms": {"to_grid": 0 if data["value"] == 0 else 1},
+                "invertor_prm1": {"p_max_feed_grid": limit if data["value"] == 2 else 10000},
+            }
+        if set(data) != {"bat_ac"} or not _is_int(data["bat_ac"]):
+            return None
+        return {"box_prms": {"bat_ac": data["bat_ac"]}}
+
+    def _write_body(self, request: Request, body: bytes) -> dict[str, Any] | None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            if not self.accept_form:
+                return None
+            fields = dict(parse_qsl(body.decode(), keep_blank_values=True))
+            return {k: _form_value(k, v) for k, v in fields.items()}
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+
+WRITE_SCRIPTS = ("Device.Set.Value.php", "ToGrid.Toggle.php", "Battery.Format.Save.php")
+
+
+def _form_value(key: str, value: str) -> object:
+    """Form fields are strings; the portal's own JavaScript sends digits for numbers."""
+    if value == "":
+        return None
+    return int(value) if value.isdigit() and key != "id_device" else value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class RunningPortal:

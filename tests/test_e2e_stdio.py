@@ -167,3 +167,68 @@ def test_python_dash_m_serves_too(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.stdout.startswith("oig-cloud-mcp ")
+
+
+def test_stdio_write_previews_then_writes_once_then_shows_pending_and_applied(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    import time
+
+    portal.apply_delay_s = 1.0
+    writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "1", "OIG_CLOUD_MCP_CACHE_TTL": "0"}
+    with StdioSession(writable) as server:
+        server.initialize("2025-06-18")
+        tools = {t["name"] for t in server.request("tools/list")["result"]["tools"]}
+        preview = server.call_tool("set_box_mode", mode="Home UPS")
+        writes_after_preview = len(portal.write_requests())
+        written = server.call_tool("set_box_mode", mode="Home UPS", confirm=True)
+        pending = server.call_tool("get_basic_data")["structuredContent"]["pending_changes"]
+        time.sleep(1.2)
+        applied = server.call_tool("get_basic_data")["structuredContent"]
+
+    assert {"set_box_mode", "set_grid_delivery"} <= tools
+    assert preview["structuredContent"]["outcome"] == "previewed"
+    assert writes_after_preview == 0
+    assert written["structuredContent"]["outcome"] == "written"
+    (write,) = portal.write_requests()
+    assert write.json() == {
+        "id_device": "2205232120",
+        "table": "box_prms",
+        "column": "mode",
+        "value": 3,
+    }
+    assert write.headers["x-requested-with"] == "XMLHttpRequest"
+    assert [p["status"] for p in pending] == ["pending"]
+    assert applied["mode"] == "Home UPS"
+    assert [p["status"] for p in applied["pending_changes"]] == ["applied"]
+    assert_only_json_rpc(server.stdout_lines)
+
+
+def test_two_server_processes_writing_at_once_are_serialised(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    import threading
+
+    portal.write_delay_s = 0.5
+    writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode,set_grid_delivery"}
+    with StdioSession(writable) as first, StdioSession(writable) as second:
+        for server in (first, second):
+            server.initialize()
+            server.call_tool("get_basic_data")
+        results: list[object] = []
+        calls = [
+            threading.Thread(
+                target=lambda s=server, m=mode: results.append(
+                    s.call_tool("set_box_mode", mode=m, confirm=True)
+                )
+            )
+            for server, mode in ((first, "Home 2"), (second, "Home 3"))
+        ]
+        for thread in calls:
+            thread.start()
+        for thread in calls:
+            thread.join(30)
+
+    assert len(portal.write_requests()) == 2
+    assert portal.max_writes_in_flight == 1
+    assert all(not r["isError"] for r in results)  # type: ignore[index]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import resources
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -29,6 +30,7 @@ from .errors import (
     OigError,
     PortalError,
     SessionExpiredError,
+    WriteOutcomeUnknownError,
 )
 from .models import Credentials
 
@@ -41,6 +43,11 @@ HISTORY = "json2.php"
 NOTIFICATIONS = "inc/php/scripts/Controller.Call.php"
 LOGIN_OK: list[Any] = [[2, "", False]]
 _SESSION_COOKIE = re.compile(r"PHPSESSID=([^;,\s]+)")
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+UNKNOWN_WRITE = (
+    "The change was sent to OIG Cloud but no answer came back, so it may or may not have "
+    "been accepted. Do not send it again yet: check get_basic_data in a few minutes."
+)
 
 
 class SessionCache(Protocol):
@@ -184,30 +191,45 @@ class OigCloudClient:
             verify=portal_ssl_context() if self.base_url.startswith("https:") else True,
         )
 
+    def clock(self) -> float:
+        """The client's monotonic clock (what `session_checked_at` is measured in)."""
+        return self._clock()
+
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._http.aclose()
 
     # -- the choke point -------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request, one at a time per endpoint; every failure becomes an OigError."""
+    async def _send(
+        self, method: str, path: str, *, is_write: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request, one at a time per endpoint; every failure becomes an OigError.
+
+        For a write, a failure after the request may have left this machine is reported
+        as `WriteOutcomeUnknownError`, never retried.
+        """
         lock = self._endpoint_locks.setdefault(path, asyncio.Lock())
         async with lock:
             try:
                 response = await self._http.request(method, path, **kwargs)
-            except httpx.TimeoutException as exc:
-                raise OigConnectionError(
-                    f"OIG Cloud did not answer within {self._timeout_s:g} s; "
-                    "try again in a few minutes."
-                ) from exc
             except httpx.HTTPError as exc:
-                raise OigConnectionError(
-                    f"Cannot reach OIG Cloud at {self.base_url} ({type(exc).__name__}); "
-                    "check the internet connection and try again."
-                ) from exc
+                if is_write and not isinstance(exc, _NOT_SENT):
+                    raise WriteOutcomeUnknownError(UNKNOWN_WRITE) from exc
+                raise self._connection_error(exc) from exc
         log.debug("%s %s -> %s", method, path, response.status_code)
         return response
+
+    def _connection_error(self, exc: httpx.HTTPError) -> OigConnectionError:
+        if isinstance(exc, httpx.TimeoutException):
+            return OigConnectionError(
+                f"OIG Cloud did not answer within {self._timeout_s:g} s; "
+                "try again in a few minutes."
+            )
+        return OigConnectionError(
+            f"Cannot reach OIG Cloud at {self.base_url} ({type(exc).__name__}); "
+            "check the internet connection and try again."
+        )
 
     def _check_status(self, response: httpx.Response, endpoint: str) -> None:
         status = response.status_code
@@ -381,6 +403,61 @@ class OigCloudClient:
             return self._json(response, NOTIFICATIONS)
 
         return await self._single_flight(NOTIFICATIONS, lambda: self._authed(fetch))
+
+    # -- writes ---------------------------------------------------------------------
+
+    async def write(self, script: str, body: Mapping[str, Any], *, form: bool = False) -> str:
+        """POST one write script (spec §6) and return the portal's message.
+
+        HTTP 200 means accepted (not applied). A dead session is renewed and the write
+        resent once, since the portal provably did not take it; any other failure is
+        reported, never retried.
+        """
+        path = f"inc/php/scripts/{script}"
+        if form:
+            fields = {k: "" if v is None else str(v) for k, v in body.items()}
+            content = urlencode(fields)
+            content_type = "application/x-www-form-urlencoded; charset=UTF-8"
+        else:
+            content, content_type = json.dumps(body), "application/json"
+
+        async def send(cookie: str) -> str:
+            response = await self._send(
+                "POST",
+                path,
+                is_write=True,
+                params={"_nonce": str(int(time.time() * 1000))},
+                content=content,
+                headers={
+                    "Cookie": f"PHPSESSID={cookie}",
+                    "Content-Type": content_type,
+                    "X-Requested-With": "XMLHttpRequest",
+                },
+            )
+            status = response.status_code
+            if status in (401, 403) or 300 <= status < 400:
+                raise SessionExpiredError(f"{script} answered HTTP {status}")
+            if status != 200:
+                raise PortalError(
+                    f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
+                    "try again later or change it in the OIG app.",
+                    status=status,
+                    endpoint=script,
+                )
+            return _portal_message(response.text)
+
+        message = await self._authed(send)
+        self.forget_live_stats()
+        return message
+
+
+def _portal_message(text: str) -> str:
+    """Element [0][2] of the portal's `[[0,2,"OK"]]` envelope, else the raw text."""
+    try:
+        payload = json.loads(text)
+        return str(payload[0][2])
+    except (ValueError, LookupError, TypeError):
+        return text.strip()[:200]
 
 
 __all__ = [

@@ -12,11 +12,13 @@ import json
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from .client import PortalCall, PortalReply
 from .models import Credentials
 from .parsing import PORTAL_TZ
+from .private_files import read_json, write_json
 
 DEMO_BOX = "2400000001"
 DEMO_CREDENTIALS = Credentials("demo@oig-cloud-mcp.invalid", "demo", source="demo")
@@ -74,8 +76,11 @@ def _day_so_far(now: datetime) -> dict[str, float]:
 class DemoPortal:
     """An in-process OIG Cloud with one simulated box; accepts any login."""
 
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, state_file: Path | None = None, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self._clock = clock or (lambda: datetime.now(PORTAL_TZ))
+        self._state_file = state_file
         self.settings: dict[str, dict[str, Any]] = {
             "box_prms": {"mode": 0, "bat_ac": 0, "p_fve": 8000, "p_bat": 10240, "crcte": 1},
             "invertor_prms": {"to_grid": 1},
@@ -83,6 +88,11 @@ class DemoPortal:
             "boiler_prms": {"ison": 1, "manual": 0},
         }
         self.log: list[tuple[datetime, str]] = []
+        saved = read_json(state_file) if state_file else None
+        if isinstance(saved, dict):  # the demo box remembers its settings between runs
+            for table, values in saved.items():
+                if isinstance(values, dict):
+                    self.settings.setdefault(table, {}).update(values)
 
     async def __call__(self, call: PortalCall) -> PortalReply:
         """Answer one portal request."""
@@ -112,6 +122,8 @@ class DemoPortal:
         else:
             return PortalReply(404, b"<html>Not found</html>")
         self.log.append((self._clock(), f"{path}: {json.dumps(body)}"))
+        if self._state_file is not None:
+            write_json(self._state_file, self.settings)
         return PortalReply(200, b'[[0,2,"OK"]]')
 
     def box(self, now: datetime) -> dict[str, Any]:

@@ -163,3 +163,21 @@ class Notifications(BaseModel):
         description="Automatic bypass state from the latest bypass notice, if any."
     )
     notes: list[str] = Field(default_factory=list)
+
+
+WriteOutcome = Literal["previewed", "declined", "unchanged", "written"]
+
+
+class WriteResult(BaseModel):
+    """What a write tool did: previewed, declined, found nothing to change, or wrote."""
+
+    tool: str
+    box_id: str | None
+    outcome: WriteOutcome
+    current: str | None = Field(description="The setting as the portal reports it now.")
+    requested: str
+    effect: str = Field(description="What the change does to the house.")
+    message: str
+    request: dict[str, object] | None = Field(
+        description="The portal request that was (or would be) sent."
+    )

@@ -62,9 +62,8 @@ def write_json(path: Path, data: Any) -> None:
     write_private(path, json.dumps(data, indent=1, sort_keys=True))
 
 
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive advisory lock on `<path>.lock` (blocks until free)."""
+def acquire_lock(path: Path) -> int:
+    """Block until this process holds the exclusive lock `<path>.lock`; returns its fd."""
     ensure_private_dir(path.parent)
     lock_path = path.with_name(path.name + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
@@ -77,6 +76,22 @@ def locked(path: Path) -> Iterator[None]:
             import fcntl
 
             fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def release_lock(fd: int) -> None:
+    """Release a lock taken with `acquire_lock` (closing the fd releases it)."""
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on `<path>.lock` (blocks until free)."""
+    fd = acquire_lock(path)
+    try:
         yield
     finally:
-        os.close(fd)  # closing releases the lock
+        release_lock(fd)

@@ -5,15 +5,20 @@ Each tool returns structured content (validated against its model, published as
 `ToolError` with one sentence that says what to do.
 """
 
-from __future__ import annotations
-
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import (
+    AcceptedElicitation,
+    Context,
+    Elicit,
+    ElicitationResult,
+    MCPServer,
+    Resolve,
+)
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
@@ -21,9 +26,10 @@ from pydantic import BaseModel, Field
 from . import __version__
 from .config import Settings
 from .errors import OigError
-from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity
+from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity, WriteResult
 from .render import basic_data_text, extended_data_text, notifications_text
 from .service import OigService
+from .writes import Decision, WritePlan, WriteService
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +50,20 @@ IsoDate = Annotated[
     ),
 ]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+WRITE = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+)
+Confirm = Annotated[
+    bool,
+    Field(description="Leave false to get a preview; true only after the user agreed to it."),
+]
+WRITES_ON = (
+    "Write tools enabled: {names}. They change a real house: call them without confirm first, "
+    "show the preview to the user, and call again with confirm=true only after the user "
+    "agrees. OIG Cloud accepting a change does not mean the box applied it: boxes apply "
+    "changes within about 10 minutes (up to an hour); get_basic_data lists pending_changes."
+)
+WRITES_OFF = "Write tools are disabled; the owner can enable them (see the README)."
 
 INSTRUCTIONS = """\
 Reads a home solar + battery system (OIG Power Battery Box) from OIG Cloud.
@@ -87,6 +107,140 @@ async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str])
     )
 
 
+class Confirmation(BaseModel):
+    """The user's answer to a write preview."""
+
+    confirm: bool = Field(description="Apply this change to the box now?")
+
+
+class ConfirmArgument(Confirmation):
+    """The model's own `confirm` argument, used when the client cannot ask the user."""
+
+
+async def ask_user(
+    ctx: Context, confirm: bool, plan: Callable[[], Awaitable[WritePlan]]
+) -> Elicit[Confirmation] | Confirmation:
+    """Ask the user through elicitation when the client can; else pass `confirm` on."""
+    capabilities = ctx.client_capabilities
+    if not (capabilities and capabilities.elicitation):
+        return ConfirmArgument(confirm=confirm)
+    try:
+        planned = await plan()
+    except OigError:
+        return ConfirmArgument(confirm=False)  # the tool body raises the same error
+    if planned.unchanged_reason is not None:
+        return ConfirmArgument(confirm=False)
+    return Elicit(planned.question(), Confirmation)
+
+
+def decision(answer: ElicitationResult[Confirmation] | None) -> Decision:
+    """What the user (or, without elicitation, the model's confirm flag) decided."""
+    if not isinstance(answer, AcceptedElicitation):
+        return "declined"
+    if isinstance(answer.data, ConfirmArgument):
+        return "confirmed" if answer.data.confirm else "preview"
+    return "confirmed" if answer.data.confirm else "declined"
+
+
+def write_text(result: WriteResult) -> str:
+    """The write tool's summary is its message."""
+    return result.message
+
+
+def register_write_tools(server: MCPServer, writes: WriteService, allowed: frozenset[str]) -> None:
+    """Add the write tools the owner enabled; the others stay absent from tools/list."""
+
+    async def perform(plan: Awaitable[WritePlan], answer: Any) -> WriteResult:
+        return await writes.execute(await plan, decision(answer))
+
+    if "set_box_mode" in allowed:
+
+        async def ask_box_mode(
+            mode: str, confirm: bool, box_id: str | None, ctx: Context
+        ) -> Elicit[Confirmation] | Confirmation:
+            return await ask_user(ctx, confirm, lambda: writes.plan_box_mode(mode, box_id))
+
+        @server.tool(title="Set the box mode", annotations=WRITE)
+        async def set_box_mode(
+            mode: Literal["Home 1", "Home 2", "Home 3", "Home UPS"],
+            confirm: Confirm = False,
+            box_id: BoxId = None,
+            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_box_mode)] = None,  # type: ignore[assignment]
+        ) -> Annotated[CallToolResult, WriteResult]:
+            """Switch the box's operating mode (previews unless confirmed)."""
+            return await run_tool(
+                lambda: perform(writes.plan_box_mode(mode, box_id), answer), write_text
+            )
+
+    if "set_grid_delivery" in allowed:
+
+        async def ask_grid(
+            state: str, limit_w: int | None, confirm: bool, box_id: str | None, ctx: Context
+        ) -> Elicit[Confirmation] | Confirmation:
+            return await ask_user(
+                ctx, confirm, lambda: writes.plan_grid_delivery(state, limit_w, box_id)
+            )
+
+        @server.tool(title="Set export to the grid", annotations=WRITE)
+        async def set_grid_delivery(
+            state: Literal["off", "on", "limited"],
+            limit_w: Annotated[
+                int | None, Field(ge=1, le=9999, description="Export limit in W; only for limited.")
+            ] = None,
+            confirm: Confirm = False,
+            box_id: BoxId = None,
+            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_grid)] = None,  # type: ignore[assignment]
+        ) -> Annotated[CallToolResult, WriteResult]:
+            """Turn export to the grid off, on, or on with a limit (previews unless confirmed)."""
+            return await run_tool(
+                lambda: perform(writes.plan_grid_delivery(state, limit_w, box_id), answer),
+                write_text,
+            )
+
+    if "set_boiler_mode" in allowed:
+
+        async def ask_boiler(
+            mode: str, confirm: bool, box_id: str | None, ctx: Context
+        ) -> Elicit[Confirmation] | Confirmation:
+            return await ask_user(ctx, confirm, lambda: writes.plan_boiler_mode(mode, box_id))
+
+        @server.tool(title="Set the boiler mode", annotations=WRITE)
+        async def set_boiler_mode(
+            mode: Literal["auto", "manual"],
+            confirm: Confirm = False,
+            box_id: BoxId = None,
+            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_boiler)] = None,  # type: ignore[assignment]
+        ) -> Annotated[CallToolResult, WriteResult]:
+            """Heat the boiler automatically from surplus, or manually at full power."""
+            return await run_tool(
+                lambda: perform(writes.plan_boiler_mode(mode, box_id), answer), write_text
+            )
+
+    if "set_battery_grid_charging" in allowed:
+
+        async def ask_charging(
+            target_pct: int | None, confirm: bool, ctx: Context
+        ) -> Elicit[Confirmation] | Confirmation:
+            return await ask_user(
+                ctx, confirm, lambda: writes.plan_battery_grid_charging(target_pct)
+            )
+
+        @server.tool(title="Charge the battery from the grid", annotations=WRITE)
+        async def set_battery_grid_charging(
+            target_pct: Annotated[
+                int | None,
+                Field(ge=20, le=100, description="Charge to this %; null stops grid charging."),
+            ],
+            confirm: Confirm = False,
+            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_charging)] = None,  # type: ignore[assignment]
+        ) -> Annotated[CallToolResult, WriteResult]:
+            """Start charging the battery from the grid up to a target, or stop it."""
+            return await run_tool(
+                lambda: perform(writes.plan_battery_grid_charging(target_pct), answer),
+                write_text,
+            )
+
+
 def build_server(settings: Settings, service: OigService | None = None) -> MCPServer:
     """The MCP server for `settings` (a service may be injected for tests)."""
     oig = service or OigService(settings)
@@ -98,11 +252,14 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         finally:
             await oig.aclose()
 
-    writes = "Write tools are disabled; the owner can enable them (see the README)."
+    allowed = settings.allowed_writes
+    names = ", ".join(sorted(allowed))
     server = MCPServer(
         "oig-cloud",
         title="OIG Cloud" + (" (demo box)" if settings.demo else ""),
-        instructions=INSTRUCTIONS.format(writes=writes),
+        instructions=INSTRUCTIONS.format(
+            writes=WRITES_ON.format(names=names) if allowed else WRITES_OFF
+        ),
         version=__version__,
         lifespan=lifespan,
         log_level="WARNING",
@@ -147,6 +304,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
             lambda: oig.notifications(limit, severity, box_id), notifications_text
         )
 
+    register_write_tools(server, WriteService(oig), allowed)
     return server
 
 

@@ -18,6 +18,7 @@ from .errors import InvalidRequestError
 from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity
 from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
 from .parsing import PORTAL_TZ, box_ids, parse_basic_data, parse_history, select_box
+from .pending import PendingChanges
 
 if TYPE_CHECKING:
     from .client import OigCloudClient
@@ -73,10 +74,13 @@ class OigService:
         settings: Settings,
         *,
         now: Callable[[], datetime] | None = None,
+        client: OigCloudClient | None = None,
     ) -> None:
+        if settings.demo:  # the demo box keeps its pending changes and audit apart
+            settings = settings.with_overrides(state_dir=settings.state_dir / "demo")
         self.settings = settings
         self._now = now or (lambda: datetime.now(PORTAL_TZ))
-        self._client: OigCloudClient | None = None
+        self._client: OigCloudClient | None = client
 
     def now(self) -> datetime:
         """The current time (aware)."""
@@ -98,7 +102,13 @@ class OigService:
     async def basic_data(self, box_id: str | None = None) -> BasicData:
         """The live snapshot of one box."""
         payload = await self.client.live_stats()
-        return parse_basic_data(payload, box_id, self.now())
+        data = parse_basic_data(payload, box_id, self.now())
+        if self.settings.pending_path.exists():
+            _, box = select_box(payload, data.box_id)
+            data.pending_changes = PendingChanges(self.settings.pending_path).review(
+                data.box_id, box, self.now()
+            )
+        return data
 
     async def extended_data(
         self,
@@ -175,7 +185,7 @@ def build_client(settings: Settings) -> OigCloudClient:
             "http://demo.invalid/",
             lambda: DEMO_CREDENTIALS,
             cache_ttl_s=settings.cache_ttl_s,
-            handler=DemoPortal(),
+            handler=DemoPortal(settings.state_dir / "demo_box.json"),
         )
     from .credentials import resolve_credentials
     from .security import AccountGuard

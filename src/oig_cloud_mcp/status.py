@@ -8,6 +8,7 @@ from . import __version__
 from . import credentials as store
 from .config import Settings
 from .errors import OigError
+from .pending import AuditLog
 from .security import AccountGuard, Whitelist
 from .session_store import SessionStore
 
@@ -55,6 +56,17 @@ def _lockout_line(settings: Settings, email: str | None) -> str:
     return "Login backoff: no lockout"
 
 
+def _audit_lines(settings: Settings) -> list[str]:
+    entries = AuditLog(settings.audit_path).last(3)
+    lines = [f"Audit log: {settings.audit_path}" + ("" if entries else " (empty)")]
+    for entry in entries:
+        arguments = ", ".join(f"{k}={v}" for k, v in entry.get("arguments", {}).items())
+        lines.append(
+            f"  {entry.get('time')} {entry.get('tool')}({arguments}): {entry.get('outcome')}"
+        )
+    return lines
+
+
 def status_lines(settings: Settings) -> list[str]:
     """Account, credential source, keyring, paths, whitelist, lockout and write settings."""
     email = store.account_email(settings)
@@ -73,6 +85,7 @@ def status_lines(settings: Settings) -> list[str]:
         f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})",
         _lockout_line(settings, email),
         f"Write tools: {writes}",
+        *_audit_lines(settings),
         f"Config dir: {settings.config_dir}",
         f"State dir: {settings.state_dir}",
     ]

@@ -1,0 +1,324 @@
+"""Write actions: plan, preview or confirm, then exactly one well-formed write.
+
+Every write tool first builds a `WritePlan` from the current live data (no write),
+which is what a preview shows and an elicitation asks about. Only a confirmed plan
+is sent, one at a time across processes, and recorded as a pending change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import (
+    InvalidRequestError,
+    OigConnectionError,
+    PortalError,
+    WriteNotAllowedError,
+    WriteOutcomeUnknownError,
+)
+from .models import BOX_MODES, WriteResult
+from .parsing import decode_grid_delivery, decode_mode, number, section, select_box
+from .pending import AuditLog, Check, PendingChanges
+from .private_files import acquire_lock, release_lock
+
+if TYPE_CHECKING:
+    from .service import OigService
+
+Decision = Literal["preview", "confirmed", "declined"]
+SESSION_REFRESH_AFTER_S = 300.0
+APPLY_NOTE = "The box applies changes within about 10 minutes (sometimes up to an hour)."
+EXPORT_LEGAL_NOTE = (
+    "Exporting to the grid needs your distributor's approval; exporting without it can be "
+    "penalised (see https://portal.oigpower.cz/pretoky-sankce.pdf)."
+)
+MODE_EFFECTS = {
+    "Home 1": "Solar feeds the house first and charges the battery with the surplus; "
+    "when solar is short the battery supplies the house.",
+    "Home 2": "Solar feeds the house and charges the battery; when solar is short the house "
+    "draws from the grid and the battery is kept.",
+    "Home 3": "Solar charges the battery first; the house draws from the grid.",
+    "Home UPS": "The house runs from the grid and the battery is charged from solar and the "
+    "grid so it is full for an outage; this can buy grid energy.",
+}
+MODE_CODES = {name: code for code, name in BOX_MODES.items()}
+GRID_VALUES = {"off": 0, "on": 1, "limited": 2}
+
+
+@dataclass
+class WritePlan:
+    """One intended write: what is, what is asked, what it does and what would be sent."""
+
+    tool: str
+    box_id: str | None
+    current: str | None
+    requested: str
+    effect: str
+    script: str
+    body: dict[str, Any]
+    check: Check
+    arguments: dict[str, Any] = field(default_factory=dict)
+    unchanged_reason: str | None = None
+
+    def question(self) -> str:
+        """The confirmation question put to the user."""
+        return (
+            f"{self.tool} on box {self.box_id or '(first box)'}: change "
+            f"{self.current or 'unknown'} to {self.requested}? {self.effect} {APPLY_NOTE}"
+        )
+
+    def request(self) -> dict[str, object]:
+        """The portal request as shown to the user."""
+        return {"script": self.script, "body": self.body}
+
+
+class WriteService:
+    """Plans and performs the four write actions for one `OigService`."""
+
+    def __init__(self, service: OigService) -> None:
+        self.service = service
+        settings = service.settings
+        self.pending = PendingChanges(settings.pending_path)
+        self.audit = AuditLog(settings.audit_path, service.now)
+        self._lock = asyncio.Lock()
+        self._lock_path = settings.state_dir / "write"
+        self._allowed = settings.allowed_writes
+        self._form = settings.write_encoding == "form"
+
+    def _require_enabled(self, tool: str, arguments: Mapping[str, Any]) -> None:
+        if tool not in self._allowed:
+            self.audit.record(tool, None, arguments, "disabled")
+            raise WriteNotAllowedError(
+                f"{tool} is disabled; the owner can enable it by starting the server with "
+                f"--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES)."
+            )
+
+    async def _box(self, box_id: str | None) -> tuple[str, Mapping[str, Any]]:
+        return select_box(await self.service.client.live_stats(), box_id)
+
+    async def plan_box_mode(self, mode: str, box_id: str | None) -> WritePlan:
+        """Plan `box_prms.mode` = 0..3."""
+        args = {"mode": mode, "box_id": box_id}
+        self._require_enabled("set_box_mode", args)
+        if mode not in MODE_CODES:
+            raise InvalidRequestError(
+                f"Unknown mode '{mode}'; use one of: {', '.join(MODE_CODES)}."
+            )
+        chosen, box = await self._box(box_id)
+        code = MODE_CODES[mode]
+        current = number(section(box, "box_prms").get("mode"))
+        return self._finish(
+            box,
+            WritePlan(
+                tool="set_box_mode",
+                box_id=chosen,
+                current=decode_mode(current),
+                requested=mode,
+                effect=MODE_EFFECTS[mode],
+                script="Device.Set.Value.php",
+                body={"id_device": chosen, "table": "box_prms", "column": "mode", "value": code},
+                check={"table": "box_prms", "column": "mode", "value": code},
+                arguments=args,
+                unchanged_reason=f"The box is already in {mode}." if current == code else None,
+            ),
+        )
+
+    async def plan_grid_delivery(
+        self, state: str, limit_w: int | None, box_id: str | None
+    ) -> WritePlan:
+        """Plan ToGrid.Toggle.php with `p_max_feed_grid` always present."""
+        args = {"state": state, "limit_w": limit_w, "box_id": box_id}
+        self._require_enabled("set_grid_delivery", args)
+        if state not in GRID_VALUES:
+            raise InvalidRequestError(f"Unknown state '{state}'; use off, on or limited.")
+        if state == "limited" and limit_w is None:
+            raise InvalidRequestError(
+                "state 'limited' needs limit_w, the export limit in W (1-9999)."
+            )
+        if state != "limited" and limit_w is not None:
+            raise InvalidRequestError("limit_w applies only to state 'limited'; leave it out.")
+        if limit_w is not None and not 1 <= limit_w <= 9999:
+            raise InvalidRequestError(f"limit_w {limit_w} is out of range; use 1 to 9999 W.")
+        chosen, box = await self._box(box_id)
+        now_state, now_limit = decode_grid_delivery(box)
+        label = f"limited to {limit_w} W" if state == "limited" else state
+        current = f"limited to {now_limit} W" if now_state == "limited" else now_state
+        effect = {
+            "off": "Nothing is exported; surplus solar is curtailed once the battery is full.",
+            "on": "Surplus solar may be exported without a limit.",
+            "limited": f"Export is capped at {limit_w} W.",
+        }[state]
+        return self._finish(
+            box,
+            WritePlan(
+                tool="set_grid_delivery",
+                box_id=chosen,
+                current=current,
+                requested=label,
+                effect=effect if state == "off" else f"{effect} {EXPORT_LEGAL_NOTE}",
+                script="ToGrid.Toggle.php",
+                body={"id_device": chosen, "value": GRID_VALUES[state], "p_max_feed_grid": limit_w},
+                check={"grid": state, "limit": limit_w},
+                arguments=args,
+                unchanged_reason=(
+                    f"Grid export is already {label}."
+                    if (now_state, now_limit) == (state, limit_w)
+                    else None
+                ),
+            ),
+        )
+
+    async def plan_boiler_mode(self, mode: str, box_id: str | None) -> WritePlan:
+        """Plan `boiler_prms.manual` = 0 (auto) / 1 (manual)."""
+        args = {"mode": mode, "box_id": box_id}
+        self._require_enabled("set_boiler_mode", args)
+        if mode not in ("auto", "manual"):
+            raise InvalidRequestError(f"Unknown boiler mode '{mode}'; use auto or manual.")
+        chosen, box = await self._box(box_id)
+        if number(section(box, "boiler_prms").get("ison")) in (None, 0) or box.get("boiler") == []:
+            raise InvalidRequestError(
+                f"Box {chosen} has no boiler module, so there is nothing to set."
+            )
+        value = 1 if mode == "manual" else 0
+        current = number(section(box, "boiler_prms").get("manual"))
+        return self._finish(
+            box,
+            WritePlan(
+                tool="set_boiler_mode",
+                box_id=chosen,
+                current={0: "auto", 1: "manual"}.get(int(current)) if current is not None else None,
+                requested=mode,
+                effect="The boiler heats at full power regardless of solar or tariff; this "
+                "can draw from the grid."
+                if value
+                else "The box heats the boiler from solar surplus (automatic).",
+                script="Device.Set.Value.php",
+                body={
+                    "id_device": chosen,
+                    "table": "boiler_prms",
+                    "column": "manual",
+                    "value": value,
+                },
+                check={"table": "boiler_prms", "column": "manual", "value": value},
+                arguments=args,
+                unchanged_reason=f"The boiler is already in {mode} mode."
+                if current == value
+                else None,
+            ),
+        )
+
+    async def plan_battery_grid_charging(self, target_pct: int | None) -> WritePlan:
+        """Plan Battery.Format.Save.php (spec §6.4): charge from the grid to a target, or stop."""
+        args = {"target_pct": target_pct}
+        self._require_enabled("set_battery_grid_charging", args)
+        if target_pct is not None and not 20 <= target_pct <= 100:
+            raise InvalidRequestError(f"target_pct {target_pct} is out of range; use 20 to 100.")
+        chosen, box = await self._box(None)
+        current = number(section(box, "box_prms").get("bat_ac"))
+        value = target_pct or 0
+        return self._finish(
+            box,
+            WritePlan(
+                tool="set_battery_grid_charging",
+                box_id=chosen,
+                current=None if current is None else f"target {current} %",
+                requested="stop charging from the grid"
+                if target_pct is None
+                else f"charge from the grid to {target_pct} %",
+                effect="Stops charging the battery from the grid."
+                if target_pct is None
+                else f"Starts charging the battery from the grid now, up to {target_pct} %; this "
+                "buys grid energy.",
+                script="Battery.Format.Save.php",
+                body={"bat_ac": value},
+                check={"table": "box_prms", "column": "bat_ac", "value": value},
+                arguments=args,
+            ),
+        )
+
+    def _finish(self, box: Mapping[str, Any], plan: WritePlan) -> WritePlan:
+        """Treat a change that is already requested and still pending as unchanged."""
+        if plan.unchanged_reason is None and plan.box_id is not None:
+            for change in self.pending.review(plan.box_id, box, self.service.now()):
+                same = change.tool == plan.tool and change.requested == plan.requested
+                if same and change.status == "pending":
+                    plan.unchanged_reason = (
+                        f"{plan.requested} was already requested at {change.requested_at} and "
+                        f"is pending. {APPLY_NOTE}"
+                    )
+        return plan
+
+    async def execute(self, plan: WritePlan, decision: Decision) -> WriteResult:
+        """Preview, decline, or perform the plan's single write."""
+        if plan.unchanged_reason is not None:
+            self.audit.record(plan.tool, plan.box_id, plan.arguments, "unchanged")
+            return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
+        if decision == "preview":
+            self.audit.record(plan.tool, plan.box_id, plan.arguments, "previewed")
+            return _result(
+                plan,
+                "previewed",
+                (
+                    f"Preview only, nothing was changed: {plan.current or 'unknown'} -> "
+                    f"{plan.requested} on box {plan.box_id}. {plan.effect} {APPLY_NOTE} "
+                    "Call again with confirm=true after the user agrees."
+                ),
+            )
+        if decision == "declined":
+            self.audit.record(plan.tool, plan.box_id, plan.arguments, "declined")
+            return _result(plan, "declined", "The user declined; nothing was written.")
+        async with self._serialised():
+            await self._refresh_session()
+            try:
+                reply = await self.service.client.write(plan.script, plan.body, form=self._form)
+            except WriteOutcomeUnknownError:
+                self.audit.record(plan.tool, plan.box_id, plan.arguments, "unknown")
+                raise
+            except (PortalError, OigConnectionError) as exc:
+                self.audit.record(plan.tool, plan.box_id, plan.arguments, "rejected", str(exc))
+                raise
+        if plan.box_id is not None:
+            self.pending.add(plan.tool, plan.box_id, plan.requested, plan.check, self.service.now())
+        self.audit.record(plan.tool, plan.box_id, plan.arguments, "written", reply)
+        return _result(
+            plan,
+            "written",
+            (
+                f"OIG Cloud accepted the change {plan.current or 'unknown'} -> {plan.requested} "
+                f"for box {plan.box_id}. {APPLY_NOTE} get_basic_data lists it under "
+                "pending_changes until the live data shows it."
+            ),
+        )
+
+    @contextlib.asynccontextmanager
+    async def _serialised(self) -> AsyncIterator[None]:
+        async with self._lock:
+            fd = await asyncio.to_thread(acquire_lock, self._lock_path)
+            try:
+                yield
+            finally:
+                release_lock(fd)
+
+    async def _refresh_session(self) -> None:
+        """Read live data first if the session has not been used for a while."""
+        client = self.service.client
+        checked = client.session_checked_at
+        if checked is None or client.clock() - checked > SESSION_REFRESH_AFTER_S:
+            client.forget_live_stats()
+            await client.live_stats()
+
+
+def _result(plan: WritePlan, outcome: Any, message: str) -> WriteResult:
+    return WriteResult(
+        tool=plan.tool,
+        box_id=plan.box_id,
+        outcome=outcome,
+        current=plan.current,
+        requested=plan.requested,
+        effect=plan.effect,
+        message=message,
+        request=plan.request(),
+    )

@@ -1,0 +1,361 @@
+"""Write tools: off by default, previewed, confirmed or elicited, exactly one well-formed write."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.types import ElicitResult
+
+from oig_cloud_mcp.client import OigCloudClient
+from oig_cloud_mcp.config import WRITE_TOOLS, Settings
+from oig_cloud_mcp.errors import WriteNotAllowedError
+from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.service import OigService
+from oig_cloud_mcp.writes import WriteService
+
+from .conftest import EMAIL, PASSWORD, FakeClock
+from .fake_portal import BOX_ID, FakePortal
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def writable(settings: Settings) -> Settings:
+    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+
+
+@pytest.fixture(params=["legacy", "auto"])
+async def mcp(request: pytest.FixtureRequest, writable: Settings) -> AsyncIterator[Client]:
+    async with Client(build_server(writable), mode=request.param) as client:
+        yield client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> Any:
+    result = await client.call_tool(tool, arguments)
+    text = "".join(block.text for block in result.content)
+    return result, text
+
+
+def audit(settings: Settings) -> list[dict[str, Any]]:
+    lines = settings.audit_path.read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+async def test_write_tools_are_absent_unless_enabled(settings: Settings) -> None:
+    async with Client(build_server(settings)) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert names.isdisjoint(WRITE_TOOLS)
+
+
+async def test_enabling_some_write_tools_lists_only_those(
+    settings: Settings, portal: FakePortal
+) -> None:
+    some = settings.with_overrides(allowed_writes=frozenset({"set_box_mode"}))
+    async with Client(build_server(some)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        result, _ = await call(client, "set_grid_delivery", state="off", confirm=True)
+
+    assert "set_box_mode" in tools
+    assert result.is_error
+    assert portal.write_requests() == []
+    annotations = tools["set_box_mode"].annotations
+    assert annotations is not None
+    assert annotations.read_only_hint is False
+    assert annotations.destructive_hint is True
+    assert annotations.idempotent_hint is True
+    assert annotations.open_world_hint is True
+    assert tools["set_box_mode"].title
+
+
+async def test_a_disabled_write_is_refused_even_when_called_directly(
+    settings: Settings, portal: FakePortal
+) -> None:
+    writes = WriteService(OigService(settings))
+    with pytest.raises(WriteNotAllowedError, match="--allow-writes set_box_mode"):
+        await writes.plan_box_mode("Home UPS", None)
+    assert portal.log == []
+    assert audit(settings)[-1]["outcome"] == "disabled"
+
+
+async def test_without_confirm_nothing_is_written_and_the_preview_explains(
+    mcp: Client, portal: FakePortal
+) -> None:
+    result, text = await call(mcp, "set_box_mode", mode="Home UPS")
+
+    assert not result.is_error
+    data = result.structured_content
+    assert data["outcome"] == "previewed"
+    assert (data["current"], data["requested"]) == ("Home 1", "Home UPS")
+    assert "nothing was changed" in text
+    assert "10 minutes" in text
+    assert "confirm=true" in text
+    assert "grid" in data["effect"]
+    assert portal.write_requests() == []
+
+
+async def test_confirm_sends_exactly_one_well_formed_write(
+    mcp: Client, portal: FakePortal, writable: Settings
+) -> None:
+    result, text = await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert result.structured_content["outcome"] == "written"
+    assert "accepted" in text
+    assert "10 minutes" in text
+    (write,) = portal.write_requests()
+    assert write.path == "inc/php/scripts/Device.Set.Value.php"
+    assert write.json() == {"id_device": BOX_ID, "table": "box_prms", "column": "mode", "value": 3}
+    assert write.headers["x-requested-with"] == "XMLHttpRequest"
+    assert write.headers["content-type"] == "application/json"
+    assert len(write.query["_nonce"]) == 13
+    assert audit(writable)[-1]["outcome"] == "written"
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("set_grid_delivery", {"state": "limited"}),
+        ("set_grid_delivery", {"state": "limited", "limit_w": 10000}),
+        ("set_grid_delivery", {"state": "on", "limit_w": 500}),
+        ("set_box_mode", {"mode": "Home 5"}),
+        ("set_boiler_mode", {"mode": "eco"}),
+        ("set_battery_grid_charging", {"target_pct": 10}),
+    ],
+)
+async def test_invalid_input_is_refused_without_any_request(
+    mcp: Client, portal: FakePortal, tool: str, arguments: dict[str, Any]
+) -> None:
+    result, _ = await call(mcp, tool, confirm=True, **arguments)
+    assert result.is_error
+    assert portal.log == []
+
+
+async def test_requesting_the_current_value_writes_nothing(mcp: Client, portal: FakePortal) -> None:
+    result, text = await call(mcp, "set_box_mode", mode="Home 1", confirm=True)
+
+    assert result.structured_content["outcome"] == "unchanged"
+    assert "already in Home 1" in text
+    assert portal.write_requests() == []
+
+
+async def test_grid_delivery_limited_sends_value_and_limit_in_one_call(
+    mcp: Client, portal: FakePortal
+) -> None:
+    _preview, text = await call(mcp, "set_grid_delivery", state="limited", limit_w=5000)
+    assert "distributor" in text
+    result, _ = await call(mcp, "set_grid_delivery", state="limited", limit_w=5000, confirm=True)
+
+    assert result.structured_content["outcome"] == "written"
+    (write,) = portal.write_requests()
+    assert write.path.endswith("ToGrid.Toggle.php")
+    assert write.json() == {"id_device": BOX_ID, "value": 2, "p_max_feed_grid": 5000}
+
+
+async def test_grid_delivery_off_still_carries_p_max_feed_grid(
+    mcp: Client, portal: FakePortal
+) -> None:
+    await call(mcp, "set_grid_delivery", state="off", confirm=True)
+    (write,) = portal.write_requests()
+    assert write.json() == {"id_device": BOX_ID, "value": 0, "p_max_feed_grid": None}
+
+
+async def test_boiler_mode_is_refused_on_a_box_without_a_boiler(
+    mcp: Client, portal: FakePortal
+) -> None:
+    result, text = await call(mcp, "set_boiler_mode", mode="manual", confirm=True)
+    assert result.is_error
+    assert "no boiler" in text
+    assert portal.write_requests() == []
+
+
+async def test_boiler_mode_writes_manual_as_one(mcp: Client, portal: FakePortal) -> None:
+    portal.box()["boiler"] = {"p": 0, "w": 0}
+    portal.box()["boiler_prms"]["ison"] = 1
+
+    await call(mcp, "set_boiler_mode", mode="manual", confirm=True)
+
+    (write,) = portal.write_requests()
+    assert write.json()["table"] == "boiler_prms"
+    assert (write.json()["column"], write.json()["value"]) == ("manual", 1)
+
+
+@pytest.mark.parametrize(("target", "sent"), [(80, 80), (None, 0)])
+async def test_battery_grid_charging_sends_an_integer_target(
+    mcp: Client, portal: FakePortal, target: int | None, sent: int
+) -> None:
+    result, _ = await call(mcp, "set_battery_grid_charging", target_pct=target, confirm=True)
+    assert result.structured_content["outcome"] == "written"
+    (write,) = portal.write_requests()
+    assert write.json() == {"bat_ac": sent}
+
+
+async def test_form_encoding_can_be_chosen(writable: Settings, portal: FakePortal) -> None:
+    form = writable.with_overrides(write_encoding="form")
+    async with Client(build_server(form)) as client:
+        await call(client, "set_box_mode", mode="Home 2", confirm=True)
+    (write,) = portal.write_requests()
+    assert write.headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert write.body.decode() == f"id_device={BOX_ID}&table=box_prms&column=mode&value=1"
+
+
+async def test_a_refused_write_is_reported_once_and_audited(
+    writable: Settings, portal: FakePortal
+) -> None:
+    form = writable.with_overrides(write_encoding="form")
+    portal.accept_form = False  # this portal answers form bodies with its 500 error page
+    async with Client(build_server(form)) as client:
+        result, text = await call(client, "set_box_mode", mode="Home 2", confirm=True)
+
+    assert result.is_error
+    assert "refused the change (HTTP 500)" in text
+    assert "nothing was changed" in text
+    assert len(portal.write_requests()) == 1
+    assert audit(form)[-1]["outcome"] == "rejected"
+
+
+async def test_a_write_without_an_answer_is_reported_unknown_and_not_repeated(
+    writable: Settings, portal: FakePortal
+) -> None:
+    slow = writable.with_overrides(timeout_s=1.0)
+    portal.write_delay_s = 2.0
+    async with Client(build_server(slow)) as client:
+        result, text = await call(client, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert result.is_error
+    assert "may or may not have been accepted" in text
+    assert len(portal.write_requests()) == 1
+    assert audit(slow)[-1]["outcome"] == "unknown"
+
+
+def confirm_with(action: str) -> Any:
+    async def callback(context: Any, params: Any) -> ElicitResult:
+        callback.asked.append(params.message)  # type: ignore[attr-defined]
+        content = {"confirm": True} if action == "accept" else None
+        return ElicitResult(action=action, content=content)  # type: ignore[arg-type]
+
+    callback.asked = []  # type: ignore[attr-defined]
+    return callback
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_elicitation_accept_writes_once(
+    writable: Settings, portal: FakePortal, mode: str
+) -> None:
+    callback = confirm_with("accept")
+    async with Client(build_server(writable), mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        result, _ = await call(client, "set_box_mode", mode="Home UPS")
+
+    assert result.structured_content["outcome"] == "written"
+    assert "Home 1 to Home UPS" in callback.asked[0]
+    assert len(portal.write_requests()) == 1
+
+
+@pytest.mark.parametrize("action", ["decline", "cancel"])
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_elicitation_decline_or_cancel_writes_nothing_even_with_confirm(
+    writable: Settings, portal: FakePortal, mode: str, action: str
+) -> None:
+    callback = confirm_with(action)
+    async with Client(build_server(writable), mode=mode, elicitation_callback=callback) as client:  # type: ignore[arg-type]
+        result, text = await call(client, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert result.structured_content["outcome"] == "declined"
+    assert "nothing was written" in text
+    assert portal.write_requests() == []
+
+
+async def test_pending_change_becomes_applied_when_live_data_shows_it(
+    mcp: Client, portal: FakePortal
+) -> None:
+    portal.apply_delay_s = 0.3
+    await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+
+    before, _ = await call(mcp, "get_basic_data")
+    await asyncio.sleep(0.4)
+    after, text = await call(mcp, "get_basic_data")
+
+    assert [p["status"] for p in before.structured_content["pending_changes"]] == ["pending"]
+    assert before.structured_content["mode"] == "Home 1"
+    assert [p["status"] for p in after.structured_content["pending_changes"]] == ["applied"]
+    assert after.structured_content["mode"] == "Home UPS"
+    assert "Home UPS (applied)" in text
+
+
+async def test_a_repeat_while_pending_is_not_sent_again(mcp: Client, portal: FakePortal) -> None:
+    portal.apply_delay_s = 60
+    await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+    result, text = await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert result.structured_content["outcome"] == "unchanged"
+    assert "pending" in text
+    assert len(portal.write_requests()) == 1
+
+
+async def test_pending_change_becomes_not_applied_after_an_hour(
+    writable: Settings, portal: FakePortal
+) -> None:
+    portal.apply_delay_s = 3600
+    now = [datetime(2026, 11, 21, 12, 0, tzinfo=PORTAL_TZ)]
+    service = OigService(writable, now=lambda: now[0])
+    async with Client(build_server(writable, service)) as client:
+        await call(client, "set_box_mode", mode="Home 3", confirm=True)
+        now[0] += timedelta(minutes=30)
+        half, _ = await call(client, "get_basic_data")
+        now[0] += timedelta(minutes=31)
+        late, _ = await call(client, "get_basic_data")
+
+    assert half.structured_content["pending_changes"][0]["status"] == "pending"
+    assert late.structured_content["pending_changes"][0]["status"] == "not_applied"
+
+
+async def test_an_idle_session_is_refreshed_by_a_read_before_the_write(
+    writable: Settings, portal: FakePortal
+) -> None:
+    clock = FakeClock()
+    client = OigCloudClient(
+        writable.base_url, lambda: Credentials(EMAIL, PASSWORD), cache_ttl_s=3600, clock=clock
+    )
+    service = OigService(writable, client=client)
+    async with Client(build_server(writable, service)) as mcp_client:
+        await call(mcp_client, "get_basic_data")
+        clock.advance(600)
+        await call(mcp_client, "set_box_mode", mode="Home 2", confirm=True)
+
+    paths = [r.path.rsplit("/", 1)[-1] for r in portal.log]
+    assert paths == ["Login.php", "json.php", "json.php", "Device.Set.Value.php"]
+
+
+async def test_the_audit_log_is_private_and_holds_no_secret(
+    mcp: Client, portal: FakePortal, writable: Settings
+) -> None:
+    await call(mcp, "set_box_mode", mode="Home UPS")
+    await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+
+    text = writable.audit_path.read_text()
+    assert PASSWORD not in text
+    assert "PHPSESSID" not in text
+    assert stat.S_IMODE(writable.audit_path.stat().st_mode) == 0o600
+    outcomes = [entry["outcome"] for entry in audit(writable)]
+    assert outcomes == ["previewed", "written"]
+    assert audit(writable)[-1]["arguments"] == {"mode": "Home UPS", "box_id": None}
+
+
+async def test_a_newer_request_replaces_an_older_pending_one(
+    mcp: Client, portal: FakePortal
+) -> None:
+    portal.apply_delay_s = 60
+    await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)
+    await call(mcp, "set_box_mode", mode="Home 2", confirm=True)
+
+    result, _ = await call(mcp, "get_basic_data")
+
+    pending = result.structured_content["pending_changes"]
+    assert [(p["requested"], p["status"]) for p in pending] == [("Home 2", "pending")]
