@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from oig_cloud_mcp.cli import app
+from oig_cloud_mcp.cli import plain_serve_options
+from oig_cloud_mcp.cli.app import app
 
 from .conftest import EMAIL, PASSWORD, MemoryKeyring
 from .fake_portal import FakePortal
@@ -122,3 +125,49 @@ def test_call_reports_tool_errors_as_one_line(runner: CliRunner) -> None:
     assert result.exit_code == 1
     assert "is not a date" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], {"demo": False, "debug": False, "allow_writes": None}),
+        (["serve", "--demo"], {"demo": True, "debug": False, "allow_writes": None}),
+        (
+            ["--allow-writes", "set_box_mode", "serve"],
+            {"demo": False, "debug": False, "allow_writes": "set_box_mode"},
+        ),
+        (["--allow-writes=all", "--debug"], {"demo": False, "debug": True, "allow_writes": "all"}),
+        (["status"], None),
+        (["--help"], None),
+        (["serve", "--bogus"], None),
+    ],
+)
+def test_plain_serve_invocations_skip_the_full_cli(
+    argv: list[str], expected: dict[str, object] | None
+) -> None:
+    assert plain_serve_options(argv) == expected
+
+
+def test_serving_does_not_import_typer() -> None:
+    code = (
+        "import sys; import oig_cloud_mcp.cli, oig_cloud_mcp.server; "
+        "print('typer' in sys.modules, 'httpx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("argv", [["--allow-writes", "bogus"], ["status", "--check"]])
+def test_command_line_errors_are_one_line_on_stderr(argv: list[str], isolated_home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "oig_cloud_mcp", *argv],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1
+    assert errors[0].startswith("Error: ")
+    assert "Traceback" not in done.stderr

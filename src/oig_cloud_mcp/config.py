@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import ConfigurationError
+
 APP_NAME = "oig-cloud-mcp"
 DEFAULT_BASE_URL = "https://portal.oigpower.cz/"
 
@@ -55,7 +57,7 @@ def parse_allowed_writes(value: str | None) -> frozenset[str]:
     names = {name.strip() for name in text.split(",") if name.strip()}
     unknown = names - set(WRITE_TOOLS)
     if unknown:
-        raise ValueError(
+        raise ConfigurationError(
             f"Unknown write tool(s) {', '.join(sorted(unknown))}; "
             f"choose from {', '.join(WRITE_TOOLS)}."
         )

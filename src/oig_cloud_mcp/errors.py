@@ -14,6 +14,7 @@ session cookie.
     ├── NotWhitelistedError       the account is not on the local whitelist
     ├── CredentialsNotFoundError  nothing stored: run `oig-cloud-mcp login`
     ├── KeyringUnavailableError   no usable OS keyring backend
+    ├── ConfigurationError        a setting or flag has an impossible value
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
     ├── WriteNotAllowedError      a write tool is disabled by the owner
     └── WriteOutcomeUnknownError  a write was sent but its result never came back
@@ -69,6 +70,10 @@ class CredentialsNotFoundError(OigError):
 
 class KeyringUnavailableError(OigError):
     """The OS keyring cannot be used on this machine."""
+
+
+class ConfigurationError(OigError):
+    """A setting (environment variable or flag) has a value we cannot use."""
 
 
 class InvalidRequestError(OigError):

@@ -9,7 +9,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver import (
     AcceptedElicitation,
@@ -29,7 +29,9 @@ from .errors import OigError
 from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity, WriteResult
 from .render import basic_data_text, extended_data_text, notifications_text
 from .service import OigService
-from .writes import Decision, WritePlan, WriteService
+
+if TYPE_CHECKING:
+    from .writes import Decision, WritePlan, WriteService
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -118,7 +120,7 @@ class ConfirmArgument(Confirmation):
 
 
 async def ask_user(
-    ctx: Context, confirm: bool, plan: Callable[[], Awaitable[WritePlan]]
+    ctx: Context, confirm: bool, plan: Callable[[], Awaitable["WritePlan"]]
 ) -> Elicit[Confirmation] | Confirmation:
     """Ask the user through elicitation when the client can; else pass `confirm` on."""
     capabilities = ctx.client_capabilities
@@ -133,7 +135,7 @@ async def ask_user(
     return Elicit(planned.question(), Confirmation)
 
 
-def decision(answer: ElicitationResult[Confirmation] | None) -> Decision:
+def decision(answer: ElicitationResult[Confirmation] | None) -> "Decision":
     """What the user (or, without elicitation, the model's confirm flag) decided."""
     if not isinstance(answer, AcceptedElicitation):
         return "declined"
@@ -147,10 +149,12 @@ def write_text(result: WriteResult) -> str:
     return result.message
 
 
-def register_write_tools(server: MCPServer, writes: WriteService, allowed: frozenset[str]) -> None:
+def register_write_tools(
+    server: MCPServer, writes: "WriteService", allowed: frozenset[str]
+) -> None:
     """Add the write tools the owner enabled; the others stay absent from tools/list."""
 
-    async def perform(plan: Awaitable[WritePlan], answer: Any) -> WriteResult:
+    async def perform(plan: Awaitable["WritePlan"], answer: Any) -> WriteResult:
         return await writes.execute(await plan, decision(answer))
 
     if "set_box_mode" in allowed:
@@ -304,7 +308,10 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
             lambda: oig.notifications(limit, severity, box_id), notifications_text
         )
 
-    register_write_tools(server, WriteService(oig), allowed)
+    if allowed:
+        from .writes import WriteService
+
+        register_write_tools(server, WriteService(oig), allowed)
     return server
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from .config import Settings
 from .errors import InvalidRequestError
 from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity
-from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
 from .parsing import PORTAL_TZ, box_ids, parse_basic_data, parse_history, select_box
 from .pending import PendingChanges
 
@@ -154,6 +153,8 @@ class OigService:
         box_id: str | None = None,
     ) -> Notifications:
         """Notifications, newest first, filtered by box and minimum severity."""
+        from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
+
         raw = await self.client.notifications_html()
         fragment = extract_html(raw)
         notes: list[str] = []

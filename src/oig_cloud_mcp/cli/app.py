@@ -1,4 +1,4 @@
-"""The `oig-cloud-mcp` command. The only typer user and the only module that prints.
+"""The typer application behind `oig-cloud-mcp`: every command, flag and help text.
 
 With no subcommand it serves MCP over stdio (what client configurations run), so
 nothing here may write to stdout on that path.
@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from . import __version__
-from .config import Settings, parse_allowed_writes
-from .errors import OigError
+from .. import __version__
+from ..config import Settings, parse_allowed_writes
+from ..errors import ConfigurationError, OigError
+from . import fail
 
 if TYPE_CHECKING:
-    from .models import Credentials
+    from ..models import Credentials
 
 app = typer.Typer(
     name="oig-cloud-mcp",
@@ -60,7 +60,7 @@ def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings
     if allow_writes is not None:
         try:
             current = current.with_overrides(allowed_writes=parse_allowed_writes(allow_writes))
-        except ValueError as exc:
+        except ConfigurationError as exc:
             raise typer.BadParameter(str(exc), param_hint="--allow-writes") from None
     STATE.settings = current
     return current
@@ -98,7 +98,7 @@ def root(
 
 
 def _serve() -> None:
-    from .server import serve
+    from ..server import serve
 
     serve(STATE.settings or settings())
 
@@ -122,10 +122,10 @@ def _read_password(password_stdin: bool) -> str:
 
 async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
     """Log in once against the portal; return the box ids if json.php answers."""
-    from .client import OigCloudClient
-    from .parsing import box_ids
-    from .security import AccountGuard
-    from .session_store import SessionStore
+    from ..client import OigCloudClient
+    from ..parsing import box_ids
+    from ..security import AccountGuard
+    from ..session_store import SessionStore
 
     client = OigCloudClient(
         current.base_url,
@@ -153,9 +153,9 @@ def login(
     ] = False,
 ) -> None:
     """Check your OIG Cloud login and store it in the OS keyring."""
-    from . import credentials as store
-    from .models import Credentials
-    from .security import add_to_whitelist
+    from .. import credentials as store
+    from ..models import Credentials
+    from ..security import add_to_whitelist
 
     current = settings()
     address = (email or typer.prompt("OIG Cloud e-mail")).strip()
@@ -178,8 +178,8 @@ def login(
 @app.command()
 def logout() -> None:
     """Remove the stored password, the cached session and the remembered account."""
-    from . import credentials as store
-    from .session_store import SessionStore
+    from .. import credentials as store
+    from ..session_store import SessionStore
 
     current = settings()
     email = store.remembered_account(current)
@@ -199,14 +199,14 @@ def status(
     check: Annotated[bool, typer.Option("--check", help="Also read live data once.")] = False,
 ) -> None:
     """Show the account, where credentials and state live, and any lockout."""
-    from .status import status_lines
+    from ..status import status_lines
 
     current = settings()
     for line in status_lines(current):
         echo(line)
     if check:
-        from .render import basic_data_text
-        from .service import OigService
+        from ..render import basic_data_text
+        from ..service import OigService
 
         async def read() -> str:
             service = OigService(current)
@@ -222,7 +222,7 @@ def status(
 async def _with_client(current: Settings, use: Any) -> Any:
     from mcp import Client
 
-    from .server import build_server, configure_logging
+    from ..server import build_server, configure_logging
 
     configure_logging(current.log_level)
     async with Client(build_server(current), mode="legacy") as client:
@@ -294,11 +294,10 @@ def call(
     echo(json.dumps(result.structured_content, indent=2, ensure_ascii=False))
 
 
-def main() -> None:
-    """Entry point: run the CLI; errors become one line on stderr and exit code 1."""
+def run() -> None:
+    """Run the typer CLI; errors become one line on stderr and exit code 1."""
     import click
 
-    started = time.monotonic()
     try:
         app(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -309,19 +308,5 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except OigError as exc:
-        if STATE.debug:
-            raise
-        typer.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
-    except Exception as exc:
-        if STATE.debug:
-            raise
-        typer.echo(
-            f"Error: unexpected {type(exc).__name__} after {time.monotonic() - started:.1f} s; "
-            "run again with --debug for details.",
-            err=True,
-        )
-        sys.exit(1)
+    except (Exception, KeyboardInterrupt) as exc:
+        fail(exc, debug=STATE.debug)
