@@ -51,8 +51,9 @@ def oig_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "oig_cloud_mcp"]
 
 
-def floor_command() -> list[str]:
-    return [sys.executable, str(FLOOR_SERVER)]
+def floor_command(*, quiet: bool = False) -> list[str]:
+    """The SDK floor server; `quiet` runs it at the WARNING log level like ours."""
+    return [sys.executable, str(FLOOR_SERVER), *(["--quiet"] if quiet else [])]
 
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
@@ -118,7 +119,11 @@ class Server:
     def initialize(self, version: str = "2025-06-18") -> dict[str, Any]:
         answer = self.request(
             "initialize",
-            {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+            {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "1"},
+            },
         )
         self.send("notifications/initialized", notify=True)
         return answer
@@ -138,7 +143,8 @@ class Server:
         return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.close()
         try:
             self.process.wait(timeout=15)
@@ -160,15 +166,20 @@ def temp_home() -> tempfile.TemporaryDirectory[str]:
 
 def print_rows(title: str, rows: list[Row]) -> None:
     print(f"\n{title}")
-    header = f"{'figure':<52} {'median':>10} {'min':>10} {'max':>10} {'unit':<6} {'floor':>10} {'ratio':>6}  target"
+    header = (
+        f"{'figure':<60} {'median':>10} {'min':>10} {'max':>10} {'unit':<6} "
+        f"{'floor':>10} {'ratio':>6}  target"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         floor = f"{row.floor:10.1f}" if row.floor is not None else f"{'':>10}"
         ratio = f"{row.ratio:6.2f}" if row.ratio is not None else f"{'':>6}"
         verdict = "" if row.met is None else (" (met)" if row.met else " (NOT met)")
+        digits = 2 if row.unit == "x" else 1
         print(
-            f"{row.figure:<52} {row.median:10.1f} {row.low:10.1f} {row.high:10.1f} {row.unit:<6} "
+            f"{row.figure:<60} {row.median:10.{digits}f} {row.low:10.{digits}f} "
+            f"{row.high:10.{digits}f} {row.unit:<6} "
             f"{floor} {ratio}  {row.target}{verdict}"
         )
 

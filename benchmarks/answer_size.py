@@ -9,7 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from _common import FakePortal, Row, RunningPortal, Server, oig_command, portal_env, print_rows, temp_home
+from _common import (
+    FakePortal,
+    Row,
+    RunningPortal,
+    Server,
+    oig_command,
+    portal_env,
+    print_rows,
+    temp_home,
+)
 
 TOKEN_LIMIT = 25_000
 ROWS_31_DAYS = 31 * 288  # five-minute samples for 31 days, per series
@@ -35,27 +44,64 @@ def measure() -> list[Row]:
                     server, "get_extended_data", start_date="2025-06-01", end_date="2025-07-01"
                 ),
                 "get_extended_data 31 days, max_samples=96": size_of(
-                    server, "get_extended_data", start_date="2025-06-01", end_date="2025-07-01", max_samples=96
+                    server,
+                    "get_extended_data",
+                    start_date="2025-06-01",
+                    end_date="2025-07-01",
+                    max_samples=96,
                 ),
                 "get_notifications (default 20)": size_of(server, "get_notifications"),
                 "get_notifications (limit=100)": size_of(server, "get_notifications", limit=100),
             }
         raw = json.dumps(running.portal.payload)
-        passthrough = len(json.dumps({"jsonrpc": "2.0", "id": 3, "result": {
-            "content": [{"type": "text", "text": raw}], "isError": False}}))
+        passthrough = len(
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 3,
+                    "result": {"content": [{"type": "text", "text": raw}], "isError": False},
+                }
+            )
+        )
     targets = {"get_basic_data": 1500, "get_extended_data 31 days, 4 series": 8000}
     for name, size in sizes.items():
         target = targets.get(name)
-        rows.append(Row(f"size: {name}", size, size, size, "bytes", None,
-                        f"<= {target} B" if target else f"<= {TOKEN_LIMIT} tokens",
-                        size <= target if target else size / 4 <= TOKEN_LIMIT))
+        rows.append(
+            Row(
+                f"size: {name}",
+                size,
+                size,
+                size,
+                "bytes",
+                None,
+                f"<= {target} B" if target else f"<= {TOKEN_LIMIT} tokens",
+                size <= target if target else size / 4 <= TOKEN_LIMIT,
+            )
+        )
         rows.append(Row(f"size: {name} (~tokens)", size / 4, size / 4, size / 4, "tok"))
-    rows.append(Row("size: raw json.php passed through as text", passthrough, passthrough, passthrough,
-                    "bytes"))
+    rows.append(
+        Row(
+            "size: raw json.php passed through as text",
+            passthrough,
+            passthrough,
+            passthrough,
+            "bytes",
+        )
+    )
     ratio = sizes["get_basic_data"] / passthrough
     rows.append(Row("size: get_basic_data / raw passthrough", ratio, ratio, ratio, "x"))
-    rows.append(Row("size: tools/list", tools_list, tools_list, tools_list, "bytes", None,
-                    f"<= {TOKEN_LIMIT} tokens", tools_list / 4 <= TOKEN_LIMIT))
+    rows.append(
+        Row(
+            "size: tools/list",
+            tools_list,
+            tools_list,
+            tools_list,
+            "bytes",
+            None,
+            f"<= {TOKEN_LIMIT} tokens",
+            tools_list / 4 <= TOKEN_LIMIT,
+        )
+    )
     return rows
 
 

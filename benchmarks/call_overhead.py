@@ -12,8 +12,19 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import EMAIL, PASSWORD, FakePortal, Row, RunningPortal, Server, oig_command, portal_env
-from _common import print_rows, summary, temp_home
+from _common import (
+    EMAIL,
+    PASSWORD,
+    FakePortal,
+    Row,
+    RunningPortal,
+    Server,
+    oig_command,
+    portal_env,
+    print_rows,
+    summary,
+    temp_home,
+)
 
 CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
 
@@ -35,7 +46,10 @@ def bare_gets(url: str, calls: int) -> list[float]:
 
 
 def tool_calls(url: str, calls: int) -> list[float]:
-    with temp_home() as home, Server(oig_command(), portal_env(Path(home), url, OIG_CLOUD_MCP_CACHE_TTL="0")) as server:
+    with (
+        temp_home() as home,
+        Server(oig_command(), portal_env(Path(home), url, OIG_CLOUD_MCP_CACHE_TTL="0")) as server,
+    ):
         server.initialize()
         times = []
         for _ in range(calls + 5):
@@ -57,8 +71,16 @@ def measure(calls: int = CALLS) -> list[Row]:
     return [
         Row("call: bare httpx GET json.php", b_med, b_low, b_high, "ms"),
         Row("call: get_basic_data over stdio", t_med, t_low, t_high, "ms", b_med),
-        Row("call: overhead added per call (median - median)", t_med - b_med, t_low - b_low,
-            t_high - b_high, "ms", None, "<= 5 ms", t_med - b_med <= 5),
+        Row(
+            "call: overhead added per call (median - median)",
+            t_med - b_med,
+            t_low - b_low,
+            t_high - b_high,
+            "ms",
+            None,
+            "<= 5 ms",
+            t_med - b_med <= 5,
+        ),
     ]
 
 

@@ -1,8 +1,14 @@
-"""The SDK's own floor: a minimal MCPServer with one tool, served over stdio."""
+"""The SDK's own floor: a minimal MCPServer with one tool, served over stdio.
+
+`--quiet` sets the SDK's log level to WARNING (as oig-cloud-mcp does), which spares the
+floor the SDK's default INFO log lines; it is the stricter comparison.
+"""
+
+import sys
 
 from mcp.server.mcpserver import MCPServer
 
-server = MCPServer("floor")
+server = MCPServer("floor", log_level="WARNING" if "--quiet" in sys.argv else "INFO")
 
 
 @server.tool()

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _common import FakePortal, Row, RunningPortal, Server, oig_command, portal_env, print_rows, temp_home
+from _common import (
+    FakePortal,
+    Row,
+    RunningPortal,
+    Server,
+    oig_command,
+    portal_env,
+    print_rows,
+    temp_home,
+)
 
 
 def concurrent_reads(running: RunningPortal, home: Path) -> int:
     with Server(oig_command(), portal_env(home, running.url)) as server:
         server.initialize()
-        ids = {server.send("tools/call", {"name": "get_basic_data", "arguments": {}}) for _ in range(10)}
+        ids = {
+            server.send("tools/call", {"name": "get_basic_data", "arguments": {}})
+            for _ in range(10)
+        }
         while ids:
             ids.discard(server.receive().get("id"))  # type: ignore[arg-type]
     return running.portal.count("json.php")
@@ -43,7 +55,9 @@ def restarts(running: RunningPortal, home: Path) -> int:
 
 
 def expired(running: RunningPortal, home: Path) -> int:
-    with Server(oig_command(), portal_env(home, running.url, OIG_CLOUD_MCP_CACHE_TTL="0")) as server:
+    with Server(
+        oig_command(), portal_env(home, running.url, OIG_CLOUD_MCP_CACHE_TTL="0")
+    ) as server:
         server.initialize()
         server.call("get_basic_data")
         before = running.portal.count("Login.php")
@@ -55,21 +69,56 @@ def expired(running: RunningPortal, home: Path) -> int:
 def measure() -> list[Row]:
     rows = []
     with RunningPortal(FakePortal()) as running:
+
         def fresh(run):  # type: ignore[no-untyped-def]
             running.portal = FakePortal()
             with temp_home() as home:
                 return run(running, Path(home))
 
         a = fresh(concurrent_reads)
-        rows.append(Row("traffic (a): 10 concurrent get_basic_data -> json.php", a, a, a, "req", None, "1", a == 1))
+        rows.append(
+            Row(
+                "traffic (a): 10 concurrent get_basic_data -> json.php",
+                a,
+                a,
+                a,
+                "req",
+                None,
+                "1",
+                a == 1,
+            )
+        )
         b = fresh(mixed_session)
         for endpoint, count in b.items():
-            rows.append(Row(f"traffic (b): basic+notifications+basic -> {endpoint}", count, count, count,
-                            "req", None, "1", count == 1))
+            rows.append(
+                Row(
+                    f"traffic (b): basic+notifications+basic -> {endpoint}",
+                    count,
+                    count,
+                    count,
+                    "req",
+                    None,
+                    "1",
+                    count == 1,
+                )
+            )
         c = fresh(restarts)
-        rows.append(Row("traffic (c): 3 restarts with a cached session -> logins", c, c, c, "req", None, "0", c == 0))
+        rows.append(
+            Row(
+                "traffic (c): 3 restarts with a cached session -> logins",
+                c,
+                c,
+                c,
+                "req",
+                None,
+                "0",
+                c == 0,
+            )
+        )
         d = fresh(expired)
-        rows.append(Row("traffic (d): expired session -> logins", d, d, d, "req", None, "1", d == 1))
+        rows.append(
+            Row("traffic (d): expired session -> logins", d, d, d, "req", None, "1", d == 1)
+        )
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Run every benchmark and print one table: `python benchmarks/run_all.py`."""
+"""Run every benchmark and print one table: `python benchmarks/run_all.py [RUNS] [--quick]`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import answer_size
 import call_overhead
 import portal_traffic
 import startup
+import startup_instructions
 from _common import print_rows
 
 if __name__ == "__main__":
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 12
+    quick = "--quick" in sys.argv  # skips the valgrind instruction counts (about 3 minutes)
+    numbers = [arg for arg in sys.argv[1:] if arg.isdigit()]
+    runs = int(numbers[0]) if numbers else 12
     rows = [
         *startup.measure(runs),
+        *([] if quick else startup_instructions.measure()),
         *call_overhead.measure(),
         *portal_traffic.measure(),
         *answer_size.measure(),

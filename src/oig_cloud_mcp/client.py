@@ -14,20 +14,27 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
 from . import __version__
+from .client_types import (
+    LoginGuard,
+    MemorySessions,
+    OpenGuard,
+    PortalCall,
+    PortalHandler,
+    PortalReply,
+    SessionCache,
+)
 from .errors import (
     AuthenticationError,
     LiveDataUnavailableError,
     OigConnectionError,
-    OigError,
     PortalError,
     SessionExpiredError,
     WriteOutcomeUnknownError,
@@ -48,73 +55,6 @@ UNKNOWN_WRITE = (
     "The change was sent to OIG Cloud but no answer came back, so it may or may not have "
     "been accepted. Do not send it again yet: check get_basic_data in a few minutes."
 )
-
-
-class SessionCache(Protocol):
-    """Where session cookies outlive the process (see `session_store`)."""
-
-    def load(self, account: str) -> str | None:
-        """The stored cookie of `account`, or None."""
-
-    def save(self, account: str, cookie: str) -> None:
-        """Remember `cookie` for `account`."""
-
-
-class LoginGuard(Protocol):
-    """Policy around logins (see `security`): whitelist and backoff."""
-
-    def allow(self, account: str) -> None:
-        """Raise if `account` may not be used at all."""
-
-    def before_login(self, account: str) -> None:
-        """Raise if `account` may not log in now."""
-
-    def login_rejected(self, account: str) -> None:
-        """The portal rejected the credentials."""
-
-    def login_succeeded(self, account: str) -> None:
-        """The portal accepted the credentials."""
-
-
-@dataclass
-class PortalCall:
-    """A request as an in-process portal (the demo box) sees it."""
-
-    method: str
-    path: str
-    params: Mapping[str, str]
-    headers: Mapping[str, str]
-    body: bytes
-
-
-@dataclass
-class PortalReply:
-    """An in-process portal's answer."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-PortalHandler = Callable[[PortalCall], Awaitable[PortalReply]]
-
-
-class _MemorySessions:
-    def __init__(self) -> None:
-        self._cookies: dict[str, str] = {}
-
-    def load(self, account: str) -> str | None:
-        return self._cookies.get(account)
-
-    def save(self, account: str, cookie: str) -> None:
-        self._cookies[account] = cookie
-
-
-class _OpenGuard:
-    def allow(self, account: str) -> None: ...
-    def before_login(self, account: str) -> None: ...
-    def login_rejected(self, account: str) -> None: ...
-    def login_succeeded(self, account: str) -> None: ...
 
 
 class _RejectCookies(DefaultCookiePolicy):
@@ -170,8 +110,8 @@ class OigCloudClient:
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._credentials = credentials
-        self._sessions = sessions or _MemorySessions()
-        self._guard = guard or _OpenGuard()
+        self._sessions = sessions or MemorySessions()
+        self._guard = guard or OpenGuard()
         self._cache_ttl_s = cache_ttl_s
         self._timeout_s = timeout_s
         self._clock = clock
@@ -463,7 +403,6 @@ def _portal_message(text: str) -> str:
 __all__ = [
     "LoginGuard",
     "OigCloudClient",
-    "OigError",
     "PortalCall",
     "PortalHandler",
     "PortalReply",

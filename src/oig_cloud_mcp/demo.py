@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .client import PortalCall, PortalReply
+from .client_types import PortalCall, PortalReply
 from .models import Credentials
 from .parsing import PORTAL_TZ
 from .private_files import read_json, write_json
