@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from oig_cloud_mcp.cli import plain_serve_options
 from oig_cloud_mcp.cli.app import app
@@ -23,7 +23,7 @@ def runner(portal_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
-def login(runner: CliRunner, password: str = PASSWORD) -> object:
+def login(runner: CliRunner, password: str = PASSWORD) -> Result:
     return runner.invoke(
         app, ["login", "--email", EMAIL, "--password-stdin"], input=password + "\n"
     )

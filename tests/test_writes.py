@@ -41,7 +41,7 @@ async def mcp(request: pytest.FixtureRequest, writable: Settings) -> AsyncIterat
 
 async def call(client: Client, tool: str, **arguments: Any) -> Any:
     result = await client.call_tool(tool, arguments)
-    text = "".join(block.text for block in result.content)
+    text = "".join(getattr(block, "text", "") for block in result.content)
     return result, text
 
 

@@ -49,9 +49,14 @@ def load_w(moment: datetime) -> float:
 
 
 def _day_so_far(now: datetime) -> dict[str, float]:
-    """Integrate the day from local midnight: energies (Wh), SOC and live flows."""
+    """Today's energies (Wh) from local midnight, the live flows, and the SOC.
+
+    The battery is simulated from the previous midnight on, so its charge carries over
+    the night instead of jumping at 00:00.
+    """
     local = now.astimezone(PORTAL_TZ)
-    moment = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    moment = midnight - timedelta(days=1)
     soc_wh = CAPACITY_WH * 0.45
     totals = {"pv": 0.0, "load": 0.0, "import": 0.0, "export": 0.0, "bat": 0.0, "grid": 0.0}
     while moment <= local:
@@ -63,10 +68,11 @@ def _day_so_far(now: datetime) -> dict[str, float]:
             battery = -min(-surplus, max(soc_wh - CAPACITY_WH * 0.2, 0.0) * 4, 5000.0)
         grid = load + battery - pv
         soc_wh += battery / 4
-        totals["pv"] += pv / 4
-        totals["load"] += load / 4
-        totals["import"] += max(grid, 0) / 4
-        totals["export"] += max(-grid, 0) / 4
+        if moment >= midnight:
+            totals["pv"] += pv / 4
+            totals["load"] += load / 4
+            totals["import"] += max(grid, 0) / 4
+            totals["export"] += max(-grid, 0) / 4
         totals.update(bat=battery, grid=grid, pv_now=pv, load_now=load)
         moment += STEP
     totals["soc"] = 100 * soc_wh / CAPACITY_WH
