@@ -95,3 +95,10 @@ def test_guard_refuses_an_unlisted_account_naming_the_file(tmp_path: Path) -> No
     guard = AccountGuard(tmp_path / "whitelist.txt", tmp_path / "b.json")
     with pytest.raises(NotWhitelistedError, match=r"whitelist\.txt.*oig-cloud-mcp login"):
         guard.allow(ME)
+
+
+def test_the_whitelist_file_written_by_login_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "whitelist.txt"
+    add_to_whitelist(path, ME)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700

@@ -11,6 +11,7 @@ from mcp import Client
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 
+from .conftest import EMAIL, PASSWORD
 from .fake_portal import FakePortal
 
 pytestmark = pytest.mark.anyio
@@ -181,3 +182,25 @@ async def test_a_portal_error_page_gives_one_sentence(mcp: Client, portal: FakeP
     text = error_text(await call(mcp, "get_notifications"))
     assert "HTTP 500" in text
     assert "try again" in text
+
+
+async def test_a_cached_session_needs_no_keyring_access(
+    settings: Settings, portal: FakePortal, mode: str
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from oig_cloud_mcp import credentials
+
+    stored = settings.with_overrides(env_email=None, env_password=None)
+    credentials.store_password(EMAIL, PASSWORD)
+    credentials.remember_account(stored, EMAIL)
+    async with Client(build_server(stored), mode=mode) as client:  # type: ignore[arg-type]
+        assert not (await call(client, "get_basic_data")).is_error
+
+    keyring.set_keyring(FailKeyring())  # e.g. a locked macOS keychain after a restart
+    async with Client(build_server(stored), mode=mode) as client:  # type: ignore[arg-type]
+        result = await call(client, "get_basic_data")
+
+    assert not result.is_error
+    assert portal.count("Login.php") == 1

@@ -101,6 +101,7 @@ class OigCloudClient:
         base_url: str,
         credentials: Callable[[], Credentials],
         *,
+        account: Callable[[], str] | None = None,
         sessions: SessionCache | None = None,
         guard: LoginGuard | None = None,
         cache_ttl_s: float = 20.0,
@@ -110,6 +111,7 @@ class OigCloudClient:
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._credentials = credentials
+        self._account = account or (lambda: credentials().account)
         self._sessions = sessions or MemorySessions()
         self._guard = guard or OpenGuard()
         self._cache_ttl_s = cache_ttl_s
@@ -237,33 +239,37 @@ class OigCloudClient:
         log.info("Logged in to OIG Cloud as %s", creds.email)
         return self._cookie
 
-    async def _current_cookie(self, creds: Credentials) -> str:
+    async def _current_cookie(self, account: str) -> str:
         if self._cookie is None:
-            self._cookie = self._sessions.load(creds.account)
+            self._cookie = self._sessions.load(account)
         if self._cookie is None:
-            return await self._relogin(creds, stale=None)
+            return await self._relogin(account, stale=None)
         return self._cookie
 
-    async def _relogin(self, creds: Credentials, stale: str | None) -> str:
+    async def _relogin(self, account: str, stale: str | None) -> str:
+        """Log in unless another task or process already replaced the `stale` cookie.
+
+        The password is read (from the keyring) only here, when a login is needed.
+        """
         async with self._login_lock:
             if self._cookie is not None and self._cookie != stale:
                 return self._cookie
-            stored = self._sessions.load(creds.account)
+            stored = self._sessions.load(account)
             if stored is not None and stored != stale:
                 self._cookie = stored  # another process already logged in
                 return stored
-            return await self.login(creds)
+            return await self.login()
 
     async def _authed(self, call: Callable[[str], Awaitable[T]]) -> T:
         """Run `call(cookie)`; if the session is dead, log in once and retry once."""
-        creds = self._credentials()
-        self._guard.allow(creds.account)
-        cookie = await self._current_cookie(creds)
+        account = self._account()
+        self._guard.allow(account)
+        cookie = await self._current_cookie(account)
         try:
             result = await call(cookie)
         except SessionExpiredError:
             log.info("OIG Cloud session expired; logging in again")
-            cookie = await self._relogin(creds, stale=cookie)
+            cookie = await self._relogin(account, stale=cookie)
             try:
                 result = await call(cookie)
             except SessionExpiredError as exc:

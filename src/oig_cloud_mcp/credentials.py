@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from .config import Settings
 
 KEYRING_SERVICE = "oig-cloud-mcp"
+NOT_SET_UP = (
+    "No OIG Cloud account is set up; run `oig-cloud-mcp login` in a terminal "
+    "(or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
+)
 NO_KEYRING = (
     "No usable OS keyring is available on this machine ({detail}). Either set "
     "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration, or install "
@@ -89,16 +93,21 @@ def account_email(settings: Settings) -> str | None:
     return remembered_account(settings)
 
 
+def account_key(settings: Settings) -> str:
+    """The case-folded e-mail of the account in use, without touching the keyring."""
+    email = account_email(settings)
+    if email is None:
+        raise CredentialsNotFoundError(NOT_SET_UP)
+    return email.strip().casefold()
+
+
 def resolve_credentials(settings: Settings) -> Credentials:
     """The login to use, or an error that says how to set one up."""
     if settings.env_email and settings.env_password:
         return Credentials(settings.env_email, settings.env_password, source="environment")
     email = remembered_account(settings)
     if email is None:
-        raise CredentialsNotFoundError(
-            "No OIG Cloud account is set up; run `oig-cloud-mcp login` in a terminal "
-            "(or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
-        )
+        raise CredentialsNotFoundError(NOT_SET_UP)
     password = stored_password(email)
     if password is None:
         raise CredentialsNotFoundError(

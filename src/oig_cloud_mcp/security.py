@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoginLockedError, NotWhitelistedError
-from .private_files import ensure_private_dir, locked, read_json, write_json
+from .private_files import locked, read_json, write_json, write_private
 
 FREE_REJECTIONS = 3
 FIRST_LOCK_S = 10.0
@@ -60,15 +60,11 @@ def add_to_whitelist(path: Path, email: str) -> bool:
     """Append `email` to the whitelist file unless present; True if it was added."""
     if Whitelist.load(path).allows(email):
         return False
-    ensure_private_dir(path.parent)
-    existing = (
-        path.read_text(encoding="utf-8")
-        if path.exists()
-        else ("# Accounts oig-cloud-mcp may use, one e-mail per line.\n")
-    )
+    header = "# Accounts oig-cloud-mcp may use, one e-mail per line.\n"
+    existing = path.read_text(encoding="utf-8") if path.exists() else header
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    path.write_text(existing + normalise(email) + "\n", encoding="utf-8")
+    write_private(path, existing + normalise(email) + "\n")
     return True
 
 

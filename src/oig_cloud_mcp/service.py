@@ -188,13 +188,14 @@ def build_client(settings: Settings) -> OigCloudClient:
             cache_ttl_s=settings.cache_ttl_s,
             handler=DemoPortal(settings.state_dir / "demo_box.json"),
         )
-    from .credentials import resolve_credentials
+    from .credentials import account_key, resolve_credentials
     from .security import AccountGuard
     from .session_store import SessionStore
 
     return OigCloudClient(
         settings.base_url,
         lambda: resolve_credentials(settings),
+        account=lambda: account_key(settings),
         sessions=SessionStore(settings.session_path),
         guard=AccountGuard(
             settings.whitelist_path, settings.backoff_path, extra_whitelist=settings.whitelist_extra
