@@ -359,3 +359,38 @@ async def test_a_newer_request_replaces_an_older_pending_one(
 
     pending = result.structured_content["pending_changes"]
     assert [(p["requested"], p["status"]) for p in pending] == [("Home 2", "pending")]
+
+
+async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
+    writable: Settings, portal: FakePortal
+) -> None:
+    import fcntl
+    import os
+
+    from oig_cloud_mcp.private_files import acquire_lock, release_lock
+
+    service = OigService(writable)
+    writes = WriteService(service)
+    plan = await writes.plan_box_mode("Home UPS", None)
+    held = acquire_lock(writable.state_dir / "write")  # another process is writing
+    waiting = asyncio.ensure_future(writes.execute(plan, "confirmed"))
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release_lock(held)
+
+    fd = os.open(writable.state_dir / "write.lock", os.O_RDWR)
+    try:
+        for _ in range(50):  # the abandoned waiter must take and release the lock
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the write lock stayed held after the cancelled write")
+    finally:
+        os.close(fd)
+        await service.aclose()
+    assert portal.write_requests() == []

@@ -296,7 +296,14 @@ class WriteService:
     @contextlib.asynccontextmanager
     async def _serialised(self) -> AsyncIterator[None]:
         async with self._lock:
-            fd = await asyncio.to_thread(acquire_lock, self._lock_path)
+            waiting = asyncio.ensure_future(asyncio.to_thread(acquire_lock, self._lock_path))
+            try:
+                fd = await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                # The thread may still get the lock after we stopped waiting: free it then,
+                # or every later write (in any process) would wait forever.
+                waiting.add_done_callback(_release_when_acquired)
+                raise
             try:
                 yield
             finally:
@@ -309,6 +316,11 @@ class WriteService:
         if checked is None or client.clock() - checked > SESSION_REFRESH_AFTER_S:
             client.forget_live_stats()
             await client.live_stats()
+
+
+def _release_when_acquired(waiting: asyncio.Future[int]) -> None:
+    if not waiting.cancelled() and waiting.exception() is None:
+        release_lock(waiting.result())
 
 
 def _result(plan: WritePlan, outcome: Any, message: str) -> WriteResult:
