@@ -171,3 +171,35 @@ def test_command_line_errors_are_one_line_on_stderr(argv: list[str], isolated_ho
     assert len(errors) == 1
     assert errors[0].startswith("Error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_login_without_a_keyring_backend_says_what_to_do_before_any_request(
+    runner: CliRunner, portal: FakePortal
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())
+
+    result = login(runner)
+
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert "OIG_CLOUD_EMAIL" in message
+    assert "keyrings.alt" in message
+    assert portal.log == []
+
+
+def test_usage_errors_are_one_line(runner: CliRunner) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "oig_cloud_mcp", "call", "no_such_tool", "--demo"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Error: Invalid value for TOOL: No tool 'no_such_tool'; available: "
+        "get_basic_data, get_extended_data, get_notifications. (see --help)"
+    ]

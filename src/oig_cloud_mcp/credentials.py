@@ -51,6 +51,15 @@ def keyring_backend_name() -> str:
     return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
+def ensure_keyring_usable() -> None:
+    """Raise `KeyringUnavailableError` when keyring has no real backend (headless Linux)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    if isinstance(keyring.get_keyring(), FailKeyring):
+        raise KeyringUnavailableError(NO_KEYRING.format(detail="no backend found"))
+
+
 def store_password(email: str, password: str) -> None:
     """Save the password in the OS keyring."""
     _keyring_call("set_password", email, password)

@@ -158,6 +158,7 @@ def login(
     from ..security import add_to_whitelist
 
     current = settings()
+    store.ensure_keyring_usable()  # before asking for anything or touching the portal
     address = (email or typer.prompt("OIG Cloud e-mail")).strip()
     creds = Credentials(address, _read_password(password_stdin), source="keyring")
     boxes = asyncio.run(_verify_login(current, creds))
@@ -244,6 +245,7 @@ def list_tools(demo: DemoOption = False, allow_writes: WritesOption = None) -> N
 
 
 def _parse_arguments(pairs: list[str], schema: dict[str, Any]) -> dict[str, Any]:
+    """`key=value` pairs as tool arguments: strings stay strings, the rest is read as JSON."""
     props = schema.get("properties", {})
     arguments: dict[str, Any] = {}
     for pair in pairs:
@@ -278,12 +280,15 @@ def call(
     async def use(client: Any) -> Any:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         if tool not in tools:
-            raise typer.BadParameter(
-                f"No tool '{tool}'; available: {', '.join(tools)}.", param_hint="TOOL"
-            )
-        return await client.call_tool(tool, _parse_arguments(args or [], tools[tool].input_schema))
+            return list(tools)  # reported outside the client's task group
+        arguments = _parse_arguments(args or [], tools[tool].input_schema)
+        return await client.call_tool(tool, arguments)
 
     result = asyncio.run(_with_client(current, use))
+    if isinstance(result, list):
+        raise typer.BadParameter(
+            f"No tool '{tool}'; available: {', '.join(result)}.", param_hint="TOOL"
+        )
     text = "\n".join(getattr(block, "text", "") for block in result.content)
     if result.is_error:
         typer.echo(text.removeprefix(f"Error executing tool {tool}: "), err=True)
@@ -295,18 +300,19 @@ def call(
 
 
 def run() -> None:
-    """Run the typer CLI; errors become one line on stderr and exit code 1."""
-    import click
-
+    """Run the typer CLI; errors become one line on stderr and a non-zero exit code."""
     try:
         app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("Aborted.", err=True)
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
     except (Exception, KeyboardInterrupt) as exc:
+        # typer's usage errors (click's, vendored or not) carry a message and an exit code
+        usage = getattr(exc, "format_message", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(usage) and isinstance(code, int):
+            typer.echo(f"Error: {usage()} (see --help)", err=True)
+            sys.exit(code)
         fail(exc, debug=STATE.debug)
