@@ -15,9 +15,11 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from starlette.applications import Starlette
@@ -200,6 +202,10 @@ class FakePortal:
             self.pending_writes.remove(write)
             for table, values in write[1].items():
                 self.box().setdefault(table, {}).update(values)
+            # the real box logs applied changes in its notification list
+            stamp = datetime.now(ZoneInfo("Europe/Prague"))
+            when = f"{stamp.day}. {stamp.month}. {stamp.year} | {stamp.hour}:{stamp.minute:02d}"
+            self.notifications.insert(0, (1, when, BOX_ID, "Změna nastavení", json.dumps(write[1])))
 
     async def _write(self, script: str, request: Request, body: bytes) -> Response:
         self.writes_in_flight += 1

@@ -394,3 +394,15 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
         os.close(fd)
         await service.aclose()
     assert portal.write_requests() == []
+
+
+async def test_an_applied_change_shows_up_in_the_notifications(
+    mcp: Client, portal: FakePortal
+) -> None:
+    await call(mcp, "set_box_mode", mode="Home 3", confirm=True)
+
+    result, _ = await call(mcp, "get_notifications", limit=1)
+
+    newest = result.structured_content["notifications"][0]
+    assert newest["title"] == "Změna nastavení"
+    assert '"mode": 2' in newest["body"]

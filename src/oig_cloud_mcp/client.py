@@ -168,6 +168,12 @@ class OigCloudClient:
                 f"OIG Cloud did not answer within {self._timeout_s:g} s; "
                 "try again in a few minutes."
             )
+        if _is_certificate_failure(exc):
+            return OigConnectionError(
+                f"The TLS certificate of {self.base_url} could not be verified, so nothing was "
+                "sent. If a proxy or antivirus intercepts HTTPS on this network, let it pass "
+                "this host; otherwise try again later."
+            )
         return OigConnectionError(
             f"Cannot reach OIG Cloud at {self.base_url} ({type(exc).__name__}); "
             "check the internet connection and try again."
@@ -395,6 +401,15 @@ class OigCloudClient:
         message = await self._authed(send)
         self.forget_live_stats()
         return message
+
+
+def _is_certificate_failure(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _portal_message(text: str) -> str:
