@@ -203,3 +203,12 @@ def test_usage_errors_are_one_line(runner: CliRunner) -> None:
         "Error: Invalid value for TOOL: No tool 'no_such_tool'; available: "
         "get_basic_data, get_extended_data, get_notifications. (see --help)"
     ]
+
+
+def test_status_and_login_do_not_load_the_mcp_server() -> None:
+    code = (
+        "import sys; import oig_cloud_mcp.cli.app, oig_cloud_mcp.status, oig_cloud_mcp.client; "
+        "print('oig_cloud_mcp.server' in sys.modules, 'mcp' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

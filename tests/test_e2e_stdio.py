@@ -118,7 +118,7 @@ def test_a_wrong_password_is_not_retried_even_across_restarts(
 
     assert all(r["isError"] for r in [*results, after_restart])
     assert "rejected the e-mail or password" in results[0]["content"][0]["text"]
-    assert "paused for" in after_restart["content"][0]["text"]
+    assert "locked for" in after_restart["content"][0]["text"]
     assert portal.count("Login.php") == 3
     assert "Traceback" not in server.stderr + restarted.stderr
 

@@ -64,7 +64,7 @@ def test_locked_message_says_how_long_and_what_to_do() -> None:
     backoff = LoginBackoff(clock=FakeClock())
     for _ in range(3):
         backoff.rejected(ME)
-    with pytest.raises(LoginLockedError, match=r"paused for 10 s.*oig-cloud-mcp login") as caught:
+    with pytest.raises(LoginLockedError, match=r"locked for 10 s.*oig-cloud-mcp login") as caught:
         backoff.check(ME)
     assert caught.value.retry_after_s == 10
 

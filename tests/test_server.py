@@ -164,8 +164,8 @@ async def test_a_wrong_password_is_not_retried_in_a_loop(
 
     assert portal.count("Login.php") == 3
     assert "rejected the e-mail or password" in texts[0]
-    assert "paused for" in texts[3]
-    assert "paused for" in texts[4]
+    assert "locked for" in texts[3]
+    assert "locked for" in texts[4]
     assert all("wrong" not in t for t in texts)
 
 

@@ -106,7 +106,7 @@ class LoginBackoff:
         if wait > 0:
             rejections = self.states[normalise(account)].rejections
             raise LoginLockedError(
-                f"Logins for {account} are paused for {wait} s after {rejections} rejected "
+                f"Account {account} is locked for {wait} s after {rejections} rejected "
                 "attempts; if your password changed, run `oig-cloud-mcp login`.",
                 retry_after_s=wait,
             )
