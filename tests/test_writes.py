@@ -226,13 +226,17 @@ async def test_a_write_without_an_answer_is_reported_unknown_and_not_repeated(
 ) -> None:
     slow = writable.with_overrides(timeout_s=1.0)
     portal.write_delay_s = 2.0
+    portal.apply_delay_s = 3600
     async with Client(build_server(slow)) as client:
         result, text = await call(client, "set_box_mode", mode="Home UPS", confirm=True)
+        again, again_text = await call(client, "set_box_mode", mode="Home UPS", confirm=True)
 
     assert result.is_error
     assert "may or may not have been accepted" in text
+    assert again.structured_content["outcome"] == "unchanged"
+    assert "pending" in again_text
     assert len(portal.write_requests()) == 1
-    assert audit(slow)[-1]["outcome"] == "unknown"
+    assert [e["outcome"] for e in audit(slow)] == ["unknown", "unchanged"]
 
 
 def confirm_with(action: str) -> Any:

@@ -275,13 +275,15 @@ class WriteService:
             try:
                 reply = await self.service.client.write(plan.script, plan.body, form=self._form)
             except WriteOutcomeUnknownError:
+                # Track it as pending: if the portal did take it, get_basic_data will show it
+                # applied, and a repeat of the same request is not sent twice meanwhile.
+                self._track(plan)
                 self.audit.record(plan.tool, plan.box_id, plan.arguments, "unknown")
                 raise
             except (PortalError, OigConnectionError) as exc:
                 self.audit.record(plan.tool, plan.box_id, plan.arguments, "rejected", str(exc))
                 raise
-        if plan.box_id is not None:
-            self.pending.add(plan.tool, plan.box_id, plan.requested, plan.check, self.service.now())
+        self._track(plan)
         self.audit.record(plan.tool, plan.box_id, plan.arguments, "written", reply)
         return _result(
             plan,
@@ -292,6 +294,10 @@ class WriteService:
                 "pending_changes until the live data shows it."
             ),
         )
+
+    def _track(self, plan: WritePlan) -> None:
+        if plan.box_id is not None:
+            self.pending.add(plan.tool, plan.box_id, plan.requested, plan.check, self.service.now())
 
     @contextlib.asynccontextmanager
     async def _serialised(self) -> AsyncIterator[None]:
