@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' fake portal is shared with the benchmarks
 
 from tests.fake_portal import FakePortal, RunningPortal  # noqa: E402
+from tests.stdio_session import stop  # noqa: E402
 
 EMAIL = "owner@example.com"
 PASSWORD = "s3cret-pw"
@@ -143,14 +144,8 @@ class Server:
         return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        assert self.process.stdin is not None
+        stop(self.process)
         assert self.process.stdout is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
         self.process.stdout.close()
 
     def __enter__(self) -> Server:

@@ -25,6 +25,17 @@ def command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "oig_cloud_mcp"]
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a stdio server the way a client does: close its stdin, then wait (kill if stuck)."""
+    assert process.stdin is not None
+    process.stdin.close()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class StdioSession:
     """One server process; every stdout line is kept for inspection."""
 
@@ -86,13 +97,7 @@ class StdioSession:
 
     def close(self) -> str:
         """Close stdin, wait for exit and return stderr."""
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop(self.process)
         self._pump_thread.join(timeout=5)
         assert self.process.stderr is not None
         assert self.process.stdout is not None
