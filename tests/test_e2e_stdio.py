@@ -42,16 +42,19 @@ def assert_only_json_rpc(lines: list[str]) -> None:
         assert message.get("jsonrpc") == "2.0", line
 
 
-@pytest.mark.parametrize("version", HANDSHAKE_VERSIONS)
+@pytest.mark.parametrize(
+    ("version", "negotiated"),
+    [*((v, v) for v in HANDSHAKE_VERSIONS), ("2026-07-28", "2025-11-25")],
+)
 def test_stdio_session_lists_tools_and_reads_the_portal(
-    env: dict[str, str], portal: FakePortal, version: str
+    env: dict[str, str], portal: FakePortal, version: str, negotiated: str
 ) -> None:
     with StdioSession(env) as server:
         answer = server.initialize(version)
         tools = server.request("tools/list")["result"]["tools"]
         result = server.call_tool("get_basic_data")
 
-    assert answer["result"]["protocolVersion"] == version
+    assert answer["result"]["protocolVersion"] == negotiated
     assert answer["result"]["serverInfo"]["name"] == "oig-cloud"
     assert {t["name"] for t in tools} == {
         "get_basic_data",
