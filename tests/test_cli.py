@@ -212,3 +212,27 @@ def test_status_and_login_do_not_load_the_mcp_server() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_started_by_hand_in_a_terminal_it_explains_itself_on_stderr(isolated_home: Path) -> None:
+    import os
+    import pty
+
+    main_fd, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oig_cloud_mcp", "--demo"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(terminal)
+    try:
+        first_line = process.stderr.readline().decode()  # type: ignore[union-attr]
+    finally:
+        process.kill()
+        process.wait()
+        os.close(main_fd)
+        process.stdout.close()  # type: ignore[union-attr]
+        process.stderr.close()  # type: ignore[union-attr]
+    assert "waiting for an MCP client" in first_line
+    assert "--help" in first_line

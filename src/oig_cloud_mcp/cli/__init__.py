@@ -63,6 +63,12 @@ def serve_plain(demo: bool, debug: bool, allow_writes: str | None) -> None:
             changes["log_level"] = "DEBUG"
         if allow_writes is not None:
             changes["allowed_writes"] = parse_allowed_writes(allow_writes)
+        if sys.stdin.isatty():  # a person typed the command; stdout stays for JSON-RPC
+            sys.stderr.write(
+                "oig-cloud-mcp is waiting for an MCP client on stdin; add it to your client's "
+                "configuration instead (see README), or try `oig-cloud-mcp --help`. "
+                "Ctrl+C quits.\n"
+            )
         serve(settings.with_overrides(**changes))
     except (Exception, KeyboardInterrupt) as exc:
         fail(exc, debug=debug)
