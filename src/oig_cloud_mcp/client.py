@@ -181,8 +181,7 @@ class OigCloudClient:
 
     def _check_status(self, response: httpx.Response, endpoint: str) -> None:
         status = response.status_code
-        if status in (401, 403) or 300 <= status < 400:
-            raise SessionExpiredError(f"{endpoint} answered HTTP {status}")
+        _raise_if_session_dead(status, endpoint)
         if status == 500 and endpoint == LIVE:
             raise LiveDataUnavailableError(
                 "OIG Cloud failed to return live data (HTTP 500). This happens when 'Live data' "
@@ -387,8 +386,7 @@ class OigCloudClient:
                 },
             )
             status = response.status_code
-            if status in (401, 403) or 300 <= status < 400:
-                raise SessionExpiredError(f"{script} answered HTTP {status}")
+            _raise_if_session_dead(status, script)
             if status != 200:
                 raise PortalError(
                     f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
@@ -401,6 +399,12 @@ class OigCloudClient:
         message = await self._authed(send)
         self.forget_live_stats()
         return message
+
+
+def _raise_if_session_dead(status: int, endpoint: str) -> None:
+    """401/403, or a redirect (to the login page), means the session is dead (spec §7)."""
+    if status in (401, 403) or 300 <= status < 400:
+        raise SessionExpiredError(f"{endpoint} answered HTTP {status}")
 
 
 def _is_certificate_failure(exc: BaseException) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import CredentialsNotFoundError, KeyringUnavailableError
-from .models import Credentials
+from .models import Credentials, account_key
 from .private_files import ensure_private_dir, write_private
 
 if TYPE_CHECKING:
@@ -102,12 +102,12 @@ def account_email(settings: Settings) -> str | None:
     return remembered_account(settings)
 
 
-def account_key(settings: Settings) -> str:
-    """The case-folded e-mail of the account in use, without touching the keyring."""
+def current_account(settings: Settings) -> str:
+    """The account key (case-folded e-mail) in use, without touching the keyring."""
     email = account_email(settings)
     if email is None:
         raise CredentialsNotFoundError(NOT_SET_UP)
-    return email.strip().casefold()
+    return account_key(email)
 
 
 def resolve_credentials(settings: Settings) -> Credentials:

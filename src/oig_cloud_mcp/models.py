@@ -24,6 +24,11 @@ REPORTED_ONLY_MODES: dict[int, str] = {4: "Home 5", 5: "Home 6"}
 """Codes some boxes report but which cannot be set as a base mode (spec §6.1, open question 9)."""
 
 
+def account_key(email: str) -> str:
+    """The form of an e-mail used to key sessions, backoff and the whitelist."""
+    return email.strip().casefold()
+
+
 @dataclass(frozen=True)
 class Credentials:
     """An OIG Cloud login. The password never shows in `repr` or logs."""
@@ -35,7 +40,7 @@ class Credentials:
     @property
     def account(self) -> str:
         """The account key: the e-mail, case-folded."""
-        return self.email.strip().casefold()
+        return account_key(self.email)
 
 
 class SolarString(BaseModel):

@@ -14,16 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoginLockedError, NotWhitelistedError
+from .models import account_key
 from .private_files import locked, read_json, write_json, write_private
 
 FREE_REJECTIONS = 3
 FIRST_LOCK_S = 10.0
 MAX_LOCK_S = 15 * 60.0
-
-
-def normalise(email: str) -> str:
-    """The comparable form of an e-mail address."""
-    return email.strip().casefold()
 
 
 def parse_whitelist(text: str) -> set[str]:
@@ -32,7 +28,7 @@ def parse_whitelist(text: str) -> set[str]:
     for line in text.splitlines():
         entry = line.split("#", 1)[0].strip()
         if entry:
-            entries.add(normalise(entry))
+            entries.add(account_key(entry))
     return entries
 
 
@@ -49,11 +45,11 @@ class Whitelist:
             text = path.read_text(encoding="utf-8")
         except OSError:
             text = ""
-        return cls(frozenset(parse_whitelist(text) | {normalise(e) for e in extra if e.strip()}))
+        return cls(frozenset(parse_whitelist(text) | {account_key(e) for e in extra if e.strip()}))
 
     def allows(self, email: str) -> bool:
         """Whether `email` is listed (case-insensitive)."""
-        return normalise(email) in self.entries
+        return account_key(email) in self.entries
 
 
 def add_to_whitelist(path: Path, email: str) -> bool:
@@ -64,7 +60,7 @@ def add_to_whitelist(path: Path, email: str) -> bool:
     existing = path.read_text(encoding="utf-8") if path.exists() else header
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    write_private(path, existing + normalise(email) + "\n")
+    write_private(path, existing + account_key(email) + "\n")
     return True
 
 
@@ -94,7 +90,7 @@ class LoginBackoff:
 
     def retry_after(self, account: str) -> int:
         """Seconds until `account` may log in again (0 = now)."""
-        state = self.states.get(normalise(account))
+        state = self.states.get(account_key(account))
         if state is None:
             return 0
         remaining = state.locked_until - self._clock()
@@ -104,7 +100,7 @@ class LoginBackoff:
         """Raise `LoginLockedError` while `account` is locked."""
         wait = self.retry_after(account)
         if wait > 0:
-            rejections = self.states[normalise(account)].rejections
+            rejections = self.states[account_key(account)].rejections
             raise LoginLockedError(
                 f"Account {account} is locked for {wait} s after {rejections} rejected "
                 "attempts; if your password changed, run `oig-cloud-mcp login`.",
@@ -113,7 +109,7 @@ class LoginBackoff:
 
     def rejected(self, account: str) -> None:
         """The portal rejected a login: count it and lock when due."""
-        state = self.states.setdefault(normalise(account), BackoffState())
+        state = self.states.setdefault(account_key(account), BackoffState())
         state.rejections += 1
         if state.rejections >= FREE_REJECTIONS:
             doublings = state.rejections - FREE_REJECTIONS
@@ -122,7 +118,7 @@ class LoginBackoff:
 
     def succeeded(self, account: str) -> None:
         """A login was accepted: start from zero."""
-        self.states.pop(normalise(account), None)
+        self.states.pop(account_key(account), None)
 
 
 def _read_states(path: Path) -> dict[str, BackoffState]:
@@ -190,5 +186,5 @@ class AccountGuard:
 
     def login_succeeded(self, account: str) -> None:
         """Reset the account's backoff."""
-        if self.backoff().states.get(normalise(account)) is not None:
+        if self.backoff().states.get(account_key(account)) is not None:
             self._update(lambda backoff: backoff.succeeded(account))

@@ -101,11 +101,12 @@ class OigService:
     async def basic_data(self, box_id: str | None = None) -> BasicData:
         """The live snapshot of one box."""
         payload = await self.client.live_stats()
-        data = parse_basic_data(payload, box_id, self.now())
+        now = self.now()
+        data = parse_basic_data(payload, box_id, now)
         if self.settings.pending_path.exists():
-            _, box = select_box(payload, data.box_id)
+            box = payload[data.box_id]
             data.pending_changes = PendingChanges(self.settings.pending_path).review(
-                data.box_id, box, self.now()
+                data.box_id, box, now
             )
         return data
 
@@ -188,14 +189,14 @@ def build_client(settings: Settings) -> OigCloudClient:
             cache_ttl_s=settings.cache_ttl_s,
             handler=DemoPortal(settings.state_dir / "demo_box.json"),
         )
-    from .credentials import account_key, resolve_credentials
+    from .credentials import current_account, resolve_credentials
     from .security import AccountGuard
     from .session_store import SessionStore
 
     return OigCloudClient(
         settings.base_url,
         lambda: resolve_credentials(settings),
-        account=lambda: account_key(settings),
+        account=lambda: current_account(settings),
         sessions=SessionStore(settings.session_path),
         guard=AccountGuard(
             settings.whitelist_path, settings.backoff_path, extra_whitelist=settings.whitelist_extra

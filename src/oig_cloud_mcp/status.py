@@ -8,6 +8,7 @@ from . import __version__
 from . import credentials as store
 from .config import Settings
 from .errors import OigError
+from .models import account_key
 from .pending import AuditLog
 from .security import AccountGuard, Whitelist
 from .session_store import SessionStore
@@ -38,7 +39,7 @@ def _credential_lines(settings: Settings) -> list[str]:
 
 def _session_line(settings: Settings, email: str | None) -> str:
     session = SessionStore(settings.session_path)
-    saved = session.saved_at(email.strip().casefold()) if email else None
+    saved = session.saved_at(account_key(email)) if email else None
     state = "no session" if saved is None else f"session saved {_age(time.time() - saved)} ago"
     return f"Session cache: {settings.session_path} ({state})"
 
@@ -48,7 +49,7 @@ def _lockout_line(settings: Settings, email: str | None) -> str:
         return "Login backoff: -"
     backoff = AccountGuard(settings.whitelist_path, settings.backoff_path).backoff()
     wait = backoff.retry_after(email)
-    state = backoff.states.get(email.strip().casefold())
+    state = backoff.states.get(account_key(email))
     if wait > 0 and state is not None:
         return f"Login backoff: LOCKED for {wait} s after {state.rejections} rejected logins"
     if state is not None and state.rejections:
