@@ -130,3 +130,27 @@ def settings(tmp_path: Path, portal_url: str) -> Settings:
         state_dir=tmp_path / "state",
         cache_dir=tmp_path / "cache",
     )
+
+
+@pytest.fixture
+def env(tmp_path: Path, portal_url: str) -> dict[str, str]:
+    """The environment of a real server process: its own home, the fake portal, env login."""
+    home = tmp_path / "e2e-home"
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "OIG_CLOUD_BASE_URL": portal_url,
+        "OIG_CLOUD_EMAIL": EMAIL,
+        "OIG_CLOUD_PASSWORD": PASSWORD,
+        "OIG_CLOUD_MCP_WHITELIST": EMAIL,
+        "OIG_CLOUD_MCP_LOG_LEVEL": "INFO",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+
+def state_dir_of(env: dict[str, str]) -> Path:
+    """Where a server process started with `env` keeps its state files."""
+    return Path(env["XDG_STATE_HOME"]) / "oig-cloud-mcp"

@@ -34,6 +34,10 @@ ERROR_PAGE = (
     "<!DOCTYPE html><html><head><title>Chyba</title></head>"
     "<body><h1>Nastala chyba</h1></body></html>"
 )
+MAINTENANCE_PAGE = (
+    "<!DOCTYPE html><html><head><title>Údržba</title></head>"
+    "<body><h1>Probíhá údržba portálu</h1></body></html>"
+)
 HISTORY_WIDTH = {"batt": 4, "fve": 5, "grid": 4, "load": 3}
 
 
@@ -83,6 +87,10 @@ class FakePortal:
         ]
     )
     log: list[Recorded] = field(default_factory=list)
+    login_answer: str = "normal"
+    """normal, or how a portal in trouble answers Login.php: maintenance, garbage, 500."""
+    login_delay_s: float = 0.0
+    issued_cookies: list[str] = field(default_factory=list)
     accept_form: bool = True
     write_delay_s: float = 0.0
     apply_delay_s: float = 0.0
@@ -127,8 +135,9 @@ class FakePortal:
         route = path.rsplit("/", 1)[-1]
         if route in WRITE_SCRIPTS:
             return await self._write(route, request, body)
+        if route == "Login.php":
+            return await self._login(request, body)
         handler = {
-            "Login.php": self._login,
             "json.php": self._live,
             "json2.php": self._history,
             "Controller.Call.php": self._notifications,
@@ -137,7 +146,16 @@ class FakePortal:
             return handler(request, body)
         return Response(ERROR_PAGE, 404, media_type="text/html")
 
-    def _login(self, request: Request, body: bytes) -> Response:
+    async def _login(self, request: Request, body: bytes) -> Response:
+        if self.login_delay_s:
+            await asyncio.sleep(self.login_delay_s)
+        trouble = {
+            "maintenance": Response(MAINTENANCE_PAGE, 200, media_type="text/html"),
+            "garbage": Response("Fatal error: mysqli_connect()", 200, media_type="text/html"),
+            "500": Response(ERROR_PAGE, 500, media_type="text/html"),
+        }.get(self.login_answer)
+        if trouble is not None:
+            return trouble
         try:
             data = json.loads(body)
         except ValueError:
@@ -146,6 +164,7 @@ class FakePortal:
             return Response('[[1,"",true]]', 200, media_type="text/html")
         cookie = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26))
         self.sessions.add(cookie)
+        self.issued_cookies.append(cookie)
         response = Response(LOGIN_OK, 200, media_type="text/html")
         response.set_cookie("PHPSESSID", cookie, path="/")
         return response

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 class StdioSession:
-    """One server process; every stdout line is kept for inspection."""
+    """One server process; every stdout line is kept for inspection.
+
+    Answers are routed to their request by id, so several threads may call at once.
+    """
 
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.process = subprocess.Popen(
@@ -48,7 +50,8 @@ class StdioSession:
             env={**os.environ, **env},
         )
         self.stdout_lines: list[str] = []
-        self._lines: queue.Queue[str] = queue.Queue()
+        self._answers: dict[int, queue.Queue[Any]] = {}
+        self._lock = threading.Lock()
         self._next_id = 0
         self._pump_thread = threading.Thread(target=self._pump, daemon=True)
         self._pump_thread.start()
@@ -58,27 +61,35 @@ class StdioSession:
         for raw in self.process.stdout:
             line = raw.decode("utf-8")
             self.stdout_lines.append(line)
-            self._lines.put(line)
+            message = json.loads(line)
+            with self._lock:
+                waiting = self._answers.get(message.get("id"))  # type: ignore[arg-type]
+            if waiting is not None:
+                waiting.put(message)
 
     def send(self, message: dict[str, Any]) -> None:
         assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        self.process.stdin.flush()
+        with self._lock:
+            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            self.process.stdin.flush()
+
+    def start(self, method: str, params: dict[str, Any] | None = None) -> queue.Queue[Any]:
+        """Send a request; its answer arrives in the returned queue."""
+        answer: queue.Queue[Any] = queue.Queue()
+        with self._lock:
+            self._next_id += 1
+            ident = self._next_id
+            self._answers[ident] = answer
+        self.send({"jsonrpc": "2.0", "id": ident, "method": method, "params": params or {}})
+        return answer
 
     def request(
         self, method: str, params: dict[str, Any] | None = None, timeout: float = 30
     ) -> Any:
-        self._next_id += 1
-        ident = self._next_id
-        self.send({"jsonrpc": "2.0", "id": ident, "method": method, "params": params or {}})
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no answer to {method}")
-            message = json.loads(self._lines.get(timeout=remaining))
-            if message.get("id") == ident:
-                return message
+        try:
+            return self.start(method, params).get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no answer to {method}") from None
 
     def initialize(self, version: str = "2025-06-18") -> Any:
         answer = self.request(
@@ -94,6 +105,10 @@ class StdioSession:
 
     def call_tool(self, name: str, **arguments: Any) -> Any:
         return self.request("tools/call", {"name": name, "arguments": arguments})["result"]
+
+    def start_tool(self, name: str, **arguments: Any) -> queue.Queue[Any]:
+        """Start a tool call without waiting for it."""
+        return self.start("tools/call", {"name": name, "arguments": arguments})
 
     def close(self) -> str:
         """Close stdin, wait for exit and return stderr."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -32,30 +33,41 @@ STATS = {"2205232120": {"batt": {"bat_c": 89}}}
 
 
 class Recorder:
-    """A LoginGuard and SessionCache that remembers what happened."""
+    """A SessionKeeper that remembers what happened."""
+
+    fix_hint = "run `oig-cloud-mcp login` to enter them again."
 
     def __init__(self, stored: str | None = None) -> None:
         self.stored = stored
         self.events: list[str] = []
 
-    def load(self, account: str) -> str | None:
-        return self.stored
-
-    def save(self, account: str, cookie: str) -> None:
-        self.stored = cookie
-        self.events.append(f"saved {cookie}")
-
     def allow(self, account: str) -> None:
         self.events.append("allow")
 
-    def before_login(self, account: str) -> None:
-        self.events.append("before_login")
+    def stored_cookie(self, account: str) -> str | None:
+        return self.stored
 
-    def login_rejected(self, account: str) -> None:
-        self.events.append("rejected")
+    @contextlib.asynccontextmanager
+    async def renewal(self, account: str) -> AsyncIterator[RecordedRenewal]:
+        yield RecordedRenewal(self)
 
-    def login_succeeded(self, account: str) -> None:
-        self.events.append("succeeded")
+
+class RecordedRenewal:
+    def __init__(self, owner: Recorder) -> None:
+        self.owner = owner
+
+    def stored_cookie(self) -> str | None:
+        return self.owner.stored
+
+    def check_may_login(self, *, explicit: bool) -> None:
+        self.owner.events.append("before_login")
+
+    def rejected(self) -> None:
+        self.owner.events.append("rejected")
+
+    def accepted(self, cookie: str) -> None:
+        self.owner.stored = cookie
+        self.owner.events.append(f"saved {cookie}")
 
 
 @pytest.fixture
@@ -69,7 +81,6 @@ async def client(recorder: Recorder, clock: FakeClock) -> AsyncIterator[OigCloud
         BASE,
         lambda: Credentials(EMAIL, PASSWORD),
         sessions=recorder,
-        guard=recorder,
         clock=clock,
     )
     yield oig
@@ -110,7 +121,7 @@ async def test_a_stored_cookie_is_used_without_logging_in(
     httpx_mock.add_response(
         url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=storedcookie"}
     )
-    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, guard=stored)
+    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored)
     try:
         assert await oig.live_stats() == STATS
     finally:

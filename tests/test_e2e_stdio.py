@@ -10,29 +10,11 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from .conftest import EMAIL, PASSWORD
+from .conftest import PASSWORD
 from .fake_portal import FakePortal
 from .stdio_session import HANDSHAKE_VERSIONS, StdioSession, command
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def env(tmp_path: Path, portal_url: str) -> dict[str, str]:
-    home = tmp_path / "e2e-home"
-    return {
-        "HOME": str(home),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_STATE_HOME": str(home / "state"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "OIG_CLOUD_BASE_URL": portal_url,
-        "OIG_CLOUD_EMAIL": EMAIL,
-        "OIG_CLOUD_PASSWORD": PASSWORD,
-        "OIG_CLOUD_MCP_WHITELIST": EMAIL,
-        "OIG_CLOUD_MCP_LOG_LEVEL": "INFO",
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-    }
 
 
 def assert_only_json_rpc(lines: list[str]) -> None:

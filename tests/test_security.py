@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
 from oig_cloud_mcp.security import (
-    AccountGuard,
     LoginBackoff,
     Whitelist,
     add_to_whitelist,
+    backoff_file,
+    check_whitelisted,
     parse_whitelist,
 )
+from oig_cloud_mcp.session_store import Hints, SessionStore, SharedSessions
 
 from .conftest import FakeClock
 
@@ -46,12 +49,12 @@ def test_three_rejections_lock_for_ten_seconds_then_double_up_to_the_cap() -> No
     backoff = LoginBackoff(clock=clock, max_lock_s=60)
     for _ in range(2):
         backoff.rejected(ME)
-    backoff.check(ME)  # two rejections: still free
+    backoff.check(ME, "")  # two rejections: still free
 
     backoff.rejected(ME)
     assert backoff.retry_after(ME) == 10
     clock.advance(10)
-    backoff.check(ME)
+    backoff.check(ME, "")
 
     waits = []
     for _ in range(4):
@@ -64,8 +67,8 @@ def test_locked_message_says_how_long_and_what_to_do() -> None:
     backoff = LoginBackoff(clock=FakeClock())
     for _ in range(3):
         backoff.rejected(ME)
-    with pytest.raises(LoginLockedError, match=r"locked for 10 s.*oig-cloud-mcp login") as caught:
-        backoff.check(ME)
+    with pytest.raises(LoginLockedError, match=r"locked for 10 s.*run this") as caught:
+        backoff.check(ME, "run this")
     assert caught.value.retry_after_s == 10
 
 
@@ -76,25 +79,66 @@ def test_success_resets_the_count() -> None:
     backoff.succeeded(ME)
     backoff.rejected(ME)
     backoff.rejected(ME)
-    backoff.check(ME)
+    backoff.check(ME, "")
 
 
-def test_backoff_survives_a_restart(tmp_path: Path) -> None:
-    clock = FakeClock()
-    first = AccountGuard(tmp_path / "w.txt", tmp_path / "state" / "b.json", clock=clock)
+def shared(tmp_path: Path, clock: FakeClock) -> SharedSessions:
+    return SharedSessions(
+        SessionStore(tmp_path / "state" / "session.json"),
+        backoff_file(tmp_path / "state" / "b.json"),
+        Hints(rejected="fix it", locked="wait"),
+        clock=clock,
+    )
+
+
+@pytest.mark.anyio
+async def test_backoff_survives_a_restart(tmp_path: Path) -> None:
+    clock = FakeClock(start=time.time())
     for _ in range(3):
-        first.login_rejected(ME)
+        async with shared(tmp_path, clock).renewal(ME) as renewal:
+            renewal.rejected()
 
-    restarted = AccountGuard(tmp_path / "w.txt", tmp_path / "state" / "b.json", clock=clock)
-    with pytest.raises(LoginLockedError):
-        restarted.before_login(ME)
+    async with shared(tmp_path, clock).renewal(ME) as restarted:
+        with pytest.raises(LoginLockedError, match="wait"):
+            restarted.check_may_login(explicit=False)
+        restarted.check_may_login(explicit=True)  # the owner's own login still tries
     assert (tmp_path / "state" / "b.json").stat().st_mode & 0o777 == 0o600
 
 
-def test_guard_refuses_an_unlisted_account_naming_the_file(tmp_path: Path) -> None:
-    guard = AccountGuard(tmp_path / "whitelist.txt", tmp_path / "b.json")
+def test_a_lock_far_in_the_future_is_clamped_to_the_longest_lock() -> None:
+    clock = FakeClock()
+    backoff = LoginBackoff(clock=clock)
+    for _ in range(3):
+        backoff.rejected(ME)
+    backoff.states[ME.casefold()].locked_until = 1e308  # a damaged or tampered value
+    assert backoff.retry_after(ME) == 15 * 60
+
+
+def test_an_unlisted_account_is_refused_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(NotWhitelistedError, match=r"whitelist\.txt.*oig-cloud-mcp login"):
-        guard.allow(ME)
+        check_whitelisted(tmp_path / "whitelist.txt", (), ME)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_whitelist_saved_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "whitelist.txt"
+    path.write_bytes("# Windows Notepad\nowner@example.com\n".encode(encoding))
+    assert Whitelist.load(path).allows(ME)
+
+
+def test_a_symlinked_whitelist_stays_a_symlink_when_login_adds_to_it(tmp_path: Path) -> None:
+    target = tmp_path / "dotfiles" / "whitelist.txt"
+    target.parent.mkdir()
+    target.write_text("other@example.com\n")
+    link = tmp_path / "cfg" / "whitelist.txt"
+    link.parent.mkdir()
+    link.symlink_to(target)
+
+    assert add_to_whitelist(link, ME) is True
+
+    assert link.is_symlink()
+    assert Whitelist.load(link).allows(ME)
+    assert Whitelist.load(link).allows("other@example.com")
 
 
 def test_the_whitelist_file_written_by_login_is_private(tmp_path: Path) -> None:

@@ -6,14 +6,15 @@ import multiprocessing
 from pathlib import Path
 
 from oig_cloud_mcp.session_store import SessionStore
+from oig_cloud_mcp.state_files import locked
 
 
 def test_cookies_are_stored_per_account_in_a_private_file(tmp_path: Path) -> None:
     path = tmp_path / "state" / "session.json"
     store = SessionStore(path, clock=lambda: 123.0)
 
-    store.save("a@example.com", "cookie-a")
-    store.save("b@example.com", "cookie-b")
+    save(store, "a@example.com", "cookie-a")
+    save(store, "b@example.com", "cookie-b")
 
     assert SessionStore(path).load("a@example.com") == "cookie-a"
     assert SessionStore(path).load("b@example.com") == "cookie-b"
@@ -23,17 +24,20 @@ def test_cookies_are_stored_per_account_in_a_private_file(tmp_path: Path) -> Non
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def test_a_corrupt_or_missing_file_reads_as_no_session(tmp_path: Path) -> None:
+def test_a_corrupt_or_missing_file_reads_as_no_session_and_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "session.json"
     assert SessionStore(path).load("a@example.com") is None
     path.write_text("{not json")
     assert SessionStore(path).load("a@example.com") is None
+    (aside,) = tmp_path.glob("session.json.corrupt-*")
+    assert aside.read_text() == "{not json"
+    assert aside.stat().st_mode & 0o777 == 0o600
 
 
 def test_clear_forgets_one_account_or_all(tmp_path: Path) -> None:
     store = SessionStore(tmp_path / "session.json")
-    store.save("a@example.com", "x")
-    store.save("b@example.com", "y")
+    save(store, "a@example.com", "x")
+    save(store, "b@example.com", "y")
     store.clear("a@example.com")
     assert store.load("a@example.com") is None
     assert store.load("b@example.com") == "y"
@@ -41,10 +45,15 @@ def test_clear_forgets_one_account_or_all(tmp_path: Path) -> None:
     assert store.load("b@example.com") is None
 
 
+def save(store: SessionStore, account: str, cookie: str) -> None:
+    with locked(store.path):
+        store.save_held(account, cookie)
+
+
 def _save_many(path: str, account: str) -> None:
     store = SessionStore(Path(path))
     for i in range(40):
-        store.save(account, f"{account}-{i}")
+        save(store, account, f"{account}-{i}")
 
 
 def test_two_processes_saving_at_once_lose_nothing(tmp_path: Path) -> None:

@@ -14,9 +14,9 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from oig_cloud_mcp.client import OigCloudClient
-from oig_cloud_mcp.config import WRITE_TOOLS, Settings
+from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import WriteNotAllowedError
-from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.models import WRITE_TOOLS, Credentials
 from oig_cloud_mcp.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.service import OigService
@@ -81,7 +81,7 @@ async def test_a_disabled_write_is_refused_even_when_called_directly(
 ) -> None:
     writes = WriteService(OigService(settings))
     with pytest.raises(WriteNotAllowedError, match="--allow-writes set_box_mode"):
-        await writes.plan_box_mode("Home UPS", None)
+        await writes.plan("set_box_mode", mode="Home UPS", box_id=None)
     assert portal.log == []
     assert audit(settings)[-1]["outcome"] == "disabled"
 
@@ -234,9 +234,10 @@ async def test_a_write_without_an_answer_is_reported_unknown_and_not_repeated(
     assert result.is_error
     assert "may or may not have been accepted" in text
     assert again.structured_content["outcome"] == "unchanged"
-    assert "pending" in again_text
+    assert "outcome is unknown" in again_text
+    assert "not sent again" in again_text
     assert len(portal.write_requests()) == 1
-    assert [e["outcome"] for e in audit(slow)] == ["unknown", "unchanged"]
+    assert [e["outcome"] for e in audit(slow)] == ["sending", "unknown", "unchanged"]
 
 
 def confirm_with(action: str) -> Any:
@@ -348,7 +349,7 @@ async def test_the_audit_log_is_private_and_holds_no_secret(
     assert "PHPSESSID" not in text
     assert stat.S_IMODE(writable.audit_path.stat().st_mode) == 0o600
     outcomes = [entry["outcome"] for entry in audit(writable)]
-    assert outcomes == ["previewed", "written"]
+    assert outcomes == ["previewed", "sending", "written"]
     assert audit(writable)[-1]["arguments"] == {"mode": "Home UPS", "box_id": None}
 
 
@@ -371,11 +372,11 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
     import fcntl
     import os
 
-    from oig_cloud_mcp.private_files import acquire_lock, release_lock
+    from oig_cloud_mcp.state_files import acquire_lock, release_lock
 
     service = OigService(writable)
     writes = WriteService(service)
-    plan = await writes.plan_box_mode("Home UPS", None)
+    plan = await writes.plan("set_box_mode", mode="Home UPS", box_id=None)
     held = acquire_lock(writable.state_dir / "write")  # another process is writing
     waiting = asyncio.ensure_future(writes.execute(plan, "confirmed"))
     await asyncio.sleep(0.2)

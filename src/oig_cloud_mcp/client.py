@@ -1,8 +1,10 @@
 """`OigCloudClient`: the async OIG Cloud web client (spec §3–§7). The only httpx user.
 
-All traffic goes through `_send`, which translates every transport failure into
-our own errors. Sessions are PHPSESSID cookies sent as an explicit header; they are
-reused until the portal says they are dead, then replaced by exactly one login.
+Every request goes through `_request`, which owns the cookie header, the nonce, the AJAX
+header, the timeout and the mapping of every status and transport failure to our errors.
+Session policy lives here too: a cookie is reused until the portal says it is dead, then
+renewed once for every process that shares the state directory (`_renew`), and a session
+left idle for a while is refreshed with a read before a write.
 """
 
 from __future__ import annotations
@@ -14,23 +16,17 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
 from . import __version__
-from .client_types import (
-    LoginGuard,
-    MemorySessions,
-    OpenGuard,
-    PortalCall,
-    PortalHandler,
-    PortalReply,
-    SessionCache,
-)
+from .client_types import MemorySessions, PortalCall, PortalHandler, PortalReply, Renewal
+from .client_types import SessionKeeper as SessionKeeper
 from .errors import (
     AuthenticationError,
     LiveDataUnavailableError,
@@ -44,17 +40,66 @@ from .models import Credentials
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LOGIN = "inc/php/scripts/Login.php"
-LIVE = "json.php"
-HISTORY = "json2.php"
-NOTIFICATIONS = "inc/php/scripts/Controller.Call.php"
 LOGIN_OK: list[Any] = [[2, "", False]]
-_SESSION_COOKIE = re.compile(r"PHPSESSID=([^;,\s]+)")
+SESSION_REFRESH_AFTER_S = 300.0
+"""A session unused for this long is checked with a read before a write is sent on it."""
+SESSION_COOKIE = re.compile(r"PHPSESSID=([A-Za-z0-9,-]{1,256})(?:[;,\s]|$)")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_FORM = "application/x-www-form-urlencoded; charset=UTF-8"
 UNKNOWN_WRITE = (
     "The change was sent to OIG Cloud but no answer came back, so it may or may not have "
     "been accepted. Do not send it again yet: check get_basic_data in a few minutes."
 )
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One portal script and how to talk to it (spec §1)."""
+
+    path: str
+    method: Literal["GET", "POST"]
+    session: bool = True
+    """Needs the PHPSESSID cookie."""
+    ajax: bool = False
+    """Sends `X-Requested-With: XMLHttpRequest` (writes since 2026-07-31, notifications)."""
+    nonce: bool = False
+    """Sends `?_nonce=<ms>` like the portal's own JavaScript."""
+    write: bool = False
+    """A change: a failure after it may have left is an unknown outcome, never retried."""
+    object_or_dead: bool = False
+    """Anything but a JSON object means the session is dead (json.php, spec §7)."""
+    accept: str | None = None
+
+
+LOGIN = Endpoint("inc/php/scripts/Login.php", "POST", session=False)
+LIVE = Endpoint("json.php", "GET", object_or_dead=True)
+HISTORY = Endpoint("json2.php", "POST")
+NOTIFICATIONS = Endpoint(
+    "inc/php/scripts/Controller.Call.php",
+    "GET",
+    ajax=True,
+    nonce=True,
+    accept="text/html,application/json;q=0.9,*/*;q=0.8",
+)
+
+
+def write_endpoint(script: str) -> Endpoint:
+    """One of the write scripts of spec §6."""
+    return Endpoint(f"inc/php/scripts/{script}", "POST", ajax=True, nonce=True, write=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A portal answer that passed the status checks."""
+
+    data: Any
+    """The parsed JSON (None for writes, whose body is only a message)."""
+    message: str = ""
+    cookie: str | None = None
+
+
+class _LoginRejectedError(Exception):
+    """Internal: Login.php answered well-formed data that is not the success value."""
 
 
 class _RejectCookies(DefaultCookiePolicy):
@@ -89,12 +134,12 @@ def _mock_transport(handler: PortalHandler) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
-def _looks_like_html(text: str) -> bool:
-    return text.lstrip()[:1] == "<"
+def _not_normal(what: str) -> PortalError:
+    return PortalError(f"OIG Cloud is not answering normally ({what}); try again later.")
 
 
 class OigCloudClient:
-    """One OIG Cloud account: login, live stats, history and notifications."""
+    """One OIG Cloud account: login, live stats, history, notifications and writes."""
 
     def __init__(
         self,
@@ -102,8 +147,7 @@ class OigCloudClient:
         credentials: Callable[[], Credentials],
         *,
         account: Callable[[], str] | None = None,
-        sessions: SessionCache | None = None,
-        guard: LoginGuard | None = None,
+        sessions: SessionKeeper | None = None,
         cache_ttl_s: float = 20.0,
         timeout_s: float = 30.0,
         handler: PortalHandler | None = None,
@@ -112,17 +156,16 @@ class OigCloudClient:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._credentials = credentials
         self._account = account or (lambda: credentials().account)
-        self._sessions = sessions or MemorySessions()
-        self._guard = guard or OpenGuard()
+        self._sessions: SessionKeeper = sessions or MemorySessions()
         self._cache_ttl_s = cache_ttl_s
         self._timeout_s = timeout_s
         self._clock = clock
         self._cookie: str | None = None
+        self._session_used_at: float | None = None
         self._login_lock = asyncio.Lock()
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._live: tuple[float, dict[str, Any]] | None = None
-        self.session_checked_at: float | None = None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=timeout_s,
@@ -133,34 +176,50 @@ class OigCloudClient:
             verify=portal_ssl_context() if self.base_url.startswith("https:") else True,
         )
 
-    def clock(self) -> float:
-        """The client's monotonic clock (what `session_checked_at` is measured in)."""
-        return self._clock()
-
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._http.aclose()
 
     # -- the choke point -------------------------------------------------------------
 
-    async def _send(
-        self, method: str, path: str, *, is_write: bool = False, **kwargs: Any
-    ) -> httpx.Response:
-        """Send one request, one at a time per endpoint; every failure becomes an OigError.
-
-        For a write, a failure after the request may have left this machine is reported
-        as `WriteOutcomeUnknownError`, never retried.
-        """
-        lock = self._endpoint_locks.setdefault(path, asyncio.Lock())
+    async def _request(
+        self,
+        endpoint: Endpoint,
+        *,
+        cookie: str | None = None,
+        body: Mapping[str, Any] | None = None,
+        form: bool = False,
+        params: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Send one request (one at a time per endpoint); every failure becomes an OigError."""
+        headers: dict[str, str] = {}
+        query = dict(params or {})
+        content: str | None = None
+        if cookie is not None:
+            headers["Cookie"] = f"PHPSESSID={cookie}"
+        if endpoint.ajax:
+            headers["X-Requested-With"] = "XMLHttpRequest"
+        if endpoint.accept:
+            headers["Accept"] = endpoint.accept
+        if endpoint.nonce:
+            query["_nonce"] = str(int(time.time() * 1000))
+        if body is not None and form:
+            content = urlencode({k: "" if v is None else str(v) for k, v in body.items()})
+            headers["Content-Type"] = _FORM
+        elif body is not None:
+            content, headers["Content-Type"] = json.dumps(body), "application/json"
+        lock = self._endpoint_locks.setdefault(endpoint.path, asyncio.Lock())
         async with lock:
             try:
-                response = await self._http.request(method, path, **kwargs)
+                response = await self._http.request(
+                    endpoint.method, endpoint.path, params=query, content=content, headers=headers
+                )
             except httpx.HTTPError as exc:
-                if is_write and not isinstance(exc, _NOT_SENT):
+                if endpoint.write and not isinstance(exc, _NOT_SENT):
                     raise WriteOutcomeUnknownError(UNKNOWN_WRITE) from exc
                 raise self._connection_error(exc) from exc
-        log.debug("%s %s -> %s", method, path, response.status_code)
-        return response
+        log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
+        return _answer(endpoint, response)
 
     def _connection_error(self, exc: httpx.HTTPError) -> OigConnectionError:
         if isinstance(exc, httpx.TimeoutException):
@@ -179,110 +238,91 @@ class OigCloudClient:
             "check the internet connection and try again."
         )
 
-    def _check_status(self, response: httpx.Response, endpoint: str) -> None:
-        status = response.status_code
-        _raise_if_session_dead(status, endpoint)
-        if status == 500 and endpoint == LIVE:
-            raise LiveDataUnavailableError(
-                "OIG Cloud failed to return live data (HTTP 500). This happens when 'Live data' "
-                "(Živá data) is off in the OIG app: switch it on there; otherwise try again "
-                "in a few minutes.",
-                status=status,
-                endpoint=endpoint,
-            )
-        if status >= 400:
-            raise PortalError(
-                f"OIG Cloud answered HTTP {status} for {endpoint}; try again in a few minutes.",
-                status=status,
-                endpoint=endpoint,
-            )
-
-    def _json(self, response: httpx.Response, endpoint: str) -> Any:
-        self._check_status(response, endpoint)
-        text = response.text
-        try:
-            return json.loads(text)
-        except ValueError:
-            if _looks_like_html(text):
-                raise SessionExpiredError(f"{endpoint} answered HTML") from None
-            raise PortalError(
-                f"OIG Cloud sent an unreadable answer for {endpoint}; try again in a few minutes.",
-                status=response.status_code,
-                endpoint=endpoint,
-            ) from None
-
     # -- sessions -------------------------------------------------------------------
 
-    async def login(self, credentials: Credentials | None = None) -> str:
-        """Log in once (spec §3) and return the new session cookie. Never retried."""
+    async def login(self, credentials: Credentials | None = None, *, explicit: bool = False) -> str:
+        """Log in once (spec §3) and return the new session cookie. Never retried.
+
+        `explicit` is the owner's own `oig-cloud-mcp login`: it is made even while the
+        account is locked after rejections (a success clears the lock).
+        """
         creds = credentials or self._credentials()
-        self._guard.allow(creds.account)
-        self._guard.before_login(creds.account)
-        body = json.dumps({"email": creds.email, "password": creds.password})
-        response = await self._send(
-            "POST", LOGIN, content=body, headers={"Content-Type": "application/json"}
-        )
-        if response.status_code >= 500:
-            self._check_status(response, LOGIN)
+        self._sessions.allow(creds.account)
+        async with self._login_lock, self._sessions.renewal(creds.account) as renewal:
+            renewal.check_may_login(explicit=explicit)
+            return await self._login_once(creds, renewal)
+
+    async def _login_once(self, creds: Credentials, renewal: Renewal) -> str:
         try:
-            accepted = response.status_code == 200 and json.loads(response.text) == LOGIN_OK
-        except ValueError:
-            accepted = False
-        match = _SESSION_COOKIE.search(", ".join(response.headers.get_list("set-cookie")))
-        if not accepted:
-            self._guard.login_rejected(creds.account)
+            answer = await self._request(
+                LOGIN, body={"email": creds.email, "password": creds.password}
+            )
+        except _LoginRejectedError:
+            renewal.rejected()
             raise AuthenticationError(
                 f"OIG Cloud rejected the e-mail or password for {creds.email}; "
-                "run `oig-cloud-mcp login` to enter them again."
+                f"{self._sessions.fix_hint}"
+            ) from None
+        if answer.cookie is None:
+            raise PortalError(
+                "OIG Cloud accepted the login but sent no session cookie; try again later."
             )
-        if match is None:
-            raise PortalError("OIG Cloud accepted the login but sent no session cookie.")
-        self._guard.login_succeeded(creds.account)
-        self._cookie = match.group(1)
-        self._sessions.save(creds.account, self._cookie)
-        self.session_checked_at = self._clock()
+        renewal.accepted(answer.cookie)
+        self._cookie = answer.cookie
+        self._session_used_at = self._clock()
         log.info("Logged in to OIG Cloud as %s", creds.email)
-        return self._cookie
+        return answer.cookie
 
-    async def _current_cookie(self, account: str) -> str:
-        if self._cookie is None:
-            self._cookie = self._sessions.load(account)
-        if self._cookie is None:
-            return await self._relogin(account, stale=None)
-        return self._cookie
+    async def _renew(self, account: str, dead: str | None) -> tuple[str, bool]:
+        """A live cookie instead of `dead`, and whether it came from a login just now.
 
-    async def _relogin(self, account: str, stale: str | None) -> str:
-        """Log in unless another task or process already replaced the `stale` cookie.
-
-        The password is read (from the keyring) only here, when a login is needed.
+        Across processes, under the account's lock: a stored cookie other than the dead
+        one was stored after it (every store happens under this lock), so it is adopted;
+        otherwise this process logs in, once.
         """
         async with self._login_lock:
-            if self._cookie is not None and self._cookie != stale:
-                return self._cookie
-            stored = self._sessions.load(account)
-            if stored is not None and stored != stale:
-                self._cookie = stored  # another process already logged in
-                return stored
-            return await self.login()
+            if self._cookie is not None and self._cookie != dead:
+                return self._cookie, False  # another task of this process renewed it
+            async with self._sessions.renewal(account) as renewal:
+                stored = renewal.stored_cookie()
+                if stored is not None and stored != dead:
+                    self._cookie = stored  # another process renewed it
+                    return stored, False
+                renewal.check_may_login(explicit=False)
+                return await self._login_once(self._credentials(), renewal), True
 
-    async def _authed(self, call: Callable[[str], Awaitable[T]]) -> T:
-        """Run `call(cookie)`; if the session is dead, log in once and retry once."""
+    async def _authed(self, endpoint: Endpoint, **request: Any) -> Answer:
+        """Send with the session; a dead session is renewed and the request sent again.
+
+        A cookie adopted from another process may turn out dead too (it died in the same
+        expiry); then one more renewal logs in. Only a cookie from a login made just now
+        that is refused is the portal's fault.
+        """
         account = self._account()
-        self._guard.allow(account)
-        cookie = await self._current_cookie(account)
-        try:
-            result = await call(cookie)
-        except SessionExpiredError:
-            log.info("OIG Cloud session expired; logging in again")
-            cookie = await self._relogin(account, stale=cookie)
+        self._sessions.allow(account)
+        cookie = self._cookie or self._sessions.stored_cookie(account)
+        if cookie is None:
+            cookie, _ = await self._renew(account, dead=None)
+        fresh = False  # a login that replaced a dead session, not the first one
+        for attempt in range(3):
             try:
-                result = await call(cookie)
+                answer = await self._request(endpoint, cookie=cookie, **request)
             except SessionExpiredError as exc:
-                raise PortalError(
-                    "OIG Cloud refused a brand-new session; try again in a few minutes."
-                ) from exc
-        self.session_checked_at = self._clock()
-        return result
+                if fresh:
+                    raise PortalError(
+                        "OIG Cloud refused a brand-new session; try again in a few minutes."
+                    ) from exc
+                if attempt == 2:
+                    raise PortalError(
+                        "OIG Cloud keeps ending sessions; try again in a few minutes."
+                    ) from exc
+                log.info("OIG Cloud session expired; renewing it")
+                cookie, fresh = await self._renew(account, dead=cookie)
+                continue
+            self._cookie = cookie
+            self._session_used_at = self._clock()
+            return answer
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def _single_flight(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """Identical concurrent reads share one upstream request."""
@@ -295,21 +335,18 @@ class OigCloudClient:
 
     # -- reads ----------------------------------------------------------------------
 
-    async def live_stats(self) -> dict[str, Any]:
+    async def live_stats(self, *, fresh: bool = False) -> dict[str, Any]:
         """The json.php object keyed by box id, cached for `cache_ttl_s` seconds."""
-        if self._live is not None and self._clock() - self._live[0] < self._cache_ttl_s:
+        if (
+            not fresh
+            and self._live is not None
+            and self._clock() - self._live[0] < self._cache_ttl_s
+        ):
             return self._live[1]
-        return await self._single_flight(LIVE, self._fetch_live)
+        return await self._single_flight(LIVE.path, self._fetch_live)
 
     async def _fetch_live(self) -> dict[str, Any]:
-        async def fetch(cookie: str) -> dict[str, Any]:
-            response = await self._send("GET", LIVE, headers={"Cookie": f"PHPSESSID={cookie}"})
-            payload = self._json(response, LIVE)
-            if not isinstance(payload, dict):
-                raise SessionExpiredError("json.php answered a non-object")
-            return payload
-
-        payload = await self._authed(fetch)
+        payload: dict[str, Any] = (await self._authed(LIVE)).data
         self._live = (self._clock(), payload)
         return payload
 
@@ -318,93 +355,82 @@ class OigCloudClient:
         self._live = None
 
     async def history(self, name: str, start: str, end: str) -> dict[str, Any]:
-        """One json2.php series for a date range (dates `YYYY-MM-DD`)."""
-        body = json.dumps({"name": name, "range": f"{start},{end},0"})
+        """One json2.php series for a date range (dates `YYYY-MM-DD`); {} when it has none."""
+        body = {"name": name, "range": f"{start},{end},0"}
 
-        async def fetch(cookie: str) -> dict[str, Any]:
-            response = await self._send(
-                "POST",
-                HISTORY,
-                content=body,
-                headers={"Cookie": f"PHPSESSID={cookie}", "Content-Type": "application/json"},
-            )
-            payload = self._json(response, HISTORY)
-            return payload if isinstance(payload, dict) else {}
+        async def fetch() -> dict[str, Any]:
+            data = (await self._authed(HISTORY, body=body)).data
+            return data if isinstance(data, dict) else {}
 
-        return await self._single_flight(f"{HISTORY}:{body}", lambda: self._authed(fetch))
+        return await self._single_flight(f"{HISTORY.path}:{json.dumps(body)}", fetch)
 
     async def notifications_html(self) -> Any:
         """The raw notification widget answer (`[[11, "ctrl-notifs", html, null]]`)."""
+        params = {"id": "2", "selector_id": "ctrl-notifs"}
 
-        async def fetch(cookie: str) -> Any:
-            response = await self._send(
-                "GET",
-                NOTIFICATIONS,
-                params={
-                    "id": "2",
-                    "selector_id": "ctrl-notifs",
-                    "_nonce": str(int(time.time() * 1000)),
-                },
-                headers={
-                    "Cookie": f"PHPSESSID={cookie}",
-                    "X-Requested-With": "XMLHttpRequest",
-                    "Accept": "text/html,application/json;q=0.9,*/*;q=0.8",
-                },
-            )
-            return self._json(response, NOTIFICATIONS)
+        async def fetch() -> Any:
+            return (await self._authed(NOTIFICATIONS, params=params)).data
 
-        return await self._single_flight(NOTIFICATIONS, lambda: self._authed(fetch))
+        return await self._single_flight(NOTIFICATIONS.path, fetch)
 
     # -- writes ---------------------------------------------------------------------
 
     async def write(self, script: str, body: Mapping[str, Any], *, form: bool = False) -> str:
         """POST one write script (spec §6) and return the portal's message.
 
-        HTTP 200 means accepted (not applied). A dead session is renewed and the write
-        resent once, since the portal provably did not take it; any other failure is
-        reported, never retried.
+        HTTP 200 means accepted (not applied). A session unused for a while is checked
+        with a read first; a dead session is renewed and the write sent again, since the
+        portal provably did not take it. Any other failure is reported, never retried.
         """
-        path = f"inc/php/scripts/{script}"
-        if form:
-            fields = {k: "" if v is None else str(v) for k, v in body.items()}
-            content = urlencode(fields)
-            content_type = "application/x-www-form-urlencoded; charset=UTF-8"
-        else:
-            content, content_type = json.dumps(body), "application/json"
-
-        async def send(cookie: str) -> str:
-            response = await self._send(
-                "POST",
-                path,
-                is_write=True,
-                params={"_nonce": str(int(time.time() * 1000))},
-                content=content,
-                headers={
-                    "Cookie": f"PHPSESSID={cookie}",
-                    "Content-Type": content_type,
-                    "X-Requested-With": "XMLHttpRequest",
-                },
-            )
-            status = response.status_code
-            _raise_if_session_dead(status, script)
-            if status != 200:
-                raise PortalError(
-                    f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
-                    "try again later or change it in the OIG app.",
-                    status=status,
-                    endpoint=script,
-                )
-            return _portal_message(response.text)
-
-        message = await self._authed(send)
+        used = self._session_used_at
+        if used is None or self._clock() - used > SESSION_REFRESH_AFTER_S:
+            await self.live_stats(fresh=True)
+        answer = await self._authed(write_endpoint(script), body=body, form=form)
         self.forget_live_stats()
-        return message
+        return answer.message
 
 
-def _raise_if_session_dead(status: int, endpoint: str) -> None:
-    """401/403, or a redirect (to the login page), means the session is dead (spec §7)."""
-    if status in (401, 403) or 300 <= status < 400:
-        raise SessionExpiredError(f"{endpoint} answered HTTP {status}")
+def _answer(endpoint: Endpoint, response: httpx.Response) -> Answer:
+    """Map the status and body of `response` to an `Answer` or one of our errors."""
+    status, text = response.status_code, response.text
+    if endpoint.session and (status in (401, 403) or 300 <= status < 400):
+        raise SessionExpiredError(f"{endpoint.path} answered HTTP {status}")
+    if not endpoint.session and status in (401, 403):
+        raise _LoginRejectedError
+    if endpoint.write:
+        if status != 200:
+            raise PortalError(
+                f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
+                "try again later or change it in the OIG app.",
+                status=status,
+                endpoint=endpoint.path,
+            )
+        return Answer(data=None, message=_portal_message(text))
+    if not 200 <= status < 300:
+        if endpoint is LIVE and status == 500:
+            raise LiveDataUnavailableError(
+                "OIG Cloud failed to return live data (HTTP 500). This happens when 'Live data' "
+                "(Živá data) is off in the OIG app: switch it on there; otherwise try again "
+                "in a few minutes.",
+                status=status,
+                endpoint=endpoint.path,
+            )
+        raise _not_normal(f"HTTP {status}")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        if endpoint.session and text.lstrip()[:1] == "<":
+            raise SessionExpiredError(f"{endpoint.path} answered a web page") from None
+        what = "a web page instead of data" if text.lstrip()[:1] == "<" else "an unreadable answer"
+        raise _not_normal(what) from None
+    if endpoint.object_or_dead and not isinstance(data, dict):
+        raise SessionExpiredError(f"{endpoint.path} answered a non-object")
+    if endpoint is LOGIN:
+        if data != LOGIN_OK:
+            raise _LoginRejectedError
+        match = SESSION_COOKIE.search(", ".join(response.headers.get_list("set-cookie")))
+        return Answer(data=data, cookie=match.group(1) if match else None)
+    return Answer(data=data)
 
 
 def _is_certificate_failure(exc: BaseException) -> bool:
@@ -421,16 +447,15 @@ def _portal_message(text: str) -> str:
     try:
         payload = json.loads(text)
         return str(payload[0][2])
-    except (ValueError, LookupError, TypeError):
+    except (ValueError, LookupError, TypeError, RecursionError):
         return text.strip()[:200]
 
 
 __all__ = [
-    "LoginGuard",
     "OigCloudClient",
     "PortalCall",
     "PortalHandler",
     "PortalReply",
-    "SessionCache",
+    "SessionKeeper",
     "portal_ssl_context",
 ]

@@ -1,41 +1,49 @@
 """What the client needs from its surroundings, and what an in-process portal sees.
 
-`SessionCache` and `LoginGuard` are the hooks the client calls (implemented by
-`session_store` and `security`); `PortalCall`/`PortalReply` let the demo box answer
-requests in-process without the network. No httpx here.
+`SessionKeeper` is the client's one hook for sessions and login policy (implemented by
+`session_store.SharedSessions` over the state directory); `PortalCall`/`PortalReply` let
+the demo box answer requests in-process without the network. No httpx here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
 
-class SessionCache(Protocol):
-    """Where session cookies outlive the process (see `session_store`)."""
+class Renewal(Protocol):
+    """One account's stored session and login backoff, held under a cross-process lock."""
 
-    def load(self, account: str) -> str | None:
-        """The stored cookie of `account`, or None."""
+    def stored_cookie(self) -> str | None:
+        """The cookie stored now (re-read under the lock)."""
 
-    def save(self, account: str, cookie: str) -> None:
-        """Remember `cookie` for `account`."""
+    def check_may_login(self, *, explicit: bool) -> None:
+        """Raise while logins are paused; `explicit` is the owner's own `login` command."""
+
+    def rejected(self) -> None:
+        """The portal rejected the credentials: count it."""
+
+    def accepted(self, cookie: str) -> None:
+        """The portal accepted the credentials: store the cookie, reset the count."""
 
 
-class LoginGuard(Protocol):
-    """Policy around logins (see `security`): whitelist and backoff."""
+class SessionKeeper(Protocol):
+    """Sessions and login policy of the accounts this client may use."""
+
+    fix_hint: str
+    """What the user should do about rejected credentials (depends on where they come from)."""
 
     def allow(self, account: str) -> None:
-        """Raise if `account` may not be used at all."""
+        """Raise if `account` may not be used at all (the whitelist)."""
 
-    def before_login(self, account: str) -> None:
-        """Raise if `account` may not log in now."""
+    def stored_cookie(self, account: str) -> str | None:
+        """The stored cookie of `account`, read without the lock."""
 
-    def login_rejected(self, account: str) -> None:
-        """The portal rejected the credentials."""
-
-    def login_succeeded(self, account: str) -> None:
-        """The portal accepted the credentials."""
+    def renewal(self, account: str) -> AbstractAsyncContextManager[Renewal]:
+        """Hold the account's session lock (across processes) for one renewal."""
 
 
 @dataclass
@@ -62,31 +70,39 @@ PortalHandler = Callable[[PortalCall], Awaitable[PortalReply]]
 
 
 class MemorySessions:
-    """A `SessionCache` that lives only as long as the process (demo, tests)."""
+    """A `SessionKeeper` that lives only as long as the process and allows every login."""
+
+    fix_hint = "check the e-mail and password."
 
     def __init__(self) -> None:
         self._cookies: dict[str, str] = {}
 
-    def load(self, account: str) -> str | None:
-        """The cookie of `account`, if this process saw one."""
-        return self._cookies.get(account)
-
-    def save(self, account: str, cookie: str) -> None:
-        """Keep `cookie` for the rest of the process."""
-        self._cookies[account] = cookie
-
-
-class OpenGuard:
-    """A `LoginGuard` that allows everything (the demo box has no real account)."""
-
     def allow(self, account: str) -> None:
         """Every account is allowed."""
 
-    def before_login(self, account: str) -> None:
+    def stored_cookie(self, account: str) -> str | None:
+        """The cookie of `account`, if this process saw one."""
+        return self._cookies.get(account)
+
+    @contextlib.asynccontextmanager
+    async def renewal(self, account: str) -> AsyncIterator[Renewal]:
+        """No other process shares this memory, so no lock is needed."""
+        yield _MemoryRenewal(self._cookies, account)
+
+
+@dataclass
+class _MemoryRenewal:
+    cookies: dict[str, str]
+    account: str
+
+    def stored_cookie(self) -> str | None:
+        return self.cookies.get(self.account)
+
+    def check_may_login(self, *, explicit: bool) -> None:
         """Logins are never paused."""
 
-    def login_rejected(self, account: str) -> None:
+    def rejected(self) -> None:
         """Rejections are not counted."""
 
-    def login_succeeded(self, account: str) -> None:
-        """Nothing to reset."""
+    def accepted(self, cookie: str) -> None:
+        self.cookies[self.account] = cookie

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigurationError
+from .models import WRITE_TOOLS
 
 APP_NAME = "oig-cloud-mcp"
 DEFAULT_BASE_URL = "https://portal.oigpower.cz/"
@@ -26,12 +27,6 @@ ENV_LOG_LEVEL = "OIG_CLOUD_MCP_LOG_LEVEL"
 ENV_ALLOW_WRITES = "OIG_CLOUD_MCP_ALLOW_WRITES"
 ENV_WRITE_ENCODING = "OIG_CLOUD_WRITE_ENCODING"
 
-WRITE_TOOLS = (
-    "set_box_mode",
-    "set_grid_delivery",
-    "set_boiler_mode",
-    "set_battery_grid_charging",
-)
 _TRUE = {"1", "true", "yes", "on", "all", "*"}
 _FALSE = {"", "0", "false", "no", "off", "none"}
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import CredentialsNotFoundError, KeyringUnavailableError
-from .models import Credentials, account_key
-from .private_files import ensure_private_dir, write_private
+from .models import Credentials, account_key, is_plausible_email
+from .session_store import Hints
+from .state_files import Codec, StateFile, write_private
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -75,24 +76,60 @@ def delete_password(email: str) -> None:
     _keyring_call("delete_password", email)
 
 
+def _parse_account(data: bytes) -> str | None:
+    text = data.decode("utf-8").strip()
+    if not text:
+        return None
+    if not is_plausible_email(text):
+        raise ValueError("not an e-mail address")
+    return text
+
+
+ACCOUNT_CODEC: Codec[str | None] = Codec(
+    empty=lambda: None,
+    parse=_parse_account,
+    dump=lambda email: f"{email or ''}\n".encode(),
+)
+
+
+def account_file(settings: Settings) -> StateFile[str | None]:
+    """The file naming the account `login` stored (damaged content is moved aside)."""
+    return StateFile(settings.account_path, ACCOUNT_CODEC)
+
+
 def remembered_account(settings: Settings) -> str | None:
     """The e-mail `login` remembered, or None."""
-    try:
-        text = settings.account_path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return text or None
+    return account_file(settings).read()
 
 
 def remember_account(settings: Settings, email: str) -> None:
     """Remember `email` as the account to use."""
-    ensure_private_dir(settings.config_dir)
-    write_private(settings.account_path, email.strip() + "\n")
+    write_private(settings.account_path, ACCOUNT_CODEC.dump(email.strip()))
 
 
-def forget_account(settings: Settings) -> None:
-    """Forget the remembered account."""
-    settings.account_path.unlink(missing_ok=True)
+def forget_account(settings: Settings) -> bool:
+    """Forget the remembered account; True if there was one."""
+    try:
+        settings.account_path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def hints(settings: Settings) -> Hints:
+    """What helps after a rejected login or while logins are paused, for this setup."""
+    if settings.has_env_credentials:
+        return Hints(
+            rejected="OIG_CLOUD_PASSWORD is wrong (it wins over the keyring); correct "
+            "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration.",
+            locked="correct OIG_CLOUD_PASSWORD in the MCP client's configuration (it wins "
+            "over the keyring); `oig-cloud-mcp login` with the right password lifts the lock.",
+        )
+    return Hints(
+        rejected="run `oig-cloud-mcp login` to enter them again.",
+        locked="run `oig-cloud-mcp login` with the right password: it always tries once "
+        "and lifts the lock.",
+    )
 
 
 def account_email(settings: Settings) -> str | None:

@@ -15,12 +15,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, RootModel
+
 from .client_types import PortalCall, PortalReply
 from .models import Credentials
 from .parsing import PORTAL_TZ
-from .private_files import read_json, write_json
+from .state_files import StateFile, json_codec
 
 DEMO_BOX = "2400000001"
+
+
+class DemoSettings(RootModel[dict[str, dict[str, int]]]):
+    """`demo_box.json`: the settings tables the demo box remembers between runs."""
+
+    root: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
 DEMO_CREDENTIALS = Credentials("demo@oig-cloud-mcp.invalid", "demo", source="demo")
 STEP = timedelta(minutes=15)
 CAPACITY_WH = 10240.0
@@ -86,7 +96,6 @@ class DemoPortal:
         self, state_file: Path | None = None, clock: Callable[[], datetime] | None = None
     ) -> None:
         self._clock = clock or (lambda: datetime.now(PORTAL_TZ))
-        self._state_file = state_file
         self.settings: dict[str, dict[str, Any]] = {
             "box_prms": {"mode": 0, "bat_ac": 0, "p_fve": 8000, "p_bat": 10240, "crcte": 1},
             "invertor_prms": {"to_grid": 1},
@@ -94,11 +103,10 @@ class DemoPortal:
             "boiler_prms": {"ison": 1, "manual": 0},
         }
         self.log: list[tuple[datetime, str]] = []
-        saved = read_json(state_file) if state_file else None
-        if isinstance(saved, dict):  # the demo box remembers its settings between runs
-            for table, values in saved.items():
-                if isinstance(values, dict):
-                    self.settings.setdefault(table, {}).update(values)
+        self._file = StateFile(state_file, json_codec(DemoSettings)) if state_file else None
+        if self._file is not None:  # the demo box remembers its settings between runs
+            for table, values in self._file.read().root.items():
+                self.settings.setdefault(table, {}).update(values)
 
     async def __call__(self, call: PortalCall) -> PortalReply:
         """Answer one portal request."""
@@ -128,8 +136,8 @@ class DemoPortal:
         else:
             return PortalReply(404, b"<html>Not found</html>")
         self.log.append((self._clock(), f"{path}: {json.dumps(body)}"))
-        if self._state_file is not None:
-            write_json(self._state_file, self.settings)
+        if self._file is not None:
+            self._file.update(lambda _: DemoSettings(self.settings))
         return PortalReply(200, b'[[0,2,"OK"]]')
 
     def box(self, now: datetime) -> dict[str, Any]:

@@ -14,6 +14,7 @@ session cookie.
     ├── NotWhitelistedError       the account is not on the local whitelist
     ├── CredentialsNotFoundError  nothing stored: run `oig-cloud-mcp login`
     ├── KeyringUnavailableError   no usable OS keyring backend
+    ├── StateFileError            a file of ours cannot be read or written (names the file)
     ├── ConfigurationError        a setting or flag has an impossible value
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
     ├── WriteNotAllowedError      a write tool is disabled by the owner
@@ -70,6 +71,19 @@ class CredentialsNotFoundError(OigError):
 
 class KeyringUnavailableError(OigError):
     """The OS keyring cannot be used on this machine."""
+
+
+class StateFileError(OigError):
+    """A file in the state or config directory cannot be used; the message names it.
+
+    `kind` is "unreadable" (permissions, a directory or link in its place), "damaged"
+    (content that does not validate, for files that fail closed) or "unwritable".
+    """
+
+    def __init__(self, message: str, *, path: object = None, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.path = path
+        self.kind = kind
 
 
 class ConfigurationError(OigError):

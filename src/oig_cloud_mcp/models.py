@@ -7,8 +7,9 @@ A value the portal did not send is `None` (JSON `null`), never 0.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,12 @@ Number = int | float
 GridDelivery = Literal["off", "on", "limited"]
 Severity = Literal["info", "warning", "error", "critical"]
 SeriesName = Literal["batt", "fve", "grid", "load"]
+WriteTool = Literal[
+    "set_box_mode", "set_grid_delivery", "set_boiler_mode", "set_battery_grid_charging"
+]
+WRITE_TOOLS: tuple[WriteTool, ...] = get_args(WriteTool)
+BOX_ID_PATTERN = r"^[0-9]{1,20}$"
+"""A Battery Box id: ASCII digits only (a `\\d` would also let Unicode digits through)."""
 
 BOX_MODES: dict[int, str] = {0: "Home 1", 1: "Home 2", 2: "Home 3", 3: "Home UPS"}
 """`box_prms.mode` codes the portal accepts and reports (spec §6.1)."""
@@ -27,6 +34,14 @@ REPORTED_ONLY_MODES: dict[int, str] = {4: "Home 5", 5: "Home 6"}
 def account_key(email: str) -> str:
     """The form of an e-mail used to key sessions, backoff and the whitelist."""
     return email.strip().casefold()
+
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def is_plausible_email(text: str) -> bool:
+    """Whether `text` looks like an e-mail address (one @, no spaces, a dotted domain)."""
+    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
 
 
 @dataclass(frozen=True)
@@ -89,13 +104,16 @@ class BoxClimate(BaseModel):
 
 
 class PendingChange(BaseModel):
-    """A write the portal accepted, tracked until the live data shows it."""
+    """A write that was sent, tracked until the live data shows it."""
 
     tool: str
     box_id: str
     requested: str
     requested_at: str
-    status: Literal["pending", "applied", "not_applied"]
+    status: Literal["pending", "outcome_unknown", "applied", "not_applied"] = Field(
+        description="pending: accepted, box not there yet; outcome_unknown: sent, no answer "
+        "(not re-sent); applied: the box shows it; not_applied: not seen within 60 min."
+    )
 
 
 class BasicData(BaseModel):

@@ -1,35 +1,87 @@
 """Pending changes and the audit log of write tools, both in the user state directory.
 
-A pending change is a write the portal accepted; it stays `pending` until the live data
-shows the new value (`applied`) or 60 minutes pass (`not_applied`). The audit log is
-JSON lines, 0600, and records arguments and outcomes, never secrets.
+A write is recorded *before* it is sent: a pending entry in state `sending` and an audit
+line, both fsynced. After the send the entry becomes `pending` (accepted), `unknown` (no
+answer) or is removed (refused: nothing changed). An entry left in `sending` by a process
+that died mid-write therefore reads as "outcome unknown", and the same change is not sent
+again. Unresolved entries become `applied` when the live data shows the value, or
+`not_applied` after 60 minutes; all entries are kept for 24 hours.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from .models import PendingChange
+from pydantic import AwareDatetime, BaseModel, Field, RootModel, StringConstraints
+
+from .errors import StateFileError
+from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
 from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
-from .private_files import append_private, locked, read_json, write_json
+from .state_files import MAX_BYTES, StateFile, append_private, json_codec, read_private
+
+log = logging.getLogger(__name__)
 
 APPLY_DEADLINE = timedelta(minutes=60)
 KEEP_FOR = timedelta(hours=24)
+UNRESOLVED = ("sending", "pending", "unknown")
+StoredStatus = Literal["sending", "pending", "unknown", "applied", "not_applied"]
+_SHOWN = {"sending": "outcome_unknown", "unknown": "outcome_unknown"}
 
-Check = dict[str, Any]
-"""What the live data must show: {"table", "column", "value"} or {"grid": state, "limit": w}."""
+
+class ValueCheck(BaseModel):
+    """The live data shows `table.column == value`."""
+
+    table: Annotated[str, StringConstraints(max_length=40)]
+    column: Annotated[str, StringConstraints(max_length=40)]
+    value: int
+
+
+class GridCheck(BaseModel):
+    """The live data shows this grid-export state and limit."""
+
+    grid: GridDelivery
+    limit: int | None = None
+
+
+Check = ValueCheck | GridCheck
+
+
+class StoredChange(BaseModel):
+    """One entry of `pending_changes.json`."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")]
+    tool: WriteTool
+    box_id: Annotated[str, StringConstraints(pattern=BOX_ID_PATTERN)]
+    requested: Annotated[str, StringConstraints(max_length=200)]
+    requested_at: AwareDatetime
+    check: Check
+    status: StoredStatus
+
+
+class PendingFile(RootModel[list[StoredChange]]):
+    """`pending_changes.json`."""
+
+    root: list[StoredChange] = Field(default_factory=list)
 
 
 def check_matches(check: Check, box: Mapping[str, Any]) -> bool:
     """Whether a box's live data shows the value a write asked for."""
-    if "grid" in check:
-        return decode_grid_delivery(box) == (check["grid"], check.get("limit"))
-    value = number(section(box, str(check["table"])).get(str(check["column"])))
-    return value is not None and value == check["value"]
+    if isinstance(check, GridCheck):
+        return decode_grid_delivery(box) == (check.grid, check.limit)
+    value = number(section(box, check.table).get(check.column))
+    return value is not None and value == check.value
+
+
+def _age(entry: StoredChange, now: datetime) -> timedelta:
+    """How long ago the change was requested; a time in the future counts as now."""
+    return max(now - entry.requested_at, timedelta(0))
 
 
 class PendingChanges:
@@ -37,69 +89,85 @@ class PendingChanges:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.file = StateFile(path, json_codec(PendingFile))
 
-    def _entries(self) -> list[dict[str, Any]]:
-        data = read_json(self.path)
-        return [e for e in data if isinstance(e, dict)] if isinstance(data, list) else []
+    def unresolved(
+        self, tool: str, box_id: str, requested: str, now: datetime
+    ) -> StoredChange | None:
+        """The same change, already sent and not yet resolved, if there is one."""
+        for entry in self.file.read().root:
+            same = (entry.tool, entry.box_id, entry.requested) == (tool, box_id, requested)
+            if same and entry.status in UNRESOLVED and _age(entry, now) <= APPLY_DEADLINE:
+                return entry
+        return None
 
-    def add(self, tool: str, box_id: str, requested: str, check: Check, now: datetime) -> None:
-        """Record an accepted write; it supersedes a still-pending one of the same tool and box."""
-        entry = {
-            "tool": tool,
-            "box_id": box_id,
-            "requested": requested,
-            "requested_at": now.isoformat(timespec="seconds"),
-            "check": check,
-            "status": "pending",
-        }
-        with locked(self.path):
+    def record_intent(
+        self, tool: WriteTool, box_id: str, requested: str, check: Check, now: datetime
+    ) -> str:
+        """Durably record a write about to be sent; it supersedes older ones of the tool."""
+        change = StoredChange(
+            id=secrets.token_hex(8),
+            tool=tool,
+            box_id=box_id,
+            requested=requested,
+            requested_at=now.replace(microsecond=0),
+            check=check,
+            status="sending",
+        )
+
+        def add(value: PendingFile) -> PendingFile:
             kept = [
                 e
-                for e in self._entries()
-                if not (e.get("tool") == tool and e.get("box_id") == box_id)
-                or e.get("status") != "pending"
+                for e in value.root
+                if not (e.tool == tool and e.box_id == box_id and e.status in UNRESOLVED)
             ]
-            write_json(self.path, [*kept, entry])
+            return PendingFile([*kept, change])
+
+        self.file.update(add)
+        return change.id
+
+    def settle(self, change_id: str, status: StoredStatus | None) -> None:
+        """After the send: set the entry's status, or remove it (None: nothing was changed)."""
+
+        def apply(value: PendingFile) -> PendingFile:
+            if status is None:
+                return PendingFile([e for e in value.root if e.id != change_id])
+            for entry in value.root:
+                if entry.id == change_id:
+                    entry.status = status
+            return value
+
+        self.file.update(apply)
 
     def review(self, box_id: str, box: Mapping[str, Any], now: datetime) -> list[PendingChange]:
-        """Update the statuses for `box_id` from its live data and return its changes."""
-        with locked(self.path):
-            entries = self._entries()
+        """Resolve the entries of `box_id` from its live data and return them."""
+        with self.file.transaction() as tx:
             kept, changed = [], False
-            for entry in entries:
-                try:
-                    when = datetime.fromisoformat(str(entry["requested_at"]))
-                except (KeyError, ValueError):
+            for entry in tx.value.root:
+                age = _age(entry, now)
+                if age > KEEP_FOR:
                     changed = True
                     continue
-                if now - when > KEEP_FOR:
-                    changed = True
-                    continue
-                if entry.get("box_id") == box_id and entry.get("status") == "pending":
-                    status = _status(entry, box, now - when)
-                    changed = changed or status != "pending"
-                    entry["status"] = status
+                if entry.box_id == box_id and entry.status in UNRESOLVED:
+                    if check_matches(entry.check, box):
+                        entry.status, changed = "applied", True
+                    elif age > APPLY_DEADLINE:
+                        entry.status, changed = "not_applied", True
                 kept.append(entry)
             if changed:
-                write_json(self.path, kept)
+                tx.value = PendingFile(kept)
+                tx.save()
         return [
             PendingChange(
-                tool=e["tool"],
-                box_id=e["box_id"],
-                requested=e["requested"],
-                requested_at=e["requested_at"],
-                status=e["status"],
+                tool=e.tool,
+                box_id=e.box_id,
+                requested=e.requested,
+                requested_at=e.requested_at.astimezone(PORTAL_TZ).isoformat(timespec="seconds"),
+                status=_SHOWN.get(e.status, e.status),  # type: ignore[arg-type]
             )
             for e in kept
-            if e.get("box_id") == box_id
+            if e.box_id == box_id
         ]
-
-
-def _status(entry: Mapping[str, Any], box: Mapping[str, Any], age: timedelta) -> str:
-    check = entry.get("check")
-    if isinstance(check, dict) and check_matches(check, box):
-        return "applied"
-    return "not_applied" if age > APPLY_DEADLINE else "pending"
 
 
 class AuditLog:
@@ -119,7 +187,7 @@ class AuditLog:
         outcome: str,
         detail: str = "",
     ) -> None:
-        """Append one entry."""
+        """Append one entry, durably; raises `StateFileError` when it cannot."""
         entry = {
             "time": self._now().isoformat(timespec="seconds"),
             "tool": tool,
@@ -129,18 +197,45 @@ class AuditLog:
         }
         if detail:
             entry["detail"] = detail
-        append_private(self.path, json.dumps(entry, ensure_ascii=False, default=str))
+        append_private(self.path, json.dumps(entry, ensure_ascii=False, default=str)[:4000])
+
+    def note(
+        self,
+        tool: str,
+        box_id: str | None,
+        arguments: Mapping[str, Any],
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """Append one entry when possible; a failure is logged, not raised."""
+        try:
+            self.record(tool, box_id, arguments, outcome, detail)
+        except StateFileError as exc:
+            log.warning("Could not write the audit log: %s", exc)
 
     def last(self, count: int = 5) -> list[dict[str, Any]]:
-        """The newest `count` entries, oldest first."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return []
+        """The newest `count` readable entries, oldest first (raises if the log is unreadable)."""
+        data = read_private(self.path) if self._small() else self._tail()
         entries = []
-        for line in lines[-count:]:
+        for line in (data or b"").decode("utf-8", "replace").splitlines()[-count * 4 :]:
             try:
-                entries.append(json.loads(line))
-            except ValueError:
+                entry = json.loads(line)
+            except (ValueError, RecursionError):
                 continue
-        return entries
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries[-count:]
+
+    def _small(self) -> bool:
+        try:
+            return self.path.lstat().st_size <= MAX_BYTES
+        except OSError:
+            return True  # let read_private say what is wrong
+
+    def _tail(self) -> bytes:
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.lseek(fd, -65536, os.SEEK_END)
+            return os.read(fd, 65536).split(b"\n", 1)[-1]
+        finally:
+            os.close(fd)

@@ -6,6 +6,7 @@ Each tool returns structured content (validated against its model, published as
 """
 
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,31 +20,42 @@ from mcp.server.mcpserver import (
     MCPServer,
     Resolve,
 )
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, ValidationError
 
 from . import __version__
+from .arguments import argument_problems, unknown_arguments
 from .config import Settings
 from .errors import OigError
-from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity, WriteResult
+from .models import (
+    BOX_ID_PATTERN,
+    WRITE_TOOLS,
+    BasicData,
+    ExtendedData,
+    Notifications,
+    SeriesName,
+    Severity,
+    WriteResult,
+)
 from .render import basic_data_text, extended_data_text, notifications_text
 from .service import OigService
 
 if TYPE_CHECKING:
+    from .pending import AuditLog
     from .writes import Decision, WritePlan, WriteService
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 BoxId = Annotated[
-    str | None,
+    StrictStr | None,
     Field(
-        description="Battery Box id; omit for the first box on the account.", pattern=r"^\d{1,20}$"
+        description="Battery Box id; omit for the first box on the account.", pattern=BOX_ID_PATTERN
     ),
 ]
 IsoDate = Annotated[
-    str,
+    StrictStr,
     Field(
         description="A day as YYYY-MM-DD (Prague time).",
         json_schema_extra={"format": "date"},
@@ -56,7 +68,7 @@ WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
 )
 Confirm = Annotated[
-    bool,
+    StrictBool,
     Field(description="Leave false to get a preview; true only after the user agreed to it."),
 ]
 WRITES_ON = (
@@ -66,6 +78,10 @@ WRITES_ON = (
     "changes within about 10 minutes (up to an hour); get_basic_data lists pending_changes."
 )
 WRITES_OFF = "Write tools are disabled; the owner can enable them (see the README)."
+WRITES_DISABLED = (
+    "{tool} is disabled; the owner can enable it by starting the server with "
+    "--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES={tool})."
+)
 
 INSTRUCTIONS = """\
 Reads a home solar + battery system (OIG Power Battery Box) from OIG Cloud.
@@ -80,15 +96,46 @@ live_data=false means 'Live data' is off in the OIG app and values are not live.
 {writes}"""
 
 
+_SECRETS = (
+    (re.compile(r"(PHPSESSID=)[^;,\s'\"]+"), r"\1<redacted>"),
+    (
+        re.compile(r"((?:^|[\s'\"(\[])cookie['\"]?\s*[:,=]\s*b?['\"]?)[^'\"\n]*", re.I),
+        r"\1<redacted>",
+    ),
+    (re.compile(r"(['\"]password['\"]\s*:\s*)(['\"]).*?(?<!\\)\2", re.I), r"\1\2<redacted>\2"),
+)
+
+
+class RedactSecrets(logging.Filter):
+    """Blanks session cookies and passwords in every log line, whoever logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with secrets blanked; never drops a record."""
+        text = record.getMessage()
+        redacted = text
+        for pattern, replacement in _SECRETS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != text:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def configure_logging(level: str = "WARNING") -> None:
-    """Plain log lines on stderr (before MCPServer can install its own handler)."""
+    """Plain, redacted log lines on stderr (before MCPServer can install its own handler).
+
+    httpcore's DEBUG level is a wire trace that includes response headers (Set-Cookie),
+    so it never goes below INFO, whatever level the user asks for.
+    """
     root = logging.getLogger()
     if not any(getattr(h, "_oig", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactSecrets())
         handler._oig = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
+    for noisy in ("httpcore", "hpack"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.INFO))
 
 
 async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str]) -> CallToolResult:
@@ -144,6 +191,49 @@ def decision(answer: ElicitationResult[Confirmation] | None) -> "Decision":
     return "confirmed" if answer.data.confirm else "declined"
 
 
+class OigServer(MCPServer):
+    """An MCPServer whose argument errors are one sentence, and that audits every call
+    of a write tool, including ones refused before they reach the tool."""
+
+    def __init__(self, *args: Any, audit: "AuditLog", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.audit = audit
+        self._schemas: dict[str, dict[str, Any]] | None = None
+
+    async def _schema(self, name: str) -> dict[str, Any] | None:
+        if self._schemas is None:
+            self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
+        return self._schemas.get(name)
+
+    def _refuse(self, name: str, arguments: dict[str, Any], outcome: str, reason: str) -> None:
+        if name in WRITE_TOOLS:
+            box_id = arguments.get("box_id")
+            self.audit.note(
+                name, box_id if isinstance(box_id, str) else None, arguments, outcome, reason
+            )
+        raise ToolError(reason)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> Any:
+        """Call a tool; bad arguments become one sentence the model can act on."""
+        schema = await self._schema(name)
+        if schema is None and name in WRITE_TOOLS:
+            self._refuse(name, arguments, "disabled", WRITES_DISABLED.format(tool=name))
+        unknown = unknown_arguments(schema, arguments) if schema is not None else None
+        if schema is not None and unknown is not None:
+            self._refuse(name, arguments, "invalid", unknown)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError) and schema is not None:
+                self._refuse(name, arguments, "invalid", argument_problems(schema, cause.errors()))
+            raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause
+
+
 def write_text(result: WriteResult) -> str:
     """The write tool's summary is its message."""
     return result.message
@@ -162,7 +252,9 @@ def register_write_tools(
         async def ask_box_mode(
             mode: str, confirm: bool, box_id: str | None, ctx: Context
         ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(ctx, confirm, lambda: writes.plan_box_mode(mode, box_id))
+            return await ask_user(
+                ctx, confirm, lambda: writes.plan("set_box_mode", mode=mode, box_id=box_id)
+            )
 
         @server.tool(title="Set the box mode", annotations=WRITE)
         async def set_box_mode(
@@ -173,7 +265,8 @@ def register_write_tools(
         ) -> Annotated[CallToolResult, WriteResult]:
             """Switch the box's operating mode (previews unless confirmed)."""
             return await run_tool(
-                lambda: perform(writes.plan_box_mode(mode, box_id), answer), write_text
+                lambda: perform(writes.plan("set_box_mode", mode=mode, box_id=box_id), answer),
+                write_text,
             )
 
     if "set_grid_delivery" in allowed:
@@ -182,14 +275,19 @@ def register_write_tools(
             state: str, limit_w: int | None, confirm: bool, box_id: str | None, ctx: Context
         ) -> Elicit[Confirmation] | Confirmation:
             return await ask_user(
-                ctx, confirm, lambda: writes.plan_grid_delivery(state, limit_w, box_id)
+                ctx,
+                confirm,
+                lambda: writes.plan(
+                    "set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id
+                ),
             )
 
         @server.tool(title="Set export to the grid", annotations=WRITE)
         async def set_grid_delivery(
             state: Literal["off", "on", "limited"],
             limit_w: Annotated[
-                int | None, Field(ge=1, le=9999, description="Export limit in W; only for limited.")
+                StrictInt | None,
+                Field(ge=1, le=9999, description="Export limit in W; only for limited."),
             ] = None,
             confirm: Confirm = False,
             box_id: BoxId = None,
@@ -197,7 +295,10 @@ def register_write_tools(
         ) -> Annotated[CallToolResult, WriteResult]:
             """Turn export to the grid off, on, or on with a limit (previews unless confirmed)."""
             return await run_tool(
-                lambda: perform(writes.plan_grid_delivery(state, limit_w, box_id), answer),
+                lambda: perform(
+                    writes.plan("set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id),
+                    answer,
+                ),
                 write_text,
             )
 
@@ -206,7 +307,9 @@ def register_write_tools(
         async def ask_boiler(
             mode: str, confirm: bool, box_id: str | None, ctx: Context
         ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(ctx, confirm, lambda: writes.plan_boiler_mode(mode, box_id))
+            return await ask_user(
+                ctx, confirm, lambda: writes.plan("set_boiler_mode", mode=mode, box_id=box_id)
+            )
 
         @server.tool(title="Set the boiler mode", annotations=WRITE)
         async def set_boiler_mode(
@@ -217,7 +320,8 @@ def register_write_tools(
         ) -> Annotated[CallToolResult, WriteResult]:
             """Heat the boiler automatically from surplus, or manually at full power."""
             return await run_tool(
-                lambda: perform(writes.plan_boiler_mode(mode, box_id), answer), write_text
+                lambda: perform(writes.plan("set_boiler_mode", mode=mode, box_id=box_id), answer),
+                write_text,
             )
 
     if "set_battery_grid_charging" in allowed:
@@ -226,13 +330,15 @@ def register_write_tools(
             target_pct: int | None, confirm: bool, ctx: Context
         ) -> Elicit[Confirmation] | Confirmation:
             return await ask_user(
-                ctx, confirm, lambda: writes.plan_battery_grid_charging(target_pct)
+                ctx,
+                confirm,
+                lambda: writes.plan("set_battery_grid_charging", target_pct=target_pct),
             )
 
         @server.tool(title="Charge the battery from the grid", annotations=WRITE)
         async def set_battery_grid_charging(
             target_pct: Annotated[
-                int | None,
+                StrictInt | None,
                 Field(ge=20, le=100, description="Charge to this %; null stops grid charging."),
             ],
             confirm: Confirm = False,
@@ -240,7 +346,9 @@ def register_write_tools(
         ) -> Annotated[CallToolResult, WriteResult]:
             """Start charging the battery from the grid up to a target, or stop it."""
             return await run_tool(
-                lambda: perform(writes.plan_battery_grid_charging(target_pct), answer),
+                lambda: perform(
+                    writes.plan("set_battery_grid_charging", target_pct=target_pct), answer
+                ),
                 write_text,
             )
 
@@ -258,8 +366,11 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
-    server = MCPServer(
+    from .pending import AuditLog
+
+    server = OigServer(
         "oig-cloud",
+        audit=AuditLog(oig.settings.audit_path, oig.now),
         title="OIG Cloud" + (" (demo box)" if settings.demo else ""),
         instructions=INSTRUCTIONS.format(
             writes=WRITES_ON.format(names=names) if allowed else WRITES_OFF
@@ -284,7 +395,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         ] = None,
         box_id: BoxId = None,
         max_samples: Annotated[
-            int, Field(ge=1, le=96, description="Rows per series after averaging.")
+            StrictInt, Field(ge=1, le=96, description="Rows per series after averaging.")
         ] = 24,
     ) -> Annotated[CallToolResult, ExtendedData]:
         """History from start_date to end_date (at most 31 days): summaries and averaged samples."""
@@ -295,7 +406,9 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
 
     @server.tool(title="Notifications from OIG Cloud", annotations=READ_ONLY)
     async def get_notifications(
-        limit: Annotated[int, Field(ge=1, le=100, description="How many, newest first.")] = 20,
+        limit: Annotated[
+            StrictInt, Field(ge=1, le=100, description="How many, newest first.")
+        ] = 20,
         min_severity: Annotated[
             Literal["info", "warning", "error", "critical"] | None,
             Field(description="Only this severity and worse."),
@@ -311,7 +424,9 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
     if allowed:
         from .writes import WriteService
 
-        register_write_tools(server, WriteService(oig), allowed)
+        writes = WriteService(oig)
+        writes.audit = server.audit
+        register_write_tools(server, writes, allowed)
     return server
 
 

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
-from .errors import InvalidRequestError
-from .models import BasicData, ExtendedData, Notifications, SeriesName, Severity
+from .errors import InvalidRequestError, StateFileError
+from .models import (
+    BOX_ID_PATTERN,
+    BasicData,
+    ExtendedData,
+    Notifications,
+    SeriesName,
+    Severity,
+)
 from .parsing import PORTAL_TZ, box_ids, parse_basic_data, parse_history, select_box
 from .pending import PendingChanges
 
@@ -26,7 +33,18 @@ log = logging.getLogger(__name__)
 
 ALL_SERIES: tuple[SeriesName, ...] = ("batt", "fve", "grid", "load")
 MAX_RANGE_DAYS = 31
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_BOX_ID = re.compile(BOX_ID_PATTERN)
+
+
+def check_box_id(box_id: str | None) -> str | None:
+    """A box id as the portal writes them (ASCII digits), checked before any request."""
+    if box_id is not None and not _BOX_ID.match(box_id):
+        raise InvalidRequestError(
+            "box_id must be a Battery Box id of 1 to 20 digits (0-9), or left out for the "
+            "first box on the account."
+        )
+    return box_id
 
 
 def _parse_date(name: str, text: str) -> date:
@@ -100,15 +118,21 @@ class OigService:
 
     async def basic_data(self, box_id: str | None = None) -> BasicData:
         """The live snapshot of one box."""
+        check_box_id(box_id)
         payload = await self.client.live_stats()
         now = self.now()
         data = parse_basic_data(payload, box_id, now)
-        if self.settings.pending_path.exists():
-            box = payload[data.box_id]
-            data.pending_changes = PendingChanges(self.settings.pending_path).review(
-                data.box_id, box, now
-            )
+        self._review_pending(data, payload[data.box_id], now)
         return data
+
+    def _review_pending(self, data: BasicData, box: Mapping[str, Any], now: datetime) -> None:
+        path = self.settings.pending_path
+        if not (path.exists() or path.is_symlink()):
+            return
+        try:
+            data.pending_changes = PendingChanges(path).review(data.box_id, box, now)
+        except StateFileError as exc:  # the live data is still worth having
+            data.notes.append(f"Pending changes are unknown: {exc}")
 
     async def extended_data(
         self,
@@ -119,6 +143,7 @@ class OigService:
         max_samples: int = 24,
     ) -> ExtendedData:
         """History per series for a date range of at most 31 days."""
+        check_box_id(box_id)
         today = self.now().astimezone(PORTAL_TZ).date()
         first, last, notes = validate_range(start_date, end_date, today)
         wanted = list(dict.fromkeys(series or ALL_SERIES))
@@ -154,6 +179,7 @@ class OigService:
         box_id: str | None = None,
     ) -> Notifications:
         """Notifications, newest first, filtered by box and minimum severity."""
+        check_box_id(box_id)
         from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
 
         raw = await self.client.notifications_html()
@@ -189,21 +215,24 @@ def build_client(settings: Settings) -> OigCloudClient:
             cache_ttl_s=settings.cache_ttl_s,
             handler=DemoPortal(settings.state_dir / "demo_box.json"),
         )
-    from .credentials import current_account, resolve_credentials
-    from .security import AccountGuard
-    from .session_store import SessionStore
+    from .credentials import current_account, hints, resolve_credentials
+    from .security import backoff_file
+    from .session_store import SessionStore, SharedSessions
 
+    sessions = SharedSessions(
+        SessionStore(settings.session_path),
+        backoff_file(settings.backoff_path),
+        hints(settings),
+        whitelist=(settings.whitelist_path, settings.whitelist_extra),
+    )
     return OigCloudClient(
         settings.base_url,
         lambda: resolve_credentials(settings),
         account=lambda: current_account(settings),
-        sessions=SessionStore(settings.session_path),
-        guard=AccountGuard(
-            settings.whitelist_path, settings.backoff_path, extra_whitelist=settings.whitelist_extra
-        ),
+        sessions=sessions,
         cache_ttl_s=settings.cache_ttl_s,
         timeout_s=settings.timeout_s,
     )
 
 
-__all__ = ["ALL_SERIES", "OigService", "build_client", "validate_range"]
+__all__ = ["ALL_SERIES", "OigService", "build_client", "check_box_id", "validate_range"]

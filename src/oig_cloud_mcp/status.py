@@ -1,17 +1,26 @@
-"""What `oig-cloud-mcp status` reports, as plain lines (the CLI prints them)."""
+"""What `oig-cloud-mcp status` reports, as plain lines (the CLI prints them).
+
+Every state file is reported as ok, missing, moved aside (it was damaged), damaged (a
+file that fails closed) or unreadable; nothing here may raise, whatever is on disk.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from . import __version__
 from . import credentials as store
 from .config import Settings
 from .errors import OigError
 from .models import account_key
-from .pending import AuditLog
-from .security import AccountGuard, Whitelist
+from .pending import PendingChanges
+from .security import LoginBackoff, Whitelist, backoff_file
 from .session_store import SessionStore
+from .state_files import Health, StateFile
+
+M = TypeVar("M")
 
 
 def _age(seconds: float) -> str:
@@ -22,71 +31,128 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _credential_lines(settings: Settings) -> list[str]:
+def _guarded(label: str, make: Callable[[], list[str]]) -> list[str]:
+    """A section of the report; an error becomes its one line instead of a crash."""
+    try:
+        return make()
+    except OigError as exc:
+        return [f"{label}: {exc}"]
+
+
+def _file_line(label: str, health: Health, ok: str = "ok") -> str:
+    if health.state in ("ok", "missing"):
+        return f"{label}: {health.path} ({ok})"
+    if health.state == "moved aside":
+        return f"{label}: {health.path} was damaged ({health.detail}); moved aside, starting clean"
+    if health.state == "damaged":
+        return f"{label}: {health.path} is DAMAGED ({health.detail})"
+    return f"{label}: UNREADABLE: {health.detail}"
+
+
+def _checked(label: str, file: StateFile[M], ok: Callable[[], str]) -> str:
+    health = file.health()
+    return _file_line(label, health, ok() if health.state in ("ok", "missing") else "")
+
+
+def _account_lines(settings: Settings) -> list[str]:
+    line = _checked("Account file", store.account_file(settings), lambda: "ok")
     email = store.account_email(settings)
     if settings.has_env_credentials:
         source = "environment (OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD)"
     elif email is None:
-        return ["Account: none; run `oig-cloud-mcp login`"]
+        return [line, "Account: none; run `oig-cloud-mcp login`"]
     else:
         try:
             found = store.stored_password(email) is not None
         except OigError as exc:
-            return [f"Account: {email}", f"Keyring: {exc}"]
+            return [line, f"Account: {email}", f"Keyring: {exc}"]
         source = "OS keyring" if found else "missing from the keyring; run `oig-cloud-mcp login`"
-    return [f"Account: {email}", f"Password: {source}"]
+    return [line, f"Account: {email}", f"Password: {source}"]
 
 
 def _session_line(settings: Settings, email: str | None) -> str:
-    session = SessionStore(settings.session_path)
-    saved = session.saved_at(account_key(email)) if email else None
-    state = "no session" if saved is None else f"session saved {_age(time.time() - saved)} ago"
-    return f"Session cache: {settings.session_path} ({state})"
+    sessions = SessionStore(settings.session_path)
+
+    def state() -> str:
+        saved = sessions.saved_at(account_key(email)) if email else None
+        return "no session" if saved is None else f"session saved {_age(time.time() - saved)} ago"
+
+    return _checked("Session cache", sessions.file, state)
 
 
-def _lockout_line(settings: Settings, email: str | None) -> str:
-    if email is None:
-        return "Login backoff: -"
-    backoff = AccountGuard(settings.whitelist_path, settings.backoff_path).backoff()
-    wait = backoff.retry_after(email)
-    state = backoff.states.get(account_key(email))
-    if wait > 0 and state is not None:
-        return f"Login backoff: LOCKED for {wait} s after {state.rejections} rejected logins"
-    if state is not None and state.rejections:
-        return f"Login backoff: {state.rejections} rejected login(s) in a row, not locked"
-    return "Login backoff: no lockout"
+def _backoff_line(settings: Settings, email: str | None) -> str:
+    file = backoff_file(settings.backoff_path)
+
+    def state() -> str:
+        if email is None:
+            return "no account"
+        backoff = LoginBackoff(file.read().root)
+        wait = backoff.retry_after(email)
+        entry = backoff.states.get(account_key(email))
+        if wait > 0 and entry is not None:
+            return f"LOCKED for {wait} s after {entry.rejections} rejected logins"
+        if entry is not None and entry.rejections:
+            return f"{entry.rejections} rejected login(s) in a row, not locked"
+        return "no lockout"
+
+    return _checked("Login backoff", file, state)
+
+
+def _pending_line(settings: Settings) -> str:
+    pending = PendingChanges(settings.pending_path)
+
+    def state() -> str:
+        entries = pending.file.read().root
+        return f"{len(entries)} change(s) in the last 24 h" if entries else "none"
+
+    return _checked("Pending changes", pending.file, state)
 
 
 def _audit_lines(settings: Settings) -> list[str]:
+    from .pending import AuditLog
+
     entries = AuditLog(settings.audit_path).last(3)
     lines = [f"Audit log: {settings.audit_path}" + ("" if entries else " (empty)")]
     for entry in entries:
-        arguments = ", ".join(f"{k}={v}" for k, v in entry.get("arguments", {}).items())
-        lines.append(
-            f"  {entry.get('time')} {entry.get('tool')}({arguments}): {entry.get('outcome')}"
+        arguments = entry.get("arguments")
+        shown = (
+            ", ".join(f"{k}={v}" for k, v in arguments.items())
+            if isinstance(arguments, dict)
+            else ""
         )
+        lines.append(f"  {entry.get('time')} {entry.get('tool')}({shown}): {entry.get('outcome')}")
     return lines
 
 
+def _whitelist_line(settings: Settings) -> str:
+    whitelist = Whitelist.load(settings.whitelist_path, settings.whitelist_extra)
+    return (
+        f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})"
+    )
+
+
 def status_lines(settings: Settings) -> list[str]:
-    """Account, credential source, keyring, paths, whitelist, lockout and write settings."""
-    email = store.account_email(settings)
+    """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+    try:
+        email = store.account_email(settings)
+    except OigError:
+        email = None  # the account section says why
     try:
         backend = store.keyring_backend_name()
-    except Exception as exc:
+    except Exception as exc:  # any keyring failure is reported, never raised
         backend = f"unavailable ({type(exc).__name__})"
-    whitelist = Whitelist.load(settings.whitelist_path, settings.whitelist_extra)
     writes = ", ".join(sorted(settings.allowed_writes)) or "disabled"
     return [
         f"oig-cloud-mcp {__version__}" + (" (demo mode)" if settings.demo else ""),
         f"Portal: {settings.base_url}",
-        *_credential_lines(settings),
+        *_guarded("Account", lambda: _account_lines(settings)),
         f"Keyring backend: {backend}",
-        _session_line(settings, email),
-        f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})",
-        _lockout_line(settings, email),
+        *_guarded("Session cache", lambda: [_session_line(settings, email)]),
+        *_guarded("Whitelist", lambda: [_whitelist_line(settings)]),
+        *_guarded("Login backoff", lambda: [_backoff_line(settings, email)]),
+        *_guarded("Pending changes", lambda: [_pending_line(settings)]),
         f"Write tools: {writes}",
-        *_audit_lines(settings),
+        *_guarded("Audit log", lambda: _audit_lines(settings)),
         f"Config dir: {settings.config_dir}",
         f"State dir: {settings.state_dir}",
     ]

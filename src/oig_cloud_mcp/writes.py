@@ -9,27 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
     InvalidRequestError,
-    OigConnectionError,
-    PortalError,
+    OigError,
+    StateFileError,
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
-from .models import BOX_MODES, WriteResult
-from .parsing import decode_grid_delivery, decode_mode, number, section, select_box
-from .pending import AuditLog, Check, PendingChanges
-from .private_files import acquire_lock, release_lock
+from .models import BOX_MODES, WriteResult, WriteTool
+from .parsing import PORTAL_TZ, decode_grid_delivery, decode_mode, number, section, select_box
+from .pending import (
+    APPLY_DEADLINE,
+    AuditLog,
+    Check,
+    GridCheck,
+    PendingChanges,
+    StoredStatus,
+    ValueCheck,
+)
+from .state_files import locked_async
 
 if TYPE_CHECKING:
     from .service import OigService
 
+log = logging.getLogger(__name__)
 Decision = Literal["preview", "confirmed", "declined"]
-SESSION_REFRESH_AFTER_S = 300.0
 APPLY_NOTE = "The box applies changes within about 10 minutes (sometimes up to an hour)."
 EXPORT_LEGAL_NOTE = (
     "Exporting to the grid needs your distributor's approval; exporting without it can be "
@@ -52,8 +62,8 @@ GRID_VALUES = {"off": 0, "on": 1, "limited": 2}
 class WritePlan:
     """One intended write: what is, what is asked, what it does and what would be sent."""
 
-    tool: str
-    box_id: str | None
+    tool: WriteTool
+    box_id: str
     current: str | None
     requested: str
     effect: str
@@ -66,7 +76,7 @@ class WritePlan:
     def question(self) -> str:
         """The confirmation question put to the user."""
         return (
-            f"{self.tool} on box {self.box_id or '(first box)'}: change "
+            f"{self.tool} on box {self.box_id}: change "
             f"{self.current or 'unknown'} to {self.requested}? {self.effect} {APPLY_NOTE}"
         )
 
@@ -87,10 +97,11 @@ class WriteService:
         self._lock_path = settings.state_dir / "write"
         self._allowed = settings.allowed_writes
         self._form = settings.write_encoding == "form"
+        self._portal = "The demo box" if settings.demo else "OIG Cloud"
 
     def _require_enabled(self, tool: str, arguments: Mapping[str, Any]) -> None:
         if tool not in self._allowed:
-            self.audit.record(tool, None, arguments, "disabled")
+            self.audit.note(tool, None, arguments, "disabled")
             raise WriteNotAllowedError(
                 f"{tool} is disabled; the owner can enable it by starting the server with "
                 f"--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES)."
@@ -99,10 +110,27 @@ class WriteService:
     async def _box(self, box_id: str | None) -> tuple[str, Mapping[str, Any]]:
         return select_box(await self.service.client.live_stats(), box_id)
 
-    async def plan_box_mode(self, mode: str, box_id: str | None) -> WritePlan:
+    async def plan(self, tool: WriteTool, **arguments: Any) -> WritePlan:
+        """The plan of one write tool call; refusals are audited as disabled or invalid."""
+        self._require_enabled(tool, arguments)
+        planners: dict[str, Callable[..., Awaitable[WritePlan]]] = {
+            "set_box_mode": self._plan_box_mode,
+            "set_grid_delivery": self._plan_grid_delivery,
+            "set_boiler_mode": self._plan_boiler_mode,
+            "set_battery_grid_charging": self._plan_battery_grid_charging,
+        }
+        planner = planners[tool]
+        try:
+            planned = await planner(**arguments)
+        except InvalidRequestError as exc:
+            box_id = arguments.get("box_id")
+            self.audit.note(tool, box_id, arguments, "invalid", str(exc))
+            raise
+        planned.arguments = dict(arguments)
+        return self._finish(planned)
+
+    async def _plan_box_mode(self, mode: str, box_id: str | None) -> WritePlan:
         """Plan `box_prms.mode` = 0..3."""
-        args = {"mode": mode, "box_id": box_id}
-        self._require_enabled("set_box_mode", args)
         if mode not in MODE_CODES:
             raise InvalidRequestError(
                 f"Unknown mode '{mode}'; use one of: {', '.join(MODE_CODES)}."
@@ -110,28 +138,22 @@ class WriteService:
         chosen, box = await self._box(box_id)
         code = MODE_CODES[mode]
         current = number(section(box, "box_prms").get("mode"))
-        return self._finish(
-            box,
-            WritePlan(
-                tool="set_box_mode",
-                box_id=chosen,
-                current=decode_mode(current),
-                requested=mode,
-                effect=MODE_EFFECTS[mode],
-                script="Device.Set.Value.php",
-                body={"id_device": chosen, "table": "box_prms", "column": "mode", "value": code},
-                check={"table": "box_prms", "column": "mode", "value": code},
-                arguments=args,
-                unchanged_reason=f"The box is already in {mode}." if current == code else None,
-            ),
+        return WritePlan(
+            tool="set_box_mode",
+            box_id=chosen,
+            current=decode_mode(current),
+            requested=mode,
+            effect=MODE_EFFECTS[mode],
+            script="Device.Set.Value.php",
+            body={"id_device": chosen, "table": "box_prms", "column": "mode", "value": code},
+            check=ValueCheck(table="box_prms", column="mode", value=code),
+            unchanged_reason=f"The box is already in {mode}." if current == code else None,
         )
 
-    async def plan_grid_delivery(
+    async def _plan_grid_delivery(
         self, state: str, limit_w: int | None, box_id: str | None
     ) -> WritePlan:
         """Plan ToGrid.Toggle.php with `p_max_feed_grid` always present."""
-        args = {"state": state, "limit_w": limit_w, "box_id": box_id}
-        self._require_enabled("set_grid_delivery", args)
         if state not in GRID_VALUES:
             raise InvalidRequestError(f"Unknown state '{state}'; use off, on or limited.")
         if state == "limited" and limit_w is None:
@@ -151,30 +173,24 @@ class WriteService:
             "on": "Surplus solar may be exported without a limit.",
             "limited": f"Export is capped at {limit_w} W.",
         }[state]
-        return self._finish(
-            box,
-            WritePlan(
-                tool="set_grid_delivery",
-                box_id=chosen,
-                current=current,
-                requested=label,
-                effect=effect if state == "off" else f"{effect} {EXPORT_LEGAL_NOTE}",
-                script="ToGrid.Toggle.php",
-                body={"id_device": chosen, "value": GRID_VALUES[state], "p_max_feed_grid": limit_w},
-                check={"grid": state, "limit": limit_w},
-                arguments=args,
-                unchanged_reason=(
-                    f"Grid export is already {label}."
-                    if (now_state, now_limit) == (state, limit_w)
-                    else None
-                ),
+        return WritePlan(
+            tool="set_grid_delivery",
+            box_id=chosen,
+            current=current,
+            requested=label,
+            effect=effect if state == "off" else f"{effect} {EXPORT_LEGAL_NOTE}",
+            script="ToGrid.Toggle.php",
+            body={"id_device": chosen, "value": GRID_VALUES[state], "p_max_feed_grid": limit_w},
+            check=GridCheck(grid=state, limit=limit_w),  # type: ignore[arg-type]
+            unchanged_reason=(
+                f"Grid export is already {label}."
+                if (now_state, now_limit) == (state, limit_w)
+                else None
             ),
         )
 
-    async def plan_boiler_mode(self, mode: str, box_id: str | None) -> WritePlan:
+    async def _plan_boiler_mode(self, mode: str, box_id: str | None) -> WritePlan:
         """Plan `boiler_prms.manual` = 0 (auto) / 1 (manual)."""
-        args = {"mode": mode, "box_id": box_id}
-        self._require_enabled("set_boiler_mode", args)
         if mode not in ("auto", "manual"):
             raise InvalidRequestError(f"Unknown boiler mode '{mode}'; use auto or manual.")
         chosen, box = await self._box(box_id)
@@ -184,80 +200,76 @@ class WriteService:
             )
         value = 1 if mode == "manual" else 0
         current = number(section(box, "boiler_prms").get("manual"))
-        return self._finish(
-            box,
-            WritePlan(
-                tool="set_boiler_mode",
-                box_id=chosen,
-                current={0: "auto", 1: "manual"}.get(int(current)) if current is not None else None,
-                requested=mode,
-                effect="The boiler heats at full power regardless of solar or tariff; this "
-                "can draw from the grid."
-                if value
-                else "The box heats the boiler from solar surplus (automatic).",
-                script="Device.Set.Value.php",
-                body={
-                    "id_device": chosen,
-                    "table": "boiler_prms",
-                    "column": "manual",
-                    "value": value,
-                },
-                check={"table": "boiler_prms", "column": "manual", "value": value},
-                arguments=args,
-                unchanged_reason=f"The boiler is already in {mode} mode."
-                if current == value
-                else None,
-            ),
+        return WritePlan(
+            tool="set_boiler_mode",
+            box_id=chosen,
+            current={0: "auto", 1: "manual"}.get(int(current)) if current is not None else None,
+            requested=mode,
+            effect="The boiler heats at full power regardless of solar or tariff; this "
+            "can draw from the grid."
+            if value
+            else "The box heats the boiler from solar surplus (automatic).",
+            script="Device.Set.Value.php",
+            body={
+                "id_device": chosen,
+                "table": "boiler_prms",
+                "column": "manual",
+                "value": value,
+            },
+            check=ValueCheck(table="boiler_prms", column="manual", value=value),
+            unchanged_reason=f"The boiler is already in {mode} mode." if current == value else None,
         )
 
-    async def plan_battery_grid_charging(self, target_pct: int | None) -> WritePlan:
+    async def _plan_battery_grid_charging(self, target_pct: int | None) -> WritePlan:
         """Plan Battery.Format.Save.php (spec §6.4): charge from the grid to a target, or stop."""
-        args = {"target_pct": target_pct}
-        self._require_enabled("set_battery_grid_charging", args)
         if target_pct is not None and not 20 <= target_pct <= 100:
             raise InvalidRequestError(f"target_pct {target_pct} is out of range; use 20 to 100.")
         chosen, box = await self._box(None)
         current = number(section(box, "box_prms").get("bat_ac"))
         value = target_pct or 0
-        return self._finish(
-            box,
-            WritePlan(
-                tool="set_battery_grid_charging",
-                box_id=chosen,
-                current=None if current is None else f"target {current} %",
-                requested="stop charging from the grid"
-                if target_pct is None
-                else f"charge from the grid to {target_pct} %",
-                effect="Stops charging the battery from the grid."
-                if target_pct is None
-                else f"Starts charging the battery from the grid now, up to {target_pct} %; this "
-                "buys grid energy.",
-                script="Battery.Format.Save.php",
-                body={"bat_ac": value},
-                check={"table": "box_prms", "column": "bat_ac", "value": value},
-                arguments=args,
-            ),
+        return WritePlan(
+            tool="set_battery_grid_charging",
+            box_id=chosen,
+            current=None if current is None else f"target {current} %",
+            requested="stop charging from the grid"
+            if target_pct is None
+            else f"charge from the grid to {target_pct} %",
+            effect="Stops charging the battery from the grid."
+            if target_pct is None
+            else f"Starts charging the battery from the grid now, up to {target_pct} %; this "
+            "buys grid energy.",
+            script="Battery.Format.Save.php",
+            body={"bat_ac": value},
+            check=ValueCheck(table="box_prms", column="bat_ac", value=value),
         )
 
-    def _finish(self, box: Mapping[str, Any], plan: WritePlan) -> WritePlan:
-        """Treat a change that is already requested and still pending as unchanged."""
-        if plan.unchanged_reason is None and plan.box_id is not None:
-            for change in self.pending.review(plan.box_id, box, self.service.now()):
-                same = change.tool == plan.tool and change.requested == plan.requested
-                if same and change.status == "pending":
-                    plan.unchanged_reason = (
-                        f"{plan.requested} was already requested at {change.requested_at} and "
-                        f"is pending. {APPLY_NOTE}"
-                    )
+    def _finish(self, plan: WritePlan) -> WritePlan:
+        """Treat a change that was already sent and is not resolved yet as unchanged."""
+        if plan.unchanged_reason is None:
+            plan.unchanged_reason = self._repeat_reason(plan, self.service.now())
         return plan
+
+    def _repeat_reason(self, plan: WritePlan, now: datetime) -> str | None:
+        same = self.pending.unresolved(plan.tool, plan.box_id, plan.requested, now)
+        if same is None:
+            return None
+        sent = same.requested_at.astimezone(PORTAL_TZ)
+        if same.status == "pending":
+            return f"{plan.requested} was already sent at {sent:%H:%M} and is pending. {APPLY_NOTE}"
+        retry = (sent + APPLY_DEADLINE).strftime("%H:%M")
+        return (
+            f"{plan.requested} was already sent at {sent:%H:%M} but its outcome is unknown (no "
+            "answer came back), so it is not sent again until the box shows it or "
+            f"{retry} passes; check get_basic_data."
+        )
 
     async def execute(self, plan: WritePlan, decision: Decision) -> WriteResult:
         """Preview, decline, or perform the plan's single write."""
         if plan.unchanged_reason is not None:
-            self.audit.record(plan.tool, plan.box_id, plan.arguments, "unchanged")
+            self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
         if decision == "preview":
-            self.audit.record(plan.tool, plan.box_id, plan.arguments, "previewed")
+            self.audit.note(plan.tool, plan.box_id, plan.arguments, "previewed")
             return _result(
                 plan,
                 "previewed",
@@ -268,65 +280,77 @@ class WriteService:
                 ),
             )
         if decision == "declined":
-            self.audit.record(plan.tool, plan.box_id, plan.arguments, "declined")
+            self.audit.note(plan.tool, plan.box_id, plan.arguments, "declined")
             return _result(plan, "declined", "The user declined; nothing was written.")
-        async with self._serialised():
-            await self._refresh_session()
-            try:
-                reply = await self.service.client.write(plan.script, plan.body, form=self._form)
-            except WriteOutcomeUnknownError:
-                # Track it as pending: if the portal did take it, get_basic_data will show it
-                # applied, and a repeat of the same request is not sent twice meanwhile.
-                self._track(plan)
-                self.audit.record(plan.tool, plan.box_id, plan.arguments, "unknown")
-                raise
-            except (PortalError, OigConnectionError) as exc:
-                self.audit.record(plan.tool, plan.box_id, plan.arguments, "rejected", str(exc))
-                raise
-        self._track(plan)
-        self.audit.record(plan.tool, plan.box_id, plan.arguments, "written", reply)
+        async with self._lock, locked_async(self._lock_path):
+            return await self._send_once(plan)
+
+    async def _send_once(self, plan: WritePlan) -> WriteResult:
+        """Under the write lock: decide again, record the intent, send one request, settle."""
+        repeat = self._repeat_reason(plan, self.service.now())
+        if repeat is not None:
+            self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
+            return _result(plan, "unchanged", f"{repeat} Nothing was written.")
+        change_id = self._record_intent(plan)
+        try:
+            reply = await self.service.client.write(plan.script, plan.body, form=self._form)
+        except WriteOutcomeUnknownError:
+            # Kept as unresolved: if the portal did take it, get_basic_data will show it
+            # applied, and a repeat of the same request is not sent meanwhile.
+            self._settle(plan, change_id, "unknown", "unknown")
+            raise
+        except OigError as exc:
+            self._settle(plan, change_id, None, "rejected", str(exc))
+            raise
+        problem = self._settle(plan, change_id, "pending", "written", reply)
         return _result(
             plan,
             "written",
             (
-                f"OIG Cloud accepted the change {plan.current or 'unknown'} -> {plan.requested} "
-                f"for box {plan.box_id}. {APPLY_NOTE} get_basic_data lists it under "
-                "pending_changes until the live data shows it."
+                f"{self._portal} accepted the change {plan.current or 'unknown'} -> "
+                f"{plan.requested} for box {plan.box_id}. {APPLY_NOTE} get_basic_data lists it "
+                f"under pending_changes until the live data shows it.{problem}"
             ),
         )
 
-    def _track(self, plan: WritePlan) -> None:
-        if plan.box_id is not None:
-            self.pending.add(plan.tool, plan.box_id, plan.requested, plan.check, self.service.now())
+    def _record_intent(self, plan: WritePlan) -> str:
+        """Pending entry and audit line, durably, before anything is sent."""
+        change_id: str | None = None
+        try:
+            change_id = self.pending.record_intent(
+                plan.tool, plan.box_id, plan.requested, plan.check, self.service.now()
+            )
+            self.audit.record(plan.tool, plan.box_id, plan.arguments, "sending")
+        except StateFileError as exc:
+            if change_id is not None:
+                with contextlib.suppress(OigError):
+                    self.pending.settle(change_id, None)
+            raise StateFileError(
+                f"Nothing was sent: the change could not be recorded first. {exc}",
+                path=exc.path,
+                kind=exc.kind,
+            ) from exc
+        return change_id
 
-    @contextlib.asynccontextmanager
-    async def _serialised(self) -> AsyncIterator[None]:
-        async with self._lock:
-            waiting = asyncio.ensure_future(asyncio.to_thread(acquire_lock, self._lock_path))
-            try:
-                fd = await asyncio.shield(waiting)
-            except asyncio.CancelledError:
-                # The thread may still get the lock after we stopped waiting: free it then,
-                # or every later write (in any process) would wait forever.
-                waiting.add_done_callback(_release_when_acquired)
-                raise
-            try:
-                yield
-            finally:
-                release_lock(fd)
-
-    async def _refresh_session(self) -> None:
-        """Read live data first if the session has not been used for a while."""
-        client = self.service.client
-        checked = client.session_checked_at
-        if checked is None or client.clock() - checked > SESSION_REFRESH_AFTER_S:
-            client.forget_live_stats()
-            await client.live_stats()
-
-
-def _release_when_acquired(waiting: asyncio.Future[int]) -> None:
-    if not waiting.cancelled() and waiting.exception() is None:
-        release_lock(waiting.result())
+    def _settle(
+        self,
+        plan: WritePlan,
+        change_id: str,
+        status: StoredStatus | None,
+        outcome: str,
+        detail: str = "",
+    ) -> str:
+        """Record what happened to a sent write; a failure here is reported, never raised."""
+        try:
+            self.pending.settle(change_id, status)
+            self.audit.record(plan.tool, plan.box_id, plan.arguments, outcome, detail)
+        except OigError as exc:
+            log.error("Could not record the outcome of %s: %s", plan.tool, exc)
+            return (
+                f" (Its record could not be updated: {exc} Until then it is listed as "
+                "outcome unknown, which keeps it from being sent twice.)"
+            )
+        return ""
 
 
 def _result(plan: WritePlan, outcome: Any, message: str) -> WriteResult:

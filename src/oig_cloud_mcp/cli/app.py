@@ -121,21 +121,25 @@ def _read_password(password_stdin: bool) -> str:
 
 
 async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
-    """Log in once against the portal; return the box ids if json.php answers."""
-    from ..client import OigCloudClient
-    from ..parsing import box_ids
-    from ..security import AccountGuard
-    from ..session_store import SessionStore
+    """Log in once against the portal; return the box ids if json.php answers.
 
+    This is the owner's explicit attempt: it is made even while the account is locked
+    after rejections, and a success lifts the lock.
+    """
+    from ..client import OigCloudClient
+    from ..credentials import hints
+    from ..parsing import box_ids
+    from ..security import backoff_file
+    from ..session_store import SessionStore, SharedSessions
+
+    sessions = SharedSessions(
+        SessionStore(current.session_path), backoff_file(current.backoff_path), hints(current)
+    )
     client = OigCloudClient(
-        current.base_url,
-        lambda: creds,
-        sessions=SessionStore(current.session_path),
-        guard=AccountGuard(current.whitelist_path, current.backoff_path, check_whitelist=False),
-        timeout_s=current.timeout_s,
+        current.base_url, lambda: creds, sessions=sessions, timeout_s=current.timeout_s
     )
     try:
-        await client.login(creds)
+        await client.login(creds, explicit=True)
         try:
             return box_ids(await client.live_stats())
         except OigError as exc:
@@ -184,15 +188,25 @@ def logout() -> None:
 
     current = settings()
     email = store.remembered_account(current)
+    removed: list[str] = []
+    absent: list[str] = []
     if email is not None:
         try:
+            had_password = store.stored_password(email) is not None
             store.delete_password(email)
-            echo(f"Removed the password of {email} from the OS keyring.")
+            (removed if had_password else absent).append(f"the password of {email} (OS keyring)")
         except OigError as exc:
             typer.echo(f"Warning: {exc}", err=True)
-    SessionStore(current.session_path).clear()
-    store.forget_account(current)
-    echo(f"Removed the cached session ({current.session_path}) and the remembered account.")
+    else:
+        absent.append("a stored password")
+    cleared = SessionStore(current.session_path).clear()
+    (removed if cleared else absent).append(f"the cached session ({current.session_path})")
+    forgot = store.forget_account(current)
+    (removed if forgot else absent).append(f"the remembered account ({current.account_path})")
+    if removed:
+        echo("Removed " + "; ".join(removed) + ".")
+    if absent:
+        echo("Nothing to remove for " + "; ".join(absent) + ".")
 
 
 @app.command()
