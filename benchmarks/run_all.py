@@ -7,6 +7,7 @@ import sys
 import answer_size
 import call_overhead
 import portal_traffic
+import shared_state
 import startup
 import startup_instructions
 from _common import print_rows
@@ -20,6 +21,7 @@ if __name__ == "__main__":
         *([] if quick else startup_instructions.measure()),
         *call_overhead.measure(),
         *portal_traffic.measure(),
+        *shared_state.measure(),
         *answer_size.measure(),
     ]
     print_rows(f"oig-cloud-mcp benchmarks (start-up: {runs} interleaved runs each)", rows)

@@ -7,6 +7,7 @@ import json
 import stat
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +15,13 @@ from mcp import Client
 from mcp.types import ElicitResult
 
 from oig_cloud_mcp.client import OigCloudClient
+from oig_cloud_mcp.client_types import PortalCall, PortalReply
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.demo import DEMO_CREDENTIALS, DemoPortal
 from oig_cloud_mcp.errors import WriteNotAllowedError
 from oig_cloud_mcp.models import WRITE_TOOLS, Credentials
 from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.pending import PendingChanges
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.service import OigService
 from oig_cloud_mcp.writes import WriteService
@@ -411,3 +415,52 @@ async def test_an_applied_change_shows_up_in_the_notifications(
     newest = result.structured_content["notifications"][0]
     assert newest["title"] == "Změna nastavení"
     assert '"mode": 2' in newest["body"]
+
+
+async def test_a_change_that_cannot_be_recorded_first_is_not_sent(
+    writable: Settings, portal: FakePortal
+) -> None:
+    writable.audit_path.mkdir(parents=True)  # the audit log cannot be appended to
+
+    async with Client(build_server(writable)) as client:
+        result, text = await call(client, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert result.is_error
+    assert text.startswith("Nothing was sent")
+    assert str(writable.audit_path) in text
+    assert portal.write_requests() == []
+    assert PendingChanges(writable.pending_path).file.read().root == []  # intent withdrawn
+
+
+class BreaksTheRecordOnWrite:
+    """The demo portal, but the pending-changes file turns into a directory mid-write."""
+
+    def __init__(self, path: Path) -> None:
+        self.portal = DemoPortal()
+        self.path = path
+        self.writes = 0
+
+    async def __call__(self, call: PortalCall) -> PortalReply:
+        if call.path.endswith("Device.Set.Value.php"):
+            self.writes += 1
+            self.path.unlink()
+            self.path.mkdir()
+        return await self.portal(call)
+
+
+async def test_bookkeeping_that_fails_after_an_accepted_write_is_reported_not_raised(
+    writable: Settings,
+) -> None:
+    portal = BreaksTheRecordOnWrite(writable.pending_path)
+    client = OigCloudClient("http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=portal)
+    service = OigService(writable, client=client)
+    async with Client(build_server(writable, service)) as mcp_client:
+        result, text = await call(mcp_client, "set_box_mode", mode="Home UPS", confirm=True)
+
+    assert not result.is_error
+    assert result.structured_content["outcome"] == "written"
+    assert "accepted the change" in text
+    assert "record could not be updated" in text
+    assert str(writable.pending_path) in text
+    assert portal.writes == 1
+    assert [e["outcome"] for e in audit(writable)] == ["sending", "written"]

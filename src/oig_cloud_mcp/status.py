@@ -55,19 +55,18 @@ def _checked(label: str, file: StateFile[M], ok: Callable[[], str]) -> str:
 
 
 def _account_lines(settings: Settings) -> list[str]:
-    line = _checked("Account file", store.account_file(settings), lambda: "ok")
     email = store.account_email(settings)
     if settings.has_env_credentials:
         source = "environment (OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD)"
     elif email is None:
-        return [line, "Account: none; run `oig-cloud-mcp login`"]
+        return ["Account: none; run `oig-cloud-mcp login`"]
     else:
         try:
             found = store.stored_password(email) is not None
         except OigError as exc:
-            return [line, f"Account: {email}", f"Keyring: {exc}"]
+            return [f"Account: {email}", f"Keyring: {exc}"]
         source = "OS keyring" if found else "missing from the keyring; run `oig-cloud-mcp login`"
-    return [line, f"Account: {email}", f"Password: {source}"]
+    return [f"Account: {email}", f"Password: {source}"]
 
 
 def _session_line(settings: Settings, email: str | None) -> str:
@@ -133,6 +132,7 @@ def _whitelist_line(settings: Settings) -> str:
 
 def status_lines(settings: Settings) -> list[str]:
     """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+    account_file = _checked("Account file", store.account_file(settings), lambda: "ok")
     try:
         email = store.account_email(settings)
     except OigError:
@@ -145,6 +145,7 @@ def status_lines(settings: Settings) -> list[str]:
     return [
         f"oig-cloud-mcp {__version__}" + (" (demo mode)" if settings.demo else ""),
         f"Portal: {settings.base_url}",
+        account_file,
         *_guarded("Account", lambda: _account_lines(settings)),
         f"Keyring backend: {backend}",
         *_guarded("Session cache", lambda: [_session_line(settings, email)]),

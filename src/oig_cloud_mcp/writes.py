@@ -127,7 +127,10 @@ class WriteService:
             self.audit.note(tool, box_id, arguments, "invalid", str(exc))
             raise
         planned.arguments = dict(arguments)
-        return self._finish(planned)
+        try:
+            return self._finish(planned)
+        except StateFileError as exc:
+            raise StateFileError(f"Nothing was sent: {exc}", path=exc.path, kind=exc.kind) from exc
 
     async def _plan_box_mode(self, mode: str, box_id: str | None) -> WritePlan:
         """Plan `box_prms.mode` = 0..3."""
@@ -341,16 +344,23 @@ class WriteService:
         detail: str = "",
     ) -> str:
         """Record what happened to a sent write; a failure here is reported, never raised."""
-        try:
-            self.pending.settle(change_id, status)
-            self.audit.record(plan.tool, plan.box_id, plan.arguments, outcome, detail)
-        except OigError as exc:
-            log.error("Could not record the outcome of %s: %s", plan.tool, exc)
-            return (
-                f" (Its record could not be updated: {exc} Until then it is listed as "
-                "outcome unknown, which keeps it from being sent twice.)"
-            )
-        return ""
+        problems = []
+        records: list[Callable[[], None]] = [
+            lambda: self.pending.settle(change_id, status),
+            lambda: self.audit.record(plan.tool, plan.box_id, plan.arguments, outcome, detail),
+        ]
+        for record in records:
+            try:
+                record()
+            except OigError as exc:
+                log.error("Could not record the outcome of %s: %s", plan.tool, exc)
+                problems.append(str(exc))
+        if not problems:
+            return ""
+        return (
+            f" (Its record could not be updated: {' '.join(problems)} Until then it is listed "
+            "as outcome unknown, which keeps it from being sent twice.)"
+        )
 
 
 def _result(plan: WritePlan, outcome: Any, message: str) -> WriteResult:

@@ -1,0 +1,62 @@
+"""No session cookie and no password in the logs, at any level (stderr ends up in the
+MCP client's log file)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from oig_cloud_mcp.server import RedactSecrets
+
+from .conftest import PASSWORD
+from .fake_portal import FakePortal
+from .stdio_session import StdioSession
+
+
+@pytest.mark.e2e
+def test_a_debug_run_logs_no_cookie_and_no_password(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    debug = {
+        **env,
+        "OIG_CLOUD_MCP_LOG_LEVEL": "DEBUG",
+        "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode",
+        "OIG_CLOUD_MCP_CACHE_TTL": "0",
+    }
+    with StdioSession(debug, "--debug") as server:
+        server.initialize()
+        server.call_tool("get_basic_data")
+        portal.expire_sessions()
+        server.call_tool("get_basic_data")  # a second login
+        server.call_tool("get_notifications")
+        server.call_tool("set_box_mode", mode="Home UPS", confirm=True)
+
+    assert " DEBUG " in server.stderr  # the run really logged at DEBUG
+    assert len(portal.issued_cookies) == 2
+    for cookie in portal.issued_cookies:
+        assert cookie not in server.stderr
+    assert PASSWORD not in server.stderr
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # httpcore's trace of a login answer, as it used to reach stderr
+        "receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', "
+        "[(b'content-type', b'text/html'), (b'set-cookie', b'PHPSESSID=secretcookie42; path=/')])",
+        "send_request_headers.started request=<Request [b'GET']> headers=[(b'Cookie', "
+        "b'PHPSESSID=secretcookie42')]",
+        'Login body {"email": "owner@example.com", "password": "s3cret-pw"}',
+        "headers={'cookie': 'PHPSESSID=secretcookie42'}",
+    ],
+)
+def test_the_log_filter_blanks_cookies_and_passwords(line: str) -> None:
+    record = logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, "%s", (line,), None)
+
+    assert RedactSecrets().filter(record)
+
+    message = record.getMessage()
+    assert "secretcookie42" not in message
+    assert PASSWORD not in message
+    assert "<redacted>" in message
