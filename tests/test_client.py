@@ -311,3 +311,32 @@ async def test_notifications_call_carries_the_widget_query_and_ajax_header(
 
 def test_credentials_repr_hides_the_password() -> None:
     assert PASSWORD not in repr(Credentials(EMAIL, PASSWORD))
+
+
+async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
+    httpx_mock: HTTPXMock, clock: FakeClock
+) -> None:
+    shared = Recorder(stored="mine")
+    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=shared, clock=clock)
+    httpx_mock.add_response(url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=mine"})
+    httpx_mock.add_response(url=LIVE, json=[], match_headers={"Cookie": "PHPSESSID=mine"})
+    httpx_mock.add_response(url=LIVE, json=[], match_headers={"Cookie": "PHPSESSID=theirs"})
+    login_ok(httpx_mock, "fresh")
+    httpx_mock.add_response(url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=fresh"})
+    try:
+        await oig.live_stats()  # this process now holds "mine"
+        shared.stored = "theirs"  # another process renewed; that session died too since
+        oig.forget_live_stats()
+
+        assert await oig.live_stats() == STATS
+    finally:
+        await oig.aclose()
+    cookies = [r.headers.get("Cookie") for r in httpx_mock.get_requests()]
+    assert cookies == [
+        "PHPSESSID=mine",
+        "PHPSESSID=mine",
+        "PHPSESSID=theirs",
+        None,  # one login
+        "PHPSESSID=fresh",
+    ]
+    assert shared.events.count("saved fresh") == 1
