@@ -1,4 +1,5 @@
-"""Answer size: bytes and ~tokens (characters / 4) of each read tool's full tools/call result.
+"""Answer size: bytes and ~tokens (characters / 4) of each read tool's full tools/call result,
+plus prompts/list and one resource read.
 
 `get_basic_data` is compared with passing the raw json.php payload through as text,
 which is what most energy MCP servers do.
@@ -7,7 +8,9 @@ which is what most energy MCP servers do.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from _common import (
     FakePortal,
@@ -22,6 +25,9 @@ from _common import (
 
 TOKEN_LIMIT = 25_000
 ROWS_31_DAYS = 31 * 288  # five-minute samples for 31 days, per series
+PAST_DAY = "2025-04-04"  # the day before the sample's last contact
+PRAGUE = ZoneInfo("Europe/Prague")
+BOX = "2205232120"
 
 
 def size_of(server: Server, tool: str, **arguments: object) -> int:
@@ -52,7 +58,28 @@ def measure() -> list[Row]:
                 ),
                 "get_notifications (default 20)": size_of(server, "get_notifications"),
                 "get_notifications (limit=100)": size_of(server, "get_notifications", limit=100),
+                "get_energy_report today": size_of(server, "get_energy_report"),
+                "get_energy_report this_month": size_of(
+                    server, "get_energy_report", period="this_month"
+                ),
+                "get_energy_report this_year": size_of(
+                    server, "get_energy_report", period="this_year"
+                ),
             }
+            running.portal.history_mode = "day"  # a realistic day of 96 rows per series
+            sizes["get_day_profile (a full past day)"] = size_of(
+                server, "get_day_profile", date=PAST_DAY
+            )
+            running.portal.box()["device"]["lastcall"] = datetime.now(PRAGUE).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
+            sizes["get_day_profile (today so far, cross-checked)"] = size_of(
+                server, "get_day_profile", date=datetime.now(PRAGUE).date().isoformat()
+            )
+            sizes["resources/read box config"] = len(
+                json.dumps(server.request("resources/read", {"uri": f"oig://box/{BOX}/config"}))
+            )
+            prompts_list = len(json.dumps(server.request("prompts/list")))
         raw = json.dumps(running.portal.payload)
         passthrough = len(
             json.dumps(
@@ -63,7 +90,11 @@ def measure() -> list[Row]:
                 }
             )
         )
-    targets = {"get_basic_data": 1500, "get_extended_data 31 days, 4 series": 8000}
+    targets = {
+        "get_basic_data": 1500,
+        "get_extended_data 31 days, 4 series": 8000,
+        **{name: 4096 for name in sizes if name.startswith(("get_energy", "get_day"))},
+    }
     for name, size in sizes.items():
         target = targets.get(name)
         rows.append(
@@ -102,6 +133,7 @@ def measure() -> list[Row]:
             tools_list / 4 <= TOKEN_LIMIT,
         )
     )
+    rows.append(Row("size: prompts/list", prompts_list, prompts_list, prompts_list, "bytes"))
     return rows
 
 

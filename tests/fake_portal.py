@@ -15,9 +15,9 @@ import string
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from .fake_history import day_history, days
 
 SAMPLE = Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json"
 BOX_ID = "2205232120"
@@ -67,6 +69,9 @@ class FakePortal:
     fail_all_500: bool = False
     delay_s: float = 0.0
     history_rows: int = 96
+    history_mode: Literal["counting", "day"] = "counting"
+    """counting: `history_rows` rows of consecutive numbers per request (shape only);
+    day: a realistic day per date (see `day_history`)."""
     notifications: list[tuple[int, str, str, str, str]] = field(
         default_factory=lambda: [
             (
@@ -190,7 +195,16 @@ class FakePortal:
         width = HISTORY_WIDTH.get(str(data.get("name")))
         if width is None or "range" not in data:
             return Response(ERROR_PAGE, 500, media_type="text/html")
-        items = [{"values": [float(i + j) for j in range(width)]} for i in range(self.history_rows)]
+        if self.history_mode == "day":
+            first, last = (date.fromisoformat(p) for p in str(data["range"]).split(",")[:2])
+            items = [
+                {"values": row}
+                for day in days(first, last)
+                for row in day_history(self.box(), day)[str(data["name"])]
+            ]
+        else:
+            rows = range(self.history_rows)
+            items = [{"values": [float(i + j) for j in range(width)]} for i in rows]
         return Response(json.dumps({"items": items}), 200, media_type="application/json")
 
     def notifications_html(self) -> str:

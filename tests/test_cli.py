@@ -201,7 +201,8 @@ def test_usage_errors_are_one_line(runner: CliRunner) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "Error: Invalid value for TOOL: No tool 'no_such_tool'; available: "
-        "get_basic_data, get_extended_data, get_notifications. (see --help)"
+        "get_basic_data, get_energy_report, get_day_profile, get_extended_data, "
+        "get_notifications. (see --help)"
     ]
 
 

@@ -40,12 +40,22 @@ def test_stdio_session_lists_tools_and_reads_the_portal(
     assert answer["result"]["serverInfo"]["name"] == "oig-cloud"
     assert {t["name"] for t in tools} == {
         "get_basic_data",
+        "get_energy_report",
+        "get_day_profile",
         "get_extended_data",
         "get_notifications",
     }
     assert all("outputSchema" in t for t in tools)
     data = result["structuredContent"]
-    assert data["battery"] == {"soc_pct": 89, "power_w": -467}
+    assert data["battery"] == {
+        "soc_pct": 89,
+        "power_w": -467,
+        "capacity_kwh": 9.6,
+        "reserve_pct": 20,
+        "above_reserve_kwh": 6.6,
+        "to_reserve_min": 851,
+        "to_full_min": None,
+    }
     assert data["grid"]["power_w"] == -53
     assert_only_json_rpc(server.stdout_lines)
     assert PASSWORD not in server.stderr
@@ -217,3 +227,36 @@ def test_two_server_processes_writing_at_once_are_serialised(
     assert len(portal.write_requests()) == 2
     assert portal.max_writes_in_flight == 1
     assert all(not r["isError"] for r in results)  # type: ignore[index]
+
+
+def test_stdio_energy_report_prompts_and_config_against_the_fake_portal(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    lastcall = datetime.now(ZoneInfo("Europe/Prague")).strftime("%Y-%m-%d %H:%M:%S")
+    portal.box()["device"]["lastcall"] = lastcall
+    with StdioSession(env) as server:
+        server.initialize()
+        today = server.call_tool("get_energy_report")
+        month = server.call_tool("get_energy_report", period="this_month")
+        prompt = server.request("prompts/get", {"name": "daily_check_in"})["result"]
+        config = server.request("resources/read", {"uri": "oig://box/2205232120/config"})
+
+    data = today["structuredContent"]
+    assert not today["isError"]
+    assert data["period_label"] == lastcall[:10]
+    assert (data["solar"]["kwh"], data["grid_import"]["kwh"], data["grid_export"]["kwh"]) == (
+        45.6,
+        7.6,
+        18.1,
+    )
+    assert (data["consumption"]["kwh"], data["consumption"]["source"]) == (6.9, "counter")
+    assert (data["self_consumption_pct"], data["self_sufficiency_pct"]) == (60.2, 0.0)
+    assert today["content"][0]["text"].startswith(f"Today ({lastcall[:10]}), box 2205232120:")
+    assert month["structuredContent"]["consumption"]["source"] == "estimate"
+    assert "get_energy_report" in prompt["messages"][0]["content"]["text"]
+    assert '"battery_capacity_kwh":9.6' in config["result"]["contents"][0]["text"]
+    assert portal.count("json.php") == 1  # one read, shared by the cache
+    assert_only_json_rpc(server.stdout_lines)

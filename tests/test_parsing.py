@@ -11,7 +11,13 @@ import pytest
 
 from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.notifications import bypass_state, extract_html, parse_notifications
-from oig_cloud_mcp.parsing import PORTAL_TZ, decode_grid_delivery, parse_basic_data, parse_history
+from oig_cloud_mcp.parsing import (
+    PORTAL_TZ,
+    decode_grid_delivery,
+    parse_basic_data,
+    parse_box_config,
+    parse_history,
+)
 
 from .fake_portal import SAMPLE, FakePortal
 
@@ -178,3 +184,72 @@ def test_entity_escaped_notification_html_is_unescaped() -> None:
 def test_unexpected_notification_shapes_yield_nothing() -> None:
     assert extract_html({"error": 1}) is None
     assert parse_notifications('<div class="folder-list">  </div>') == []
+
+
+def test_sample_snapshot_has_the_battery_outlook_installed_solar_and_phases(
+    sample: dict[str, Any],
+) -> None:
+    data = parse_basic_data(sample, None, NOW)
+
+    assert data.solar.installed_kwp == 9.6  # box_prms.p_fve 9600 Wp
+    assert data.battery.capacity_kwh == 9.6  # box_prms.p_bat 9600 Wh
+    assert data.battery.reserve_pct == 20  # batt_prms.bat_min
+    assert data.battery.above_reserve_kwh == 6.6  # 9.6 kWh x (89 - 20) %
+    assert (data.battery.to_reserve_min, data.battery.to_full_min) == (851, None)
+    assert data.phases.house_w == [136, 15, 116]
+    assert data.phases.grid_w == [23, -76, 0]
+    assert data.phases.voltage_v == [235.6, 238.6, 237.1]
+    assert (data.phases.frequency_hz, data.phases.busiest, data.phases.note) == (50.03, "L1", None)
+
+
+def test_without_live_data_there_is_no_time_estimate_and_no_extra_note(
+    sample: dict[str, Any],
+) -> None:
+    del sample["2205232120"]["actual"]
+
+    data = parse_basic_data(sample, None, NOW)
+
+    assert (data.battery.to_reserve_min, data.battery.to_full_min) == (None, None)
+    assert data.battery.above_reserve_kwh == 6.6
+    assert data.phases.grid_w == [19, -72, 0]
+    assert len(data.notes) == 1  # only the live data note
+
+
+def test_missing_sizes_and_phases_are_null(sample: dict[str, Any]) -> None:
+    box = sample["2205232120"]
+    for name in ("box_prms", "batt_prms", "ac_out"):
+        box.pop(name)
+
+    data = parse_basic_data(sample, None, NOW)
+
+    assert data.solar.installed_kwp is None
+    assert (data.battery.capacity_kwh, data.battery.reserve_pct) == (None, None)
+    assert (data.battery.above_reserve_kwh, data.battery.to_reserve_min) == (None, None)
+    assert data.phases.house_w == [None, None, None]
+    assert data.phases.busiest is None
+
+
+@pytest.mark.parametrize(
+    ("boiler", "prms", "present", "mode"),
+    [
+        ([], {"ison": 1, "manual": 0}, False, None),  # no module: [] wins
+        ({"p": 0, "w": 0}, {"ison": 0, "manual": 1}, False, None),  # function not used
+        ({"p": 0, "w": 0}, {"ison": 1, "manual": 1}, True, "manual"),
+        ({"p": 0, "w": 0}, {"ison": 1, "manual": 0}, True, "auto"),
+        ({"p": 0, "w": 0}, {}, None, None),  # the portal does not say
+    ],
+)
+def test_box_config_reads_sizes_settings_and_the_boiler(
+    sample: dict[str, Any], boiler: Any, prms: dict[str, int], present: bool | None, mode: Any
+) -> None:
+    box = sample["2205232120"]
+    box["boiler"], box["boiler_prms"] = boiler, prms
+
+    config = parse_box_config(sample, None)
+
+    assert (config.box_id, config.mode, config.grid_delivery) == ("2205232120", "Home 1", "on")
+    assert (config.battery_capacity_kwh, config.pv_installed_kwp) == (9.6, 9.6)
+    assert config.battery_reserve_pct == 20
+    assert (config.boiler_present, config.boiler_mode) == (present, mode)
+    assert config.mode_effect is not None
+    assert config.mode_effect.startswith("Solar feeds the house first")

@@ -38,12 +38,18 @@ def error_text(result: Any) -> str:
     return "".join(block.text for block in result.content)
 
 
-async def test_three_read_tools_with_titles_schemas_and_no_credential_arguments(
+async def test_five_read_tools_with_titles_schemas_and_no_credential_arguments(
     mcp: Client,
 ) -> None:
     tools = {t.name: t for t in (await mcp.list_tools()).tools}
 
-    assert set(tools) == {"get_basic_data", "get_extended_data", "get_notifications"}
+    assert set(tools) == {
+        "get_basic_data",
+        "get_energy_report",
+        "get_day_profile",
+        "get_extended_data",
+        "get_notifications",
+    }
     for tool in tools.values():
         assert tool.title
         assert tool.output_schema
@@ -60,7 +66,15 @@ async def test_basic_data_returns_portal_values_with_signs(mcp: Client, portal: 
     assert not result.is_error
     data = result.structured_content
     assert data["box_id"] == "2205232120"
-    assert data["battery"] == {"soc_pct": 89, "power_w": -467}
+    assert data["battery"] == {
+        "soc_pct": 89,
+        "power_w": -467,
+        "capacity_kwh": 9.6,
+        "reserve_pct": 20,
+        "above_reserve_kwh": 6.6,
+        "to_reserve_min": 851,
+        "to_full_min": None,
+    }
     assert data["grid"]["power_w"] == -53
     assert data["grid"]["delivery"] == "on"
     assert data["solar"]["today_kwh"] == 45.61

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 Number = int | float
 GridDelivery = Literal["off", "on", "limited"]
 Severity = Literal["info", "warning", "error", "critical"]
+Phase = Literal["L1", "L2", "L3"]
 SeriesName = Literal["batt", "fve", "grid", "load"]
 WriteTool = Literal[
     "set_box_mode", "set_grid_delivery", "set_boiler_mode", "set_battery_grid_charging"
@@ -29,6 +30,24 @@ BOX_MODES: dict[int, str] = {0: "Home 1", 1: "Home 2", 2: "Home 3", 3: "Home UPS
 
 REPORTED_ONLY_MODES: dict[int, str] = {4: "Home 5", 5: "Home 6"}
 """Codes some boxes report but which cannot be set as a base mode (spec §6.1, open question 9)."""
+
+MODE_EFFECTS = {
+    "Home 1": "Solar feeds the house first and charges the battery with the surplus; "
+    "when solar is short the battery supplies the house.",
+    "Home 2": "Solar feeds the house and charges the battery; when solar is short the house "
+    "draws from the grid and the battery is kept.",
+    "Home 3": "Solar charges the battery first; the house draws from the grid.",
+    "Home UPS": "The house runs from the grid and the battery is charged from solar and the "
+    "grid so it is full for an outage; this can buy grid energy.",
+}
+"""What each mode does to the house: write previews and the modes guide."""
+
+MODES_BRIEF = (
+    "Home 1: battery covers what solar lacks, then grid; Home 2: battery kept, grid covers "
+    "the rest; Home 3: solar charges battery first, house on grid; Home UPS: battery "
+    "charged (also from grid) and kept full."
+)
+"""MODE_EFFECTS in one line, for schema descriptions (paid on every tools/list)."""
 
 
 def account_key(email: str) -> str:
@@ -70,6 +89,7 @@ class Solar(BaseModel):
     power_w: Number | None
     strings: list[SolarString]
     today_kwh: Number | None
+    installed_kwp: float | None
 
 
 class Battery(BaseModel):
@@ -77,6 +97,13 @@ class Battery(BaseModel):
 
     soc_pct: Number | None
     power_w: Number | None
+    capacity_kwh: float | None
+    reserve_pct: Number | None = Field(description="Charge the box keeps for itself.")
+    above_reserve_kwh: float | None
+    to_reserve_min: int | None = Field(
+        description="At the current power, straight-line; null unless discharging >= 50 W."
+    )
+    to_full_min: int | None = Field(description="Likewise, while charging.")
 
 
 class Grid(BaseModel):
@@ -94,6 +121,17 @@ class House(BaseModel):
 
     power_w: Number | None
     today_kwh: Number | None
+
+
+class Phases(BaseModel):
+    """Per phase, as lists [L1, L2, L3]; grid power is live when live_data is true."""
+
+    house_w: list[int | None] = Field(description="Load on the backed-up output.")
+    grid_w: list[int | None]
+    voltage_v: list[float | None] = Field(description="Grid voltage.")
+    frequency_hz: float | None
+    busiest: Phase | None = Field(description="Phase with the highest house_w.")
+    note: str | None = Field(description="Set when the busiest phase nears the bypass level.")
 
 
 class BoxClimate(BaseModel):
@@ -121,7 +159,7 @@ class BasicData(BaseModel):
 
     box_id: str
     boxes: list[str] = Field(description="Every box id on the account.")
-    mode: str | None = Field(description='"Home 1", "Home 2", "Home 3" or "Home UPS".')
+    mode: str | None = Field(description=MODES_BRIEF)
     last_contact: str | None = Field(description="When the box last reported (ISO 8601).")
     data_age_s: int | None
     live_data: bool = Field(description='False when "Live data" is off in the OIG app.')
@@ -129,9 +167,25 @@ class BasicData(BaseModel):
     battery: Battery
     grid: Grid
     house: House
+    phases: Phases
     box: BoxClimate
     notes: list[str] = Field(default_factory=list)
     pending_changes: list[PendingChange] = Field(default_factory=list)
+
+
+class BoxConfig(BaseModel):
+    """Installed sizes and settings of one box."""
+
+    box_id: str
+    mode: str | None
+    mode_effect: str | None
+    battery_capacity_kwh: float | None = Field(description="Installed (box_prms.p_bat, Wh).")
+    battery_reserve_pct: Number | None = Field(description="Minimum charge (batt_prms.bat_min).")
+    pv_installed_kwp: float | None = Field(description="Installed solar (box_prms.p_fve, Wp).")
+    grid_delivery: GridDelivery | None = Field(description="Export to the grid.")
+    grid_delivery_limit_w: int | None
+    boiler_present: bool | None = Field(description="null when the portal does not say.")
+    boiler_mode: Literal["auto", "manual"] | None
 
 
 class FieldSummary(BaseModel):

@@ -6,6 +6,7 @@ treated as optional (spec §5.1, §8); what is missing becomes `None`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,10 +15,12 @@ from zoneinfo import ZoneInfo
 from .errors import InvalidRequestError, PortalError
 from .models import (
     BOX_MODES,
+    MODE_EFFECTS,
     REPORTED_ONLY_MODES,
     BasicData,
     Battery,
     BoxClimate,
+    BoxConfig,
     FieldSummary,
     Grid,
     GridDelivery,
@@ -143,6 +146,18 @@ def decode_grid_delivery(box: Mapping[str, Any]) -> tuple[GridDelivery | None, i
     return "on", None
 
 
+def _kilo(box: Mapping[str, Any], key: str) -> float | None:
+    """An installed size from `box_prms` (W, Wh or Wp) in thousands, one decimal; 0 or
+    missing is unknown."""
+    value = number(section(box, "box_prms").get(key))
+    return round(value / 1000, 1) if value and value > 0 and math.isfinite(value) else None
+
+
+def installed_pv_kwp(box: Mapping[str, Any]) -> float | None:
+    """The installed photovoltaic power in kWp (`box_prms.p_fve`, Wp)."""
+    return _kilo(box, "p_fve")
+
+
 def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
     source = live if live is not None else section(box, "dc_in")
     strings = [number(source.get(key)) for key in ("fv_p1", "fv_p2")]
@@ -150,15 +165,27 @@ def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
         power_w=_sum(strings),
         strings=[SolarString(power_w=power) for power in strings],
         today_kwh=_kwh(number(section(box, "dc_in").get("fv_ad"))),
+        installed_kwp=installed_pv_kwp(box),
     )
 
 
-def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Battery:
+def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime) -> Battery:
+    from .insights import battery_outlook  # imports this module, so not at the top
+
     soc = number(live.get("bat_c")) if live is not None else None
     if soc is None:
         soc = number(section(box, "batt").get("bat_c"))
     power = number(live.get("bat_p")) if live is not None else None
-    return Battery(soc_pct=soc, power_w=power)
+    outlook = battery_outlook(box, live, now)
+    return Battery(
+        soc_pct=soc,
+        power_w=power,
+        capacity_kwh=outlook.capacity_kwh,
+        reserve_pct=outlook.reserve_pct,
+        above_reserve_kwh=outlook.stored_above_reserve_kwh,
+        to_reserve_min=outlook.time_to_reserve_min,
+        to_full_min=outlook.time_to_full_min,
+    )
 
 
 def _grid(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Grid:
@@ -183,6 +210,8 @@ def _house(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> House:
 
 def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: datetime) -> BasicData:
     """The live snapshot of one box from a json.php payload."""
+    from .insights import phase_report
+
     chosen, box = select_box(payload, box_id)
     live = box.get("actual") if isinstance(box.get("actual"), Mapping) else None
     notes = [] if live is not None else [LIVE_DATA_OFF_NOTE]
@@ -203,13 +232,44 @@ def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: dateti
         data_age_s=age,
         live_data=live is not None,
         solar=_solar(box, live),
-        battery=_battery(box, live),
+        battery=_battery(box, live, now),
         grid=_grid(box, live),
         house=_house(box, live),
+        phases=phase_report(box, live),
         box=BoxClimate(
             temperature_c=number(climate.get("temp")), humidity_pct=number(climate.get("humid"))
         ),
         notes=notes,
+    )
+
+
+def boiler_present(box: Mapping[str, Any]) -> bool | None:
+    """Whether the box has a boiler module in use: `boiler` is `[]` without one (spec §5.1)
+    and `boiler_prms.ison` says whether the function is used; None when neither tells."""
+    ison = number(section(box, "boiler_prms").get("ison"))
+    if box.get("boiler") == [] or ison == 0:
+        return False
+    return None if ison is None else True
+
+
+def parse_box_config(payload: Mapping[str, Any], box_id: str | None) -> BoxConfig:
+    """Installed sizes and settings of one box from a json.php payload."""
+    chosen, box = select_box(payload, box_id)
+    mode = decode_mode(number(section(box, "box_prms").get("mode")))
+    delivery, limit = decode_grid_delivery(box)
+    has_boiler = boiler_present(box)
+    manual = number(section(box, "boiler_prms").get("manual"))
+    return BoxConfig(
+        box_id=chosen,
+        mode=mode,
+        mode_effect=MODE_EFFECTS.get(mode or ""),
+        battery_capacity_kwh=_kilo(box, "p_bat"),
+        battery_reserve_pct=number(section(box, "batt_prms").get("bat_min")),
+        pv_installed_kwp=installed_pv_kwp(box),
+        grid_delivery=delivery,
+        grid_delivery_limit_w=limit,
+        boiler_present=has_boiler,
+        boiler_mode=None if not has_boiler or manual is None else "manual" if manual else "auto",
     )
 
 

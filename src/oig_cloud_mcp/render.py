@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import BasicData, ExtendedData, Notifications, Number
+from .insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
+from .models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
 
 
 def _n(value: Number | None, unit: str) -> str:
@@ -40,6 +41,40 @@ def _lines(lines: Iterable[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def _battery_line(b: Battery) -> str:
+    line = f"Battery {_n(b.soc_pct, '%')}, {_flow(b.power_w, 'charging', 'discharging')}"
+    if b.capacity_kwh is not None:
+        line += f"; {_n(b.capacity_kwh, 'kWh')}"
+    if b.reserve_pct is not None:
+        line += f", reserve {_n(b.reserve_pct, '%')}"
+    if b.above_reserve_kwh is not None:
+        line += f", {_n(b.above_reserve_kwh, 'kWh')} above it"
+    if b.to_reserve_min is not None:
+        line += f"; reserve in ~{_duration(b.to_reserve_min)}"
+    if b.to_full_min is not None:
+        line += f"; full in ~{_duration(b.to_full_min)}"
+    return line + "."
+
+
+def _triple(values: list[int | None] | list[float | None]) -> str:
+    return "/".join("?" if v is None else f"{v:g}" for v in values)
+
+
+def _phases_line(p: Phases) -> str:
+    if not any(v is not None for v in [*p.house_w, *p.grid_w, *p.voltage_v]):
+        return ""
+    hz = f", {_n(p.frequency_hz, 'Hz')}" if p.frequency_hz is not None else ""
+    return (
+        f"Phases L1/L2/L3: house {_triple(p.house_w)} W, grid {_triple(p.grid_w)} W, "
+        f"{_triple(p.voltage_v)} V{hz}."
+    )
+
+
 def basic_data_text(data: BasicData) -> str:
     """Summary of a live snapshot."""
     g, s, b, h = data.grid, data.solar, data.battery, data.house
@@ -47,19 +82,23 @@ def basic_data_text(data: BasicData) -> str:
     if g.delivery == "limited":
         export += f" to {_n(g.delivery_limit_w, 'W')}"
     strings = "/".join(_n(x.power_w, "W") for x in s.strings)
+    installed = f" of {_n(s.installed_kwp, 'kWp')}" if s.installed_kwp is not None else ""
     pending = "; ".join(f"{p.requested} ({p.status})" for p in data.pending_changes)
     return _lines(
         [
             f"Box {data.box_id}: mode {data.mode or 'unknown'}, last contact "
             f"{data.last_contact or 'unknown'}{_age(data.data_age_s)}, "
             f"live data {'on' if data.live_data else 'OFF'}.",
-            f"Solar {_n(s.power_w, 'W')} (strings {strings}), today {_n(s.today_kwh, 'kWh')}.",
-            f"Battery {_n(b.soc_pct, '%')}, {_flow(b.power_w, 'charging', 'discharging')}.",
+            f"Solar {_n(s.power_w, 'W')}{installed} (strings {strings}), today "
+            f"{_n(s.today_kwh, 'kWh')}.",
+            _battery_line(b),
             f"Grid {_flow(g.power_w, 'importing', 'exporting')}; today imported "
             f"{_n(g.today_import_kwh, 'kWh')}, exported {_n(g.today_export_kwh, 'kWh')}; "
             f"export {export}.",
             f"House {_n(h.power_w, 'W')}, today {_n(h.today_kwh, 'kWh')}. Box "
             f"{_n(data.box.temperature_c, '°C')}, {_n(data.box.humidity_pct, '%')} humidity.",
+            _phases_line(data.phases),
+            data.phases.note or "",
             f"Pending changes: {pending}." if pending else "",
             f"Boxes on the account: {', '.join(data.boxes)}." if len(data.boxes) > 1 else "",
             *data.notes,
@@ -89,3 +128,84 @@ def notifications_text(data: Notifications) -> str:
     header = f"{len(data.notifications)} of {data.total} notifications, newest first."
     bypass = f"Automatic bypass: {data.bypass}." if data.bypass else ""
     return _lines([header, bypass, *lines, *data.notes])
+
+
+_PERIODS = {"today": "Today", "this_month": "This month", "this_year": "This year"}
+
+
+def _kwh(figure: EnergyFigure) -> str:
+    if figure.kwh is None:
+        return "unknown"
+    return f"{figure.kwh:g} kWh" + (" (estimated)" if figure.source == "estimate" else "")
+
+
+def _pct(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:g} %"
+
+
+def energy_report_text(data: EnergyReport) -> str:
+    """Energy totals in one line, then the notes."""
+    net = data.net_grid_kwh
+    balance = "unknown" if net is None else f"{'+' if net > 0 else ''}{net:g} kWh"
+    battery = ""
+    if data.battery_charged.kwh is not None or data.battery_discharged.kwh is not None:
+        battery = (
+            f" Battery charged {_kwh(data.battery_charged)}, discharged "
+            f"{_kwh(data.battery_discharged)}."
+        )
+    return _lines(
+        [
+            f"{_PERIODS[data.period]} ({data.period_label}), box {data.box_id}: solar "
+            f"{_kwh(data.solar)}, imported {_kwh(data.grid_import)}, exported "
+            f"{_kwh(data.grid_export)}, consumption {_kwh(data.consumption)}; self-consumption "
+            f"{_pct(data.self_consumption_pct)}, self-sufficiency "
+            f"{_pct(data.self_sufficiency_pct)}; net grid {balance} (+ = net export)." + battery,
+            *data.notes,
+        ]
+    )
+
+
+def _check(name: str, check: EnergyCheck) -> str:
+    """`name +0.4 kWh (+3.1 %)`, or "" when there is no difference worth a word."""
+    if check.difference_kwh is None or abs(check.difference_kwh) < 0.1:
+        return ""
+    pct = f" ({check.difference_pct:+g} %)" if check.difference_pct is not None else ""
+    return f"{name} {check.difference_kwh:+g} kWh{pct}"
+
+
+def _checks_line(data: DayProfile) -> str:
+    c = data.cross_check
+    if c is None:
+        return ""
+    pairs = (
+        ("solar", c.solar),
+        ("house", c.house),
+        ("import", c.grid_import),
+        ("export", c.grid_export),
+    )
+    compared = [check for _, check in pairs if check.difference_kwh is not None]
+    found = [text for name, check in pairs if (text := _check(name, check))]
+    if found:
+        return "Samples minus today's counters: " + ", ".join(found) + "."
+    return "Samples match today's counters within 0.1 kWh." if compared else ""
+
+
+def day_profile_text(data: DayProfile) -> str:
+    """Peaks, battery extremes and estimated energy of a day, then the notes."""
+    parts = [f"Day {data.date}, box {data.box_id or '?'}:"]
+    if data.peak_solar:
+        parts.append(f"solar peak {data.peak_solar.w} W at {data.peak_solar.hour}:00;")
+    if data.peak_house:
+        parts.append(f"house peak {data.peak_house.w} W at {data.peak_house.hour}:00;")
+    high, low = data.battery_fullest, data.battery_emptiest
+    if high and low:
+        parts.append(
+            f"battery fullest {high.pct:g} % at {high.hour}:00, emptiest {low.pct:g} % at "
+            f"{low.hour}:00;"
+        )
+    e = data.energy
+    parts.append(
+        f"estimated solar {_n(e.solar_kwh, 'kWh')}, house {_n(e.house_kwh, 'kWh')}, "
+        f"import {_n(e.grid_import_kwh, 'kWh')}, export {_n(e.grid_export_kwh, 'kWh')}."
+    )
+    return _lines([" ".join(parts), _checks_line(data), *data.notes])

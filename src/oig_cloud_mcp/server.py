@@ -1,4 +1,5 @@
-"""The MCP server: thin tools over `OigService`. The only module that imports `mcp`.
+"""The MCP server: thin tools over `OigService`. With `server_writes` (the write tools)
+and `server_prompts` (prompts and resources), the only code that imports `mcp`.
 
 Each tool returns structured content (validated against its model, published as
 `outputSchema`) plus a short text summary. Every failure reaches the model as a
@@ -12,22 +13,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-from mcp.server.mcpserver import (
-    AcceptedElicitation,
-    Context,
-    Elicit,
-    ElicitationResult,
-    MCPServer,
-    Resolve,
-)
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from . import __version__
 from .arguments import argument_problems, unknown_arguments
 from .config import Settings
 from .errors import OigError
+from .insight_models import DayProfile, EnergyReport, Period
 from .models import (
     BOX_ID_PATTERN,
     WRITE_TOOLS,
@@ -36,14 +32,18 @@ from .models import (
     Notifications,
     SeriesName,
     Severity,
-    WriteResult,
 )
-from .render import basic_data_text, extended_data_text, notifications_text
+from .render import (
+    basic_data_text,
+    day_profile_text,
+    energy_report_text,
+    extended_data_text,
+    notifications_text,
+)
 from .service import OigService
 
 if TYPE_CHECKING:
     from .pending import AuditLog
-    from .writes import Decision, WritePlan, WriteService
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -64,13 +64,6 @@ IsoDate = Annotated[
     ),
 ]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
-)
-Confirm = Annotated[
-    StrictBool,
-    Field(description="Leave false to get a preview; true only after the user agreed to it."),
-]
 WRITES_ON = (
     "Write tools enabled: {names}. They change a real house: call them without confirm first, "
     "show the preview to the user, and call again with confirm=true only after the user "
@@ -85,13 +78,18 @@ WRITES_DISABLED = (
 
 INSTRUCTIONS = """\
 Reads a home solar + battery system (OIG Power Battery Box) from OIG Cloud.
-- get_basic_data: the live snapshot (battery %, solar, grid, house, mode, today's energy). \
-Start here for "how full is my battery?" or "am I exporting?".
-- get_extended_data: history for up to 31 days (battery, solar, grid, load series).
+- get_basic_data: the live snapshot (battery %, energy above the reserve and time to \
+reserve or full, solar, grid, house, per-phase loads, mode, today's energy). Start here for \
+"how full is my battery?", "how long will it last?" or "am I exporting?".
+- get_energy_report: solar, import, export, consumption, self-consumption and \
+self-sufficiency for today, this month or this year.
+- get_day_profile: one day by the hour (solar, house, grid, battery %), peaks and lows.
+- get_extended_data: raw history summaries for up to 31 days.
 - get_notifications: the box's event log (warnings, errors, bypass).
-Signs: battery.power_w is + while charging and - while discharging; grid.power_w is + \
-while importing and - while exporting. Units are in field names (_w, _kwh, _pct). \
-null means the portal did not report the value; it is never a hidden zero. \
+Signs: battery power is + while charging and - while discharging; grid power is + \
+while importing and - while exporting. Units are in field names (_w, _kwh, _pct, _min). \
+null means the portal did not report the value (or it cannot be computed); never a hidden \
+zero. A figure with source "estimate" or estimated=true is computed, not a portal counter. \
 live_data=false means 'Live data' is off in the OIG app and values are not live.
 {writes}"""
 
@@ -156,49 +154,67 @@ async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str])
     )
 
 
-class Confirmation(BaseModel):
-    """The user's answer to a write preview."""
-
-    confirm: bool = Field(description="Apply this change to the box now?")
+_KEEP_AS_IS = frozenset({"default", "const", "enum", "examples"})
+_NAMED = frozenset({"properties", "$defs", "patternProperties"})
 
 
-class ConfirmArgument(Confirmation):
-    """The model's own `confirm` argument, used when the client cannot ask the user."""
+def _type_union(options: Any) -> list[str] | None:
+    """The types of an `anyOf` made only of bare `{"type": ...}` options, else None."""
+    if not isinstance(options, list) or not all(
+        isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str) for o in options
+    ):
+        return None
+    types = [o["type"] for o in options]
+    return [t for t in types if not (t == "integer" and "number" in types)]
 
 
-async def ask_user(
-    ctx: Context, confirm: bool, plan: Callable[[], Awaitable["WritePlan"]]
-) -> Elicit[Confirmation] | Confirmation:
-    """Ask the user through elicitation when the client can; else pass `confirm` on."""
-    capabilities = ctx.client_capabilities
-    if not (capabilities and capabilities.elicitation):
-        return ConfirmArgument(confirm=confirm)
-    try:
-        planned = await plan()
-    except OigError:
-        return ConfirmArgument(confirm=False)  # the tool body raises the same error
-    if planned.unchanged_reason is not None:
-        return ConfirmArgument(confirm=False)
-    return Elicit(planned.question(), Confirmation)
-
-
-def decision(answer: ElicitationResult[Confirmation] | None) -> "Decision":
-    """What the user (or, without elicitation, the model's confirm flag) decided."""
-    if not isinstance(answer, AcceptedElicitation):
-        return "declined"
-    if isinstance(answer.data, ConfirmArgument):
-        return "confirmed" if answer.data.confirm else "preview"
-    return "confirmed" if answer.data.confirm else "declined"
+def lean_schema(node: Any, *, merge_types: bool = False) -> Any:
+    """A JSON schema without pydantic's generated `title`s ("Solar W" for solar_w), which
+    repeat the property names; with `merge_types`, `anyOf` lists of bare types become one
+    `type` list (`["number", "null"]`). Both keep every tools/list shorter."""
+    if isinstance(node, list):
+        return [lean_schema(item, merge_types=merge_types) for item in node]
+    if not isinstance(node, dict):
+        return node
+    lean: dict[str, Any] = {}
+    for key, value in node.items():
+        union = _type_union(value) if merge_types and key == "anyOf" else None
+        if key == "title" and isinstance(value, str):
+            continue
+        if union is not None:
+            lean["type"] = union[0] if len(union) == 1 else union
+        elif key in _NAMED and isinstance(value, dict):
+            lean[key] = {n: lean_schema(sub, merge_types=merge_types) for n, sub in value.items()}
+        else:
+            lean[key] = value if key in _KEEP_AS_IS else lean_schema(value, merge_types=merge_types)
+    return lean
 
 
 class OigServer(MCPServer):
-    """An MCPServer whose argument errors are one sentence, and that audits every call
-    of a write tool, including ones refused before they reach the tool."""
+    """An MCPServer whose argument errors are one sentence, that audits every call of a
+    write tool (including ones refused before they reach the tool), and whose tool
+    schemas carry no generated titles."""
 
     def __init__(self, *args: Any, audit: "AuditLog", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.audit = audit
         self._schemas: dict[str, dict[str, Any]] | None = None
+        self._tools: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, with lean schemas (computed once: tools are added only at build)."""
+        if self._tools is None:
+            self._tools = [
+                tool.model_copy(
+                    update={
+                        "input_schema": lean_schema(tool.input_schema),
+                        # input schemas keep anyOf: `arguments` reads them for messages
+                        "output_schema": lean_schema(tool.output_schema, merge_types=True),
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._tools
 
     async def _schema(self, name: str) -> dict[str, Any] | None:
         if self._schemas is None:
@@ -234,125 +250,6 @@ class OigServer(MCPServer):
             raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause
 
 
-def write_text(result: WriteResult) -> str:
-    """The write tool's summary is its message."""
-    return result.message
-
-
-def register_write_tools(
-    server: MCPServer, writes: "WriteService", allowed: frozenset[str]
-) -> None:
-    """Add the write tools the owner enabled; the others stay absent from tools/list."""
-
-    async def perform(plan: Awaitable["WritePlan"], answer: Any) -> WriteResult:
-        return await writes.execute(await plan, decision(answer))
-
-    if "set_box_mode" in allowed:
-
-        async def ask_box_mode(
-            mode: str, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx, confirm, lambda: writes.plan("set_box_mode", mode=mode, box_id=box_id)
-            )
-
-        @server.tool(title="Set the box mode", annotations=WRITE)
-        async def set_box_mode(
-            mode: Literal["Home 1", "Home 2", "Home 3", "Home UPS"],
-            confirm: Confirm = False,
-            box_id: BoxId = None,
-            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_box_mode)] = None,  # type: ignore[assignment]
-        ) -> Annotated[CallToolResult, WriteResult]:
-            """Switch the box's operating mode (previews unless confirmed)."""
-            return await run_tool(
-                lambda: perform(writes.plan("set_box_mode", mode=mode, box_id=box_id), answer),
-                write_text,
-            )
-
-    if "set_grid_delivery" in allowed:
-
-        async def ask_grid(
-            state: str, limit_w: int | None, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx,
-                confirm,
-                lambda: writes.plan(
-                    "set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id
-                ),
-            )
-
-        @server.tool(title="Set export to the grid", annotations=WRITE)
-        async def set_grid_delivery(
-            state: Literal["off", "on", "limited"],
-            limit_w: Annotated[
-                StrictInt | None,
-                Field(ge=1, le=9999, description="Export limit in W; only for limited."),
-            ] = None,
-            confirm: Confirm = False,
-            box_id: BoxId = None,
-            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_grid)] = None,  # type: ignore[assignment]
-        ) -> Annotated[CallToolResult, WriteResult]:
-            """Turn export to the grid off, on, or on with a limit (previews unless confirmed)."""
-            return await run_tool(
-                lambda: perform(
-                    writes.plan("set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id),
-                    answer,
-                ),
-                write_text,
-            )
-
-    if "set_boiler_mode" in allowed:
-
-        async def ask_boiler(
-            mode: str, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx, confirm, lambda: writes.plan("set_boiler_mode", mode=mode, box_id=box_id)
-            )
-
-        @server.tool(title="Set the boiler mode", annotations=WRITE)
-        async def set_boiler_mode(
-            mode: Literal["auto", "manual"],
-            confirm: Confirm = False,
-            box_id: BoxId = None,
-            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_boiler)] = None,  # type: ignore[assignment]
-        ) -> Annotated[CallToolResult, WriteResult]:
-            """Heat the boiler automatically from surplus, or manually at full power."""
-            return await run_tool(
-                lambda: perform(writes.plan("set_boiler_mode", mode=mode, box_id=box_id), answer),
-                write_text,
-            )
-
-    if "set_battery_grid_charging" in allowed:
-
-        async def ask_charging(
-            target_pct: int | None, confirm: bool, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx,
-                confirm,
-                lambda: writes.plan("set_battery_grid_charging", target_pct=target_pct),
-            )
-
-        @server.tool(title="Charge the battery from the grid", annotations=WRITE)
-        async def set_battery_grid_charging(
-            target_pct: Annotated[
-                StrictInt | None,
-                Field(ge=20, le=100, description="Charge to this %; null stops grid charging."),
-            ],
-            confirm: Confirm = False,
-            answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_charging)] = None,  # type: ignore[assignment]
-        ) -> Annotated[CallToolResult, WriteResult]:
-            """Start charging the battery from the grid up to a target, or stop it."""
-            return await run_tool(
-                lambda: perform(
-                    writes.plan("set_battery_grid_charging", target_pct=target_pct), answer
-                ),
-                write_text,
-            )
-
-
 def build_server(settings: Settings, service: OigService | None = None) -> MCPServer:
     """The MCP server for `settings` (a service may be injected for tests)."""
     oig = service or OigService(settings)
@@ -384,6 +281,21 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
     async def get_basic_data(box_id: BoxId = None) -> Annotated[CallToolResult, BasicData]:
         """Live snapshot of one box: battery, solar, grid, house, mode and today's energy."""
         return await run_tool(lambda: oig.basic_data(box_id), basic_data_text)
+
+    @server.tool(title="Energy report", annotations=READ_ONLY)
+    async def get_energy_report(
+        period: Annotated[Period, Field(description="today, this_month or this_year.")] = "today",
+        box_id: BoxId = None,
+    ) -> Annotated[CallToolResult, EnergyReport]:
+        """Solar, grid import/export, consumption, self-consumption and self-sufficiency."""
+        return await run_tool(lambda: oig.energy_report(period, box_id), energy_report_text)
+
+    @server.tool(title="A day by the hour", annotations=READ_ONLY)
+    async def get_day_profile(
+        date: IsoDate, box_id: BoxId = None
+    ) -> Annotated[CallToolResult, DayProfile]:
+        """One day (today or earlier) by the hour: solar, house, grid, battery %, peaks."""
+        return await run_tool(lambda: oig.day_profile(date, box_id), day_profile_text)
 
     @server.tool(title="History of a Battery Box", annotations=READ_ONLY)
     async def get_extended_data(
@@ -422,11 +334,16 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         )
 
     if allowed:
+        from .server_writes import register_write_tools
         from .writes import WriteService
 
         writes = WriteService(oig)
         writes.audit = server.audit
         register_write_tools(server, writes, allowed)
+    from .server_prompts import register_prompts, register_resources
+
+    register_prompts(server, allowed)
+    register_resources(server, oig)
     return server
 
 

@@ -18,21 +18,31 @@ from .errors import InvalidRequestError, StateFileError
 from .models import (
     BOX_ID_PATTERN,
     BasicData,
+    BoxConfig,
     ExtendedData,
     Notifications,
     SeriesName,
     Severity,
 )
-from .parsing import PORTAL_TZ, box_ids, parse_basic_data, parse_history, select_box
+from .parsing import (
+    PORTAL_TZ,
+    box_ids,
+    parse_basic_data,
+    parse_box_config,
+    parse_history,
+    select_box,
+)
 from .pending import PendingChanges
 
 if TYPE_CHECKING:
     from .client import OigCloudClient
+    from .insight_models import DayProfile, EnergyReport, Period
 
 log = logging.getLogger(__name__)
 
 ALL_SERIES: tuple[SeriesName, ...] = ("batt", "fve", "grid", "load")
 MAX_RANGE_DAYS = 31
+ONE_BOX_HISTORY_NOTE = "The portal's history request names no box; it answers for its selected box."
 _ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _BOX_ID = re.compile(BOX_ID_PATTERN)
 
@@ -81,6 +91,21 @@ def validate_range(start: str, end: str, today: date) -> tuple[date, date, list[
         notes.append(f"end_date {last} is in the future; history ends today ({today}).")
         last = today
     return first, last, notes
+
+
+def validate_day(text: str, today: date) -> date:
+    """Check the day of a day profile before any request: a date, not after today.
+
+    There is no lower limit: how far back OIG Cloud keeps history is not documented
+    (spec §13 q6), and a day it has nothing for comes back empty with a note.
+    """
+    day = _parse_date("date", text)
+    if day > today:
+        raise InvalidRequestError(
+            f"date {day} is in the future (today is {today} in Prague); a day profile "
+            "exists for today and earlier days."
+        )
+    return day
 
 
 class OigService:
@@ -150,9 +175,7 @@ class OigService:
         payload = await self.client.live_stats()
         chosen, _ = select_box(payload, box_id)
         if len(box_ids(payload)) > 1:
-            notes.append(
-                "The portal's history request names no box; it answers for its selected box."
-            )
+            notes.append(ONE_BOX_HISTORY_NOTE)
         results = []
         for name in wanted:
             raw = await self.client.history(name, first.isoformat(), last.isoformat())
@@ -172,6 +195,37 @@ class OigService:
             notes=notes,
         )
 
+    async def energy_report(
+        self, period: Period = "today", box_id: str | None = None
+    ) -> EnergyReport:
+        """Energy totals and ratios of one box for today, this month or this year."""
+        check_box_id(box_id)
+        from .insights import energy_report
+
+        payload = await self.client.live_stats()
+        chosen, box = select_box(payload, box_id)
+        return energy_report(chosen, box, period, self.now())
+
+    async def day_profile(self, day: str, box_id: str | None = None) -> DayProfile:
+        """One day by the hour from the four history series; today is cross-checked."""
+        check_box_id(box_id)
+        from .day_profile import SERIES, day_profile
+
+        now = self.now()
+        wanted = validate_day(day, now.astimezone(PORTAL_TZ).date()).isoformat()
+        payload = await self.client.live_stats()
+        chosen, box = select_box(payload, box_id)
+        history = {name: await self.client.history(name, wanted, wanted) for name in SERIES}
+        profile = day_profile(date.fromisoformat(wanted), history, box, now, box_id=chosen)
+        if len(box_ids(payload)) > 1:
+            profile.notes.append(ONE_BOX_HISTORY_NOTE)
+        return profile
+
+    async def box_config(self, box_id: str | None = None) -> BoxConfig:
+        """Installed sizes and settings of one box."""
+        check_box_id(box_id)
+        return parse_box_config(await self.client.live_stats(), box_id)
+
     async def notifications(
         self,
         limit: int = 20,
@@ -182,6 +236,8 @@ class OigService:
         check_box_id(box_id)
         from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
 
+        if box_id is not None:  # the same "not on this account" sentence as the other tools
+            box_id, _ = select_box(await self.client.live_stats(), box_id)
         raw = await self.client.notifications_html()
         fragment = extract_html(raw)
         notes: list[str] = []
@@ -193,7 +249,7 @@ class OigService:
             notes.append("OIG Cloud returned an empty notification list.")
         floor = datetime.min.replace(tzinfo=PORTAL_TZ)
         parsed.sort(key=lambda pair: pair[0] or floor, reverse=True)
-        items = [n for _, n in parsed if box_id is None or n.box_id in (None, box_id.strip())]
+        items = [n for _, n in parsed if box_id is None or n.box_id in (None, box_id)]
         bypass = bypass_state(items)
         if min_severity is not None:
             items = [n for n in items if SEVERITY_RANK[n.severity] >= SEVERITY_RANK[min_severity]]
@@ -235,4 +291,11 @@ def build_client(settings: Settings) -> OigCloudClient:
     )
 
 
-__all__ = ["ALL_SERIES", "OigService", "build_client", "check_box_id", "validate_range"]
+__all__ = [
+    "ALL_SERIES",
+    "OigService",
+    "build_client",
+    "check_box_id",
+    "validate_day",
+    "validate_range",
+]

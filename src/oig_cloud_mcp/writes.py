@@ -22,7 +22,7 @@ from .errors import (
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
-from .models import BOX_MODES, WriteResult, WriteTool
+from .models import BOX_MODES, MODE_EFFECTS, WriteResult, WriteTool
 from .parsing import PORTAL_TZ, decode_grid_delivery, decode_mode, number, section, select_box
 from .pending import (
     APPLY_DEADLINE,
@@ -45,15 +45,6 @@ EXPORT_LEGAL_NOTE = (
     "Exporting to the grid needs your distributor's approval; exporting without it can be "
     "penalised (see https://portal.oigpower.cz/pretoky-sankce.pdf)."
 )
-MODE_EFFECTS = {
-    "Home 1": "Solar feeds the house first and charges the battery with the surplus; "
-    "when solar is short the battery supplies the house.",
-    "Home 2": "Solar feeds the house and charges the battery; when solar is short the house "
-    "draws from the grid and the battery is kept.",
-    "Home 3": "Solar charges the battery first; the house draws from the grid.",
-    "Home UPS": "The house runs from the grid and the battery is charged from solar and the "
-    "grid so it is full for an outage; this can buy grid energy.",
-}
 MODE_CODES = {name: code for code, name in BOX_MODES.items()}
 GRID_VALUES = {"off": 0, "on": 1, "limited": 2}
 

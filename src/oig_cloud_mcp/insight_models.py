@@ -1,0 +1,139 @@
+"""Typed shapes of the answers computed in `insights` and `day_profile`: energy totals,
+battery outlook and a day's profile (the phases are part of `BasicData` in `models`).
+
+Units are in the field names (`_w`, `_kwh`, `_pct`, `_min`, `_v`, `_hz`). A value the
+portal did not send, or that cannot be computed from what it sent, is `None` (JSON
+`null`), never a made-up 0. Descriptions end up in published tool schemas: keep them short.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .models import Number, SeriesName
+
+Period = Literal["today", "this_month", "this_year"]
+BatteryState = Literal["charging", "discharging", "idle"]
+
+
+class EnergyFigure(BaseModel):
+    """One energy total and where it came from."""
+
+    kwh: float | None
+    source: Literal["counter", "estimate"] | None = Field(
+        description="counter: the portal's own total; estimate: computed from other totals."
+    )
+    field: str | None = Field(description="The portal field or formula behind the figure.")
+
+
+class EnergyReport(BaseModel):
+    """Energy totals of one box for its day, month or year."""
+
+    box_id: str
+    period: Period
+    period_label: str = Field(description='The box\'s period: "2025-04-05", "2025-04" or "2025".')
+    as_of: str | None = Field(description="When the box last reported (ISO 8601, Prague time).")
+    solar: EnergyFigure
+    grid_import: EnergyFigure
+    grid_export: EnergyFigure
+    consumption: EnergyFigure = Field(description="House consumption on the box's output.")
+    battery_charged: EnergyFigure
+    battery_discharged: EnergyFigure = Field(description="Today only; no month/year counter.")
+    net_grid_kwh: float | None = Field(description="Export minus import; + = net exporter.")
+    self_consumption_pct: float | None = Field(description="Share of solar used at home.")
+    self_sufficiency_pct: float | None = Field(
+        description="Share of consumption not bought from the grid."
+    )
+    notes: list[str] = Field(default_factory=list)
+
+
+class BatteryOutlook(BaseModel):
+    """Energy in the battery and, at the current power, time until reserve or full."""
+
+    capacity_kwh: float | None = Field(description="Installed capacity (box_prms.p_bat).")
+    reserve_pct: Number | None = Field(description="Charge the box keeps (batt_prms.bat_min).")
+    soc_pct: Number | None
+    power_w: int | None = Field(description="+ charging, - discharging; null without live data.")
+    state: BatteryState | None
+    stored_above_reserve_kwh: float | None
+    to_full_kwh: float | None
+    time_to_reserve_min: int | None = Field(description="Only while discharging.")
+    time_to_full_min: int | None = Field(description="Only while charging.")
+    reserve_at: str | None = Field(description="Clock time the reserve is reached (ISO 8601).")
+    full_at: str | None = Field(description="Clock time the battery is full (ISO 8601).")
+    basis: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class HourRow(BaseModel):
+    """Means over the samples of one hour; null where no sample had a value."""
+
+    hour: int = Field(ge=0, le=23)
+    solar_w: int | None
+    house_w: int | None
+    grid_w: int | None = Field(description="+ import, - export (sign inferred).")
+    battery_pct: float | None
+
+
+class PowerPeak(BaseModel):
+    """The hour with the highest mean power."""
+
+    hour: int
+    w: int
+
+
+class BatteryExtreme(BaseModel):
+    """The hour with the highest or lowest mean charge."""
+
+    hour: int
+    pct: float
+
+
+class ProfileEnergy(BaseModel):
+    """Energy integrated from the samples (power x spacing)."""
+
+    solar_kwh: float | None
+    house_kwh: float | None
+    grid_import_kwh: float | None
+    grid_export_kwh: float | None
+    estimated: Literal[True] = True
+    basis: str
+
+
+class EnergyCheck(BaseModel):
+    """A day counter against the energy integrated from the samples."""
+
+    counter_kwh: float | None
+    integrated_kwh: float | None
+    difference_kwh: float | None = Field(description="integrated - counter")
+    difference_pct: float | None = Field(description="Difference as a share of the counter.")
+
+
+class CrossCheck(BaseModel):
+    """Today's counters against today's samples."""
+
+    solar: EnergyCheck
+    house: EnergyCheck
+    grid_import: EnergyCheck
+    grid_export: EnergyCheck
+
+
+class DayProfile(BaseModel):
+    """One day by the hour, from the json2.php history series."""
+
+    box_id: str | None
+    date: str
+    sample_count: dict[SeriesName, int]
+    spacing_min: dict[SeriesName, int] = Field(
+        description="Sample spacing per series, inferred from the count."
+    )
+    hours: list[HourRow]
+    peak_solar: PowerPeak | None
+    peak_house: PowerPeak | None
+    battery_fullest: BatteryExtreme | None
+    battery_emptiest: BatteryExtreme | None
+    energy: ProfileEnergy
+    cross_check: CrossCheck | None = Field(description="Today only, against the day counters.")
+    notes: list[str] = Field(default_factory=list)

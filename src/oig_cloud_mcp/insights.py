@@ -1,0 +1,354 @@
+"""Answers, not numbers: energy totals, battery outlook and phase balance.
+
+Pure functions over one box of a json.php payload (`payload[box_id]`); the day profile
+from json2.php history is in `day_profile`. No I/O, the current time is passed in. What the
+portal did not send stays `None`; nothing is infinite or NaN. kWh and % have one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from .insight_models import (
+    BatteryOutlook,
+    BatteryState,
+    EnergyFigure,
+    EnergyReport,
+    Period,
+)
+from .models import Number, Phase, Phases
+from .parsing import PORTAL_TZ, number, parse_lastcall, section
+
+IDLE_W = 50
+"""Battery power (W) below which the battery counts as idle. Standby and measuring noise
+is a few tens of W; a time estimate at such a power would run to days and mean nothing."""
+
+# Home Assistant's OIG integration (Muriel2Horak/oig_cloud, ai_eval/detector.py) treats about
+# 3,000 W on one backed-up phase as tight and about 3,300 W as where the box switches to bypass.
+PHASE_TIGHT_W = 3000
+PHASE_BYPASS_W = 3300
+
+_PERIOD_WORDS: dict[Period, str] = {
+    "today": "today",
+    "this_month": "this month",
+    "this_year": "this year",
+}
+# The portal counter behind each figure: (today, this month, this year); None where the
+# portal has none. Day counters are Wh, month/year counters kWh (inferred, spec §13 q11).
+_COUNTERS: dict[str, tuple[str | None, str | None, str | None]] = {
+    "solar": ("dc_in.fv_ad", "dc_in.fv_am", "dc_in.fv_ay"),
+    "grid_import": ("ac_in.ac_ad", "ac_in.ac_am", "ac_in.ac_ay"),
+    "grid_export": ("ac_in.ac_pd", "ac_in.ac_pm", "ac_in.ac_py"),
+    "consumption": ("ac_out.en_day", None, None),
+    "battery_charged": ("batt.bat_apd", "batt.bat_am", "batt.bat_ay"),
+    "battery_discharged": ("batt.bat_and", None, None),
+}
+_PERIOD_INDEX: dict[Period, int] = {"today": 0, "this_month": 1, "this_year": 2}
+
+
+def finite(value: object) -> Number | None:
+    """A portal number that is finite, else None."""
+    parsed = number(value)
+    return parsed if parsed is not None and math.isfinite(parsed) else None
+
+
+def get_field(box: Mapping[str, Any], path: str) -> Number | None:
+    """The finite number at `section.field` of a box, else None."""
+    name, key = path.split(".")
+    return finite(section(box, name).get(key))
+
+
+def round1(value: float | None) -> float | None:
+    """Rounded to one decimal; None stays None."""
+    # `+ 0.0` turns -0.0 into 0.0, so JSON never shows "-0.0"
+    return None if value is None else round(value, 1) + 0.0
+
+
+def watts(value: float | None) -> int | None:
+    """Rounded to whole watts; None stays None."""
+    return None if value is None else round(value)
+
+
+def local_time(moment: datetime) -> datetime:
+    """`moment` in portal time; a naive time is taken as portal time already."""
+    return (
+        moment.replace(tzinfo=PORTAL_TZ) if moment.tzinfo is None else moment.astimezone(PORTAL_TZ)
+    )
+
+
+# --- A. Energy totals -------------------------------------------------------------------
+
+
+def _no_figure() -> EnergyFigure:
+    return EnergyFigure(kwh=None, source=None, field=None)
+
+
+def _period_label(period: Period, day: date) -> str:
+    if period == "today":
+        return day.isoformat()
+    return f"{day:%Y-%m}" if period == "this_month" else f"{day:%Y}"
+
+
+def _share_not(part: float | None, whole: float | None) -> tuple[float | None, str | None]:
+    """(1 - part/whole)·100 clamped into 0..100, plus why it is None or clamped."""
+    if part is None or whole is None:
+        return None, "missing"
+    if whole <= 0:
+        return None, "zero"
+    pct = (1 - part / whole) * 100
+    if pct < 0:
+        return 0.0, "below"
+    if pct > 100:
+        return 100.0, "above"
+    return round1(pct), None
+
+
+def _ratio_notes(word: str, consumption_why: str | None, sufficiency_why: str | None) -> list[str]:
+    texts = {
+        ("sc", "missing"): "Self-consumption is unknown: a solar or export counter is missing.",
+        ("sc", "zero"): f"No solar production yet {word}; self-consumption is undefined.",
+        ("sc", "below"): f"Export exceeds solar production {word} (the battery can export "
+        "grid-charged energy); self-consumption is shown as 0 %.",
+        ("sc", "above"): "The counters give self-consumption above 100 %; shown as 100 %.",
+        ("ss", "missing"): "Self-sufficiency is unknown: a consumption or import counter is "
+        "missing.",
+        ("ss", "zero"): f"No consumption recorded {word}; self-sufficiency is undefined.",
+        ("ss", "below"): f"Grid import exceeds consumption {word} (grid charging of the "
+        "battery, or loads outside the box's output); self-sufficiency is shown as 0 %.",
+        ("ss", "above"): "The counters give self-sufficiency above 100 %; shown as 100 %.",
+    }
+    whys = (("sc", consumption_why), ("ss", sufficiency_why))
+    return [texts[(kind, why)] for kind, why in whys if why is not None]
+
+
+def _consumption(
+    period: Period, raw: Mapping[str, float | None], paths: Mapping[str, str | None]
+) -> tuple[float | None, EnergyFigure, str | None]:
+    """Consumption in kWh, its figure, and a note about how it was obtained."""
+    if period == "today":
+        kwh = raw["consumption"]
+        if kwh is None:
+            return None, _no_figure(), None
+        note = (
+            "Consumption is the box's backed-up output (ac_out.en_day); "
+            "loads wired before the box are not counted."
+        )
+        figure = EnergyFigure(kwh=round1(kwh), source="counter", field=paths["consumption"])
+        return kwh, figure, note
+    solar, bought, sold = raw["solar"], raw["grid_import"], raw["grid_export"]
+    if solar is None or bought is None or sold is None or solar + bought - sold < 0:
+        return None, _no_figure(), None
+    kwh = solar + bought - sold
+    note = (
+        "The portal has no month/year consumption counter; consumption is estimated as "
+        "solar + import - export, ignoring energy left in the battery and losses."
+    )
+    figure = EnergyFigure(kwh=round1(kwh), source="estimate", field="solar + import - export")
+    return kwh, figure, note
+
+
+def _stale_note(period: Period, box_day: date, today: date) -> str | None:
+    if box_day >= today or _period_label(period, box_day) == _period_label(period, today):
+        return None
+    return (
+        f"The box last reported on {box_day.isoformat()}, so these counters may be for "
+        f"{_period_label(period, box_day)}, not {_PERIOD_WORDS[period]}."
+    )
+
+
+def energy_report(
+    box_id: str, box: Mapping[str, Any], period: Period, now: datetime
+) -> EnergyReport:
+    """Energy totals of one box for its day, month or year, with self-consumption and
+    self-sufficiency.
+
+    The period is the box's own (from `device.lastcall`), falling back to `now`.
+    """
+    divisor = 1000 if period == "today" else 1
+    paths = {name: columns[_PERIOD_INDEX[period]] for name, columns in _COUNTERS.items()}
+    raw: dict[str, float | None] = {}
+    figures: dict[str, EnergyFigure] = {}
+    for name, path in paths.items():
+        value = None if path is None else get_field(box, path)
+        raw[name] = None if value is None else value / divisor
+        figures[name] = (
+            _no_figure()
+            if value is None
+            else EnergyFigure(kwh=round1(raw[name]), source="counter", field=path)
+        )
+    notes: list[str] = []
+    if period != "today" and any(
+        raw[n] is not None for n in ("solar", "grid_import", "grid_export")
+    ):
+        notes.append(
+            "Month and year counters are read as kWh; the portal does not state "
+            "the unit (inferred from their size)."
+        )
+    consumption, figures["consumption"], how = _consumption(period, raw, paths)
+    notes += [how] if how else []
+    if figures["battery_charged"].kwh is None and figures["battery_discharged"].kwh is None:
+        notes.append("This box sends no battery energy counters (dropped by the portal in 2024).")
+
+    sc_pct, sc_why = _share_not(raw["grid_export"], raw["solar"])
+    ss_pct, ss_why = _share_not(raw["grid_import"], consumption)
+    notes += _ratio_notes(_PERIOD_WORDS[period], sc_why, ss_why)
+
+    contact = parse_lastcall(section(box, "device").get("lastcall"))
+    today = local_time(now).date()
+    box_day = today if contact is None else local_time(contact).date()
+    if contact is None:
+        notes.append("The box's last contact is unknown; the period is taken from the clock.")
+    stale = _stale_note(period, box_day, today)
+    notes += [stale] if stale else []
+
+    bought, sold = raw["grid_import"], raw["grid_export"]
+    return EnergyReport(
+        box_id=box_id,
+        period=period,
+        period_label=_period_label(period, box_day),
+        as_of=None if contact is None else local_time(contact).isoformat(),
+        solar=figures["solar"],
+        grid_import=figures["grid_import"],
+        grid_export=figures["grid_export"],
+        consumption=figures["consumption"],
+        battery_charged=figures["battery_charged"],
+        battery_discharged=figures["battery_discharged"],
+        net_grid_kwh=None if bought is None or sold is None else round1(sold - bought),
+        self_consumption_pct=sc_pct,
+        self_sufficiency_pct=ss_pct,
+        notes=notes,
+    )
+
+
+# --- B. Battery outlook -----------------------------------------------------------------
+
+OUTLOOK_BASIS = (
+    "Straight-line estimate at the current battery power; solar and house load will change it."
+)
+
+
+def _battery_state(power_w: float | None) -> BatteryState | None:
+    if power_w is None:
+        return None
+    if abs(power_w) < IDLE_W:
+        return "idle"
+    return "charging" if power_w > 0 else "discharging"
+
+
+def _minutes(kwh: float | None, power_w: float) -> int | None:
+    if kwh is None:
+        return None
+    minutes = kwh * 1000 / abs(power_w) * 60
+    return round(minutes) if math.isfinite(minutes) else None
+
+
+def _clock(now: datetime | None, minutes: int | None) -> str | None:
+    if now is None or minutes is None:
+        return None
+    # add in UTC, so a DST change on the way does not shift the clock time by an hour
+    later = local_time(now).astimezone(UTC) + timedelta(minutes=minutes)
+    return later.astimezone(PORTAL_TZ).isoformat(timespec="minutes")
+
+
+def battery_outlook(
+    box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime | None = None
+) -> BatteryOutlook:
+    """Energy above the reserve and to full, and straight-line times to reserve or full.
+
+    `live` is the box's `actual` block, or None when live data is off (power unknown).
+    With `now`, the times are also given as clock times.
+    """
+    capacity_wh = get_field(box, "box_prms.p_bat")
+    capacity = capacity_wh / 1000 if capacity_wh is not None and capacity_wh > 0 else None
+    reserve = get_field(box, "batt_prms.bat_min")
+    soc = finite(live.get("bat_c")) if live is not None else None
+    soc = soc if soc is not None else get_field(box, "batt.bat_c")
+    power = finite(live.get("bat_p")) if live is not None else None
+    state = _battery_state(power)
+
+    stored = to_full = None
+    if capacity is not None and soc is not None:
+        to_full = capacity * max(100 - soc, 0) / 100
+        if reserve is not None:
+            stored = capacity * max(soc - reserve, 0) / 100
+    at_reserve = soc is not None and reserve is not None and soc <= reserve
+    to_reserve_min = to_full_min = None
+    if state == "discharging" and power is not None:
+        to_reserve_min = 0 if at_reserve else _minutes(stored, power)
+    if state == "charging" and power is not None:
+        to_full_min = 0 if soc is not None and soc >= 100 else _minutes(to_full, power)
+
+    notes: list[str] = []
+    if live is None:
+        notes.append("Battery power is unknown while live data is off, so no times are estimated.")
+    if capacity is None:
+        notes.append("The box does not report its battery capacity (box_prms.p_bat).")
+    if at_reserve:
+        notes.append(f"The battery is at or below its {reserve} % reserve.")
+    return BatteryOutlook(
+        capacity_kwh=round1(capacity),
+        reserve_pct=reserve,
+        soc_pct=soc,
+        power_w=watts(power),
+        state=state,
+        stored_above_reserve_kwh=round1(stored),
+        to_full_kwh=round1(to_full),
+        time_to_reserve_min=to_reserve_min,
+        time_to_full_min=to_full_min,
+        reserve_at=_clock(now, to_reserve_min),
+        full_at=_clock(now, to_full_min),
+        basis=OUTLOOK_BASIS,
+        notes=notes,
+    )
+
+
+# --- C. Phases --------------------------------------------------------------------------
+
+_PHASE_FIELDS: tuple[tuple[Phase, str, str, str], ...] = (
+    ("L1", "aco_pr", "aci_wr", "aci_vr"),
+    ("L2", "aco_ps", "aci_ws", "aci_vs"),
+    ("L3", "aco_pt", "aci_wt", "aci_vt"),
+)
+
+
+def _phase_note(phase: Phase, house_w: int) -> str | None:
+    if house_w >= PHASE_BYPASS_W:
+        return (
+            f"{phase} carries {house_w:,} W of the backed-up load, at or over the "
+            f"~{PHASE_BYPASS_W:,} W per phase where the box switches to bypass; "
+            "move large loads to other phases."
+        )
+    if house_w >= PHASE_TIGHT_W:
+        return (
+            f"{phase} carries {house_w:,} W of the backed-up load, close to the "
+            f"~{PHASE_BYPASS_W:,} W per phase where the box switches to bypass; "
+            "spread large loads across phases."
+        )
+    return None
+
+
+def phase_report(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Phases:
+    """Backed-up load, grid power and voltage per phase, and the busiest phase.
+
+    Grid power is live (`actual`) when `live` is given, else the box's last regular value.
+    """
+    ac_out, ac_in = section(box, "ac_out"), section(box, "ac_in")
+    grid = live if live is not None else ac_in
+    house = [watts(finite(ac_out.get(load))) for _, load, _, _ in _PHASE_FIELDS]
+    loads = [
+        (w, phase) for w, (phase, *_) in zip(house, _PHASE_FIELDS, strict=True) if w is not None
+    ]
+    # max() keeps the first of equal loads, so ties go to the lower phase
+    busiest = max(loads, key=lambda pair: pair[0], default=None)
+    frequency = finite(ac_in.get("aci_f"))
+    return Phases(
+        house_w=house,
+        grid_w=[watts(finite(grid.get(power))) for _, _, power, _ in _PHASE_FIELDS],
+        voltage_v=[round1(finite(ac_in.get(volts))) for _, _, _, volts in _PHASE_FIELDS],
+        frequency_hz=None if frequency is None else round(frequency, 2),
+        busiest=None if busiest is None else busiest[1],
+        note=None if busiest is None else _phase_note(busiest[1], busiest[0]),
+    )
