@@ -6,7 +6,7 @@ import multiprocessing
 from pathlib import Path
 
 from oig_cloud_mcp.session_store import SessionStore
-from oig_cloud_mcp.state_files import locked
+from oig_cloud_mcp.private_io import locked
 
 
 def test_cookies_are_stored_per_account_in_a_private_file(tmp_path: Path) -> None:

@@ -9,15 +9,14 @@ import pytest
 from pydantic import BaseModel
 
 from oig_cloud_mcp.errors import StateFileError
-from oig_cloud_mcp.state_files import (
+from oig_cloud_mcp.private_io import (
     MAX_BYTES,
-    StateFile,
     append_private,
     ensure_private_dir,
-    json_codec,
     read_private,
     write_private,
 )
+from oig_cloud_mcp.state_files import StateFile, json_codec
 
 from .fake_portal import FakePortal
 from .stdio_session import StdioSession

@@ -376,7 +376,7 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
     import fcntl
     import os
 
-    from oig_cloud_mcp.state_files import acquire_lock, release_lock
+    from oig_cloud_mcp.private_io import acquire_lock, release_lock
 
     service = OigService(writable)
     writes = WriteService(service)

@@ -1,4 +1,6 @@
-"""`OigCloudClient`: the async OIG Cloud web client (spec §3–§7). The only httpx user.
+"""`OigCloudClient`: the async OIG Cloud web client (spec §3–§7).
+
+With `client_wire` (the portal's scripts and what each answer means) the only httpx user.
 
 Every request goes through `_request`, which owns the cookie header, the nonce, the AJAX
 header, the timeout and the mapping of every status and transport failure to our errors.
@@ -12,14 +14,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from importlib import resources
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -27,9 +25,22 @@ import httpx
 from . import __version__
 from .client_types import MemorySessions, PortalCall, PortalHandler, PortalReply, Renewal
 from .client_types import SessionKeeper as SessionKeeper
+from .client_wire import (
+    HISTORY,
+    LIVE,
+    LOGIN,
+    NOTIFICATIONS,
+    Answer,
+    Endpoint,
+    LoginRejectedError,
+    answer,
+    is_certificate_failure,
+    mock_transport,
+    portal_ssl_context,
+    write_endpoint,
+)
 from .errors import (
     AuthenticationError,
-    LiveDataUnavailableError,
     OigConnectionError,
     PortalError,
     SessionExpiredError,
@@ -40,10 +51,8 @@ from .models import Credentials
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-LOGIN_OK: list[Any] = [[2, "", False]]
 SESSION_REFRESH_AFTER_S = 300.0
 """A session unused for this long is checked with a read before a write is sent on it."""
-SESSION_COOKIE = re.compile(r"PHPSESSID=([A-Za-z0-9,-]{1,256})(?:[;,\s]|$)")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _FORM = "application/x-www-form-urlencoded; charset=UTF-8"
 UNKNOWN_WRITE = (
@@ -52,90 +61,11 @@ UNKNOWN_WRITE = (
 )
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """One portal script and how to talk to it (spec §1)."""
-
-    path: str
-    method: Literal["GET", "POST"]
-    session: bool = True
-    """Needs the PHPSESSID cookie."""
-    ajax: bool = False
-    """Sends `X-Requested-With: XMLHttpRequest` (writes since 2026-07-31, notifications)."""
-    nonce: bool = False
-    """Sends `?_nonce=<ms>` like the portal's own JavaScript."""
-    write: bool = False
-    """A change: a failure after it may have left is an unknown outcome, never retried."""
-    object_or_dead: bool = False
-    """Anything but a JSON object means the session is dead (json.php, spec §7)."""
-    accept: str | None = None
-
-
-LOGIN = Endpoint("inc/php/scripts/Login.php", "POST", session=False)
-LIVE = Endpoint("json.php", "GET", object_or_dead=True)
-HISTORY = Endpoint("json2.php", "POST")
-NOTIFICATIONS = Endpoint(
-    "inc/php/scripts/Controller.Call.php",
-    "GET",
-    ajax=True,
-    nonce=True,
-    accept="text/html,application/json;q=0.9,*/*;q=0.8",
-)
-
-
-def write_endpoint(script: str) -> Endpoint:
-    """One of the write scripts of spec §6."""
-    return Endpoint(f"inc/php/scripts/{script}", "POST", ajax=True, nonce=True, write=True)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A portal answer that passed the status checks."""
-
-    data: Any
-    """The parsed JSON (None for writes, whose body is only a message)."""
-    message: str = ""
-    cookie: str | None = None
-
-
-class _LoginRejectedError(Exception):
-    """Internal: Login.php answered well-formed data that is not the success value."""
-
-
 class _RejectCookies(DefaultCookiePolicy):
     """We send PHPSESSID ourselves; httpx's jar must neither keep nor add cookies."""
 
     def set_ok(self, cookie: Any, request: Any) -> bool:
         return False
-
-
-def portal_ssl_context() -> ssl.SSLContext:
-    """certifi's roots plus the Certum intermediate the portal forgets to send (spec §2.3)."""
-    import certifi
-
-    context = ssl.create_default_context(cafile=certifi.where())
-    pem = resources.files("oig_cloud_mcp").joinpath("certum_dv_tls_g2_r39_ca.pem").read_text()
-    context.load_verify_locations(cadata=pem)
-    return context
-
-
-def _mock_transport(handler: PortalHandler) -> httpx.MockTransport:
-    async def handle(request: httpx.Request) -> httpx.Response:
-        call = PortalCall(
-            method=request.method,
-            path=request.url.path.lstrip("/"),
-            params=dict(request.url.params),
-            headers=dict(request.headers),
-            body=request.content,
-        )
-        reply = await handler(call)
-        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
-
-    return httpx.MockTransport(handle)
-
-
-def _not_normal(what: str) -> PortalError:
-    return PortalError(f"OIG Cloud is not answering normally ({what}); try again later.")
 
 
 class OigCloudClient:
@@ -172,7 +102,7 @@ class OigCloudClient:
             follow_redirects=False,
             cookies=CookieJar(policy=_RejectCookies()),
             headers={"User-Agent": f"oig-cloud-mcp/{__version__}"},
-            transport=_mock_transport(handler) if handler else None,
+            transport=mock_transport(handler) if handler else None,
             verify=portal_ssl_context() if self.base_url.startswith("https:") else True,
         )
 
@@ -219,7 +149,7 @@ class OigCloudClient:
                     raise WriteOutcomeUnknownError(UNKNOWN_WRITE) from exc
                 raise self._connection_error(exc) from exc
         log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
-        return _answer(endpoint, response)
+        return answer(endpoint, response)
 
     def _connection_error(self, exc: httpx.HTTPError) -> OigConnectionError:
         if isinstance(exc, httpx.TimeoutException):
@@ -227,7 +157,7 @@ class OigCloudClient:
                 f"OIG Cloud did not answer within {self._timeout_s:g} s; "
                 "try again in a few minutes."
             )
-        if _is_certificate_failure(exc):
+        if is_certificate_failure(exc):
             return OigConnectionError(
                 f"The TLS certificate of {self.base_url} could not be verified, so nothing was "
                 "sent. If a proxy or antivirus intercepts HTTPS on this network, let it pass "
@@ -257,7 +187,7 @@ class OigCloudClient:
             answer = await self._request(
                 LOGIN, body={"email": creds.email, "password": creds.password}
             )
-        except _LoginRejectedError:
+        except LoginRejectedError:
             renewal.rejected()
             raise AuthenticationError(
                 f"OIG Cloud rejected the e-mail or password for {creds.email}; "
@@ -388,67 +318,6 @@ class OigCloudClient:
         answer = await self._authed(write_endpoint(script), body=body, form=form)
         self.forget_live_stats()
         return answer.message
-
-
-def _answer(endpoint: Endpoint, response: httpx.Response) -> Answer:
-    """Map the status and body of `response` to an `Answer` or one of our errors."""
-    status, text = response.status_code, response.text
-    if endpoint.session and (status in (401, 403) or 300 <= status < 400):
-        raise SessionExpiredError(f"{endpoint.path} answered HTTP {status}")
-    if not endpoint.session and status in (401, 403):
-        raise _LoginRejectedError
-    if endpoint.write:
-        if status != 200:
-            raise PortalError(
-                f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
-                "try again later or change it in the OIG app.",
-                status=status,
-                endpoint=endpoint.path,
-            )
-        return Answer(data=None, message=_portal_message(text))
-    if not 200 <= status < 300:
-        if endpoint is LIVE and status == 500:
-            raise LiveDataUnavailableError(
-                "OIG Cloud failed to return live data (HTTP 500). This happens when 'Live data' "
-                "(Živá data) is off in the OIG app: switch it on there; otherwise try again "
-                "in a few minutes.",
-                status=status,
-                endpoint=endpoint.path,
-            )
-        raise _not_normal(f"HTTP {status}")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        if endpoint.session and text.lstrip()[:1] == "<":
-            raise SessionExpiredError(f"{endpoint.path} answered a web page") from None
-        what = "a web page instead of data" if text.lstrip()[:1] == "<" else "an unreadable answer"
-        raise _not_normal(what) from None
-    if endpoint.object_or_dead and not isinstance(data, dict):
-        raise SessionExpiredError(f"{endpoint.path} answered a non-object")
-    if endpoint is LOGIN:
-        if data != LOGIN_OK:
-            raise _LoginRejectedError
-        match = SESSION_COOKIE.search(", ".join(response.headers.get_list("set-cookie")))
-        return Answer(data=data, cookie=match.group(1) if match else None)
-    return Answer(data=data)
-
-
-def _is_certificate_failure(exc: BaseException) -> bool:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
-
-
-def _portal_message(text: str) -> str:
-    """Element [0][2] of the portal's `[[0,2,"OK"]]` envelope, else the raw text."""
-    try:
-        payload = json.loads(text)
-        return str(payload[0][2])
-    except (ValueError, LookupError, TypeError, RecursionError):
-        return text.strip()[:200]
 
 
 __all__ = [

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from .errors import CredentialsNotFoundError, KeyringUnavailableError
 from .models import Credentials, account_key, is_plausible_email
+from .private_io import write_private
 from .session_store import Hints
-from .state_files import Codec, StateFile, write_private
+from .state_files import Codec, StateFile
 
 if TYPE_CHECKING:
     from .config import Settings

@@ -24,7 +24,8 @@ from pydantic import AwareDatetime, BaseModel, Field, RootModel, StringConstrain
 from .errors import StateFileError
 from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
 from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
-from .state_files import MAX_BYTES, StateFile, append_private, json_codec, read_private
+from .private_io import MAX_BYTES, append_private, read_private
+from .state_files import StateFile, json_codec
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, FiniteFloat, RootModel, field_validator
 
 from .errors import LoginLockedError, NotWhitelistedError, StateFileError
 from .models import account_key
-from .state_files import CorruptFileError, StateFile, json_codec, read_text_file, write_private
+from .private_io import CorruptFileError, read_text_file, write_private
+from .state_files import StateFile, json_codec
 
 FREE_REJECTIONS = 3
 FIRST_LOCK_S = 10.0

@@ -20,8 +20,9 @@ from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
 from .client_types import Renewal
 from .errors import StateFileError
 from .models import account_key
+from .private_io import locked_async
 from .security import BackoffFile, LoginBackoff, check_whitelisted
-from .state_files import StateFile, json_codec, locked_async
+from .state_files import StateFile, json_codec
 
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
 

@@ -33,7 +33,7 @@ from .pending import (
     StoredStatus,
     ValueCheck,
 )
-from .state_files import locked_async
+from .private_io import locked_async
 
 if TYPE_CHECKING:
     from .service import OigService

@@ -1,0 +1,169 @@
+"""The portal's wire vocabulary: its scripts, and what each answer means (spec §1-§7).
+
+`answer` maps one HTTP response (status and body) to an `Answer` or to one of our errors;
+`OigCloudClient._request` is its only caller. With `client`, the only code that uses httpx.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal
+
+import httpx
+
+from .client_types import PortalCall, PortalHandler
+from .errors import LiveDataUnavailableError, PortalError, SessionExpiredError
+
+LOGIN_OK: list[Any] = [[2, "", False]]
+SESSION_COOKIE = re.compile(r"PHPSESSID=([A-Za-z0-9,-]{1,256})(?:[;,\s]|$)")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One portal script and how to talk to it (spec §1)."""
+
+    path: str
+    method: Literal["GET", "POST"]
+    session: bool = True
+    """Needs the PHPSESSID cookie."""
+    ajax: bool = False
+    """Sends `X-Requested-With: XMLHttpRequest` (writes since 2026-07-31, notifications)."""
+    nonce: bool = False
+    """Sends `?_nonce=<ms>` like the portal's own JavaScript."""
+    write: bool = False
+    """A change: a failure after it may have left is an unknown outcome, never retried."""
+    object_or_dead: bool = False
+    """Anything but a JSON object means the session is dead (json.php, spec §7)."""
+    accept: str | None = None
+
+
+LOGIN = Endpoint("inc/php/scripts/Login.php", "POST", session=False)
+LIVE = Endpoint("json.php", "GET", object_or_dead=True)
+HISTORY = Endpoint("json2.php", "POST")
+NOTIFICATIONS = Endpoint(
+    "inc/php/scripts/Controller.Call.php",
+    "GET",
+    ajax=True,
+    nonce=True,
+    accept="text/html,application/json;q=0.9,*/*;q=0.8",
+)
+
+
+def write_endpoint(script: str) -> Endpoint:
+    """One of the write scripts of spec §6."""
+    return Endpoint(f"inc/php/scripts/{script}", "POST", ajax=True, nonce=True, write=True)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A portal answer that passed the status checks."""
+
+    data: Any
+    """The parsed JSON (None for writes, whose body is only a message)."""
+    message: str = ""
+    cookie: str | None = None
+
+
+class _LoginRejectedError(Exception):
+    """Internal: Login.php answered well-formed data that is not the success value."""
+
+
+class LoginRejectedError(Exception):
+    """Login.php answered well-formed data that is not the success value (or 401/403)."""
+
+
+def portal_ssl_context() -> ssl.SSLContext:
+    """certifi's roots plus the Certum intermediate the portal forgets to send (spec §2.3)."""
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    pem = resources.files("oig_cloud_mcp").joinpath("certum_dv_tls_g2_r39_ca.pem").read_text()
+    context.load_verify_locations(cadata=pem)
+    return context
+
+
+def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
+    """An httpx transport that hands each request to an in-process portal (the demo box)."""
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        call = PortalCall(
+            method=request.method,
+            path=request.url.path.lstrip("/"),
+            params=dict(request.url.params),
+            headers=dict(request.headers),
+            body=request.content,
+        )
+        reply = await handler(call)
+        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
+
+    return httpx.MockTransport(handle)
+
+
+def _not_normal(what: str) -> PortalError:
+    return PortalError(f"OIG Cloud is not answering normally ({what}); try again later.")
+
+
+def answer(endpoint: Endpoint, response: httpx.Response) -> Answer:
+    """Map the status and body of `response` to an `Answer` or one of our errors."""
+    status, text = response.status_code, response.text
+    if endpoint.session and (status in (401, 403) or 300 <= status < 400):
+        raise SessionExpiredError(f"{endpoint.path} answered HTTP {status}")
+    if not endpoint.session and status in (401, 403):
+        raise LoginRejectedError
+    if endpoint.write:
+        if status != 200:
+            raise PortalError(
+                f"OIG Cloud refused the change (HTTP {status}), so nothing was changed; "
+                "try again later or change it in the OIG app.",
+                status=status,
+                endpoint=endpoint.path,
+            )
+        return Answer(data=None, message=_portal_message(text))
+    if not 200 <= status < 300:
+        if endpoint is LIVE and status == 500:
+            raise LiveDataUnavailableError(
+                "OIG Cloud failed to return live data (HTTP 500). This happens when 'Live data' "
+                "(Živá data) is off in the OIG app: switch it on there; otherwise try again "
+                "in a few minutes.",
+                status=status,
+                endpoint=endpoint.path,
+            )
+        raise _not_normal(f"HTTP {status}")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        if endpoint.session and text.lstrip()[:1] == "<":
+            raise SessionExpiredError(f"{endpoint.path} answered a web page") from None
+        what = "a web page instead of data" if text.lstrip()[:1] == "<" else "an unreadable answer"
+        raise _not_normal(what) from None
+    if endpoint.object_or_dead and not isinstance(data, dict):
+        raise SessionExpiredError(f"{endpoint.path} answered a non-object")
+    if endpoint is LOGIN:
+        if data != LOGIN_OK:
+            raise LoginRejectedError
+        match = SESSION_COOKIE.search(", ".join(response.headers.get_list("set-cookie")))
+        return Answer(data=data, cookie=match.group(1) if match else None)
+    return Answer(data=data)
+
+
+def is_certificate_failure(exc: BaseException) -> bool:
+    """Whether a transport error was a TLS certificate that could not be verified."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _portal_message(text: str) -> str:
+    """Element [0][2] of the portal's `[[0,2,"OK"]]` envelope, else the raw text."""
+    try:
+        payload = json.loads(text)
+        return str(payload[0][2])
+    except (ValueError, LookupError, TypeError, RecursionError):
+        return text.strip()[:200]

@@ -1,0 +1,314 @@
+"""Private files on disk, read and written the careful way, and locks between processes.
+
+- Directories are created 0700 (missing parents too); files are 0600.
+- Reads never follow a symbolic link and stop at `MAX_BYTES`; a file that cannot be read
+  (permissions, a directory or special file in its place) is a `StateFileError` that
+  names it and says what to do.
+- Writes go to a private temporary file, fsynced, then atomically renamed over the old
+  one; appends are fsynced lines.
+- Locks are advisory locks on `NAME.lock`, shared by every process using the directory.
+
+`state_files` builds validated files on top of this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import stat
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from .errors import StateFileError
+
+log = logging.getLogger(__name__)
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+MAX_BYTES = 1 << 20
+"""Our files are a few KB; anything larger is damage, not data."""
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+
+
+class CorruptFileError(Exception):
+    """File content that does not validate (internal: the reader moves the file aside)."""
+
+
+# -- directories ---------------------------------------------------------------------
+
+
+def ensure_private_dir(directory: Path) -> None:
+    """Create `directory` (and missing parents) as 0700, or say why it cannot be used."""
+    try:
+        if directory.is_dir():
+            if os.name == "posix" and stat.S_IMODE(directory.stat().st_mode) != PRIVATE_DIR:
+                directory.chmod(PRIVATE_DIR)
+            return
+        if directory.exists() or directory.is_symlink():
+            raise StateFileError(
+                f"{directory} should be a directory but is a file; move it away so "
+                "oig-cloud-mcp can create its directory there.",
+                path=directory,
+            )
+        _make_parents(directory.parent)
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=PRIVATE_DIR)
+        if os.name == "posix":
+            directory.chmod(PRIVATE_DIR)  # mkdir's mode is filtered by the umask
+    except OSError as exc:
+        raise StateFileError(
+            f"Cannot create the directory {directory} ({exc.strerror or exc}); check that "
+            "its parent is writable.",
+            path=directory,
+        ) from exc
+
+
+def _make_parents(directory: Path) -> None:
+    """Missing parents are created 0700 too; existing ones are left as they are."""
+    if directory.exists() or directory == directory.parent:
+        return
+    _make_parents(directory.parent)
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=PRIVATE_DIR)
+
+
+# -- raw reads and writes ------------------------------------------------------------
+
+
+def _unusable(path: Path, exc: OSError | None = None, *, shape: str = "") -> StateFileError:
+    """The sentence for a file that cannot be read, naming it and what to do."""
+    code = exc.errno if exc is not None else None
+    if shape == "link" or code == errno.ELOOP:
+        message = (
+            f"{path} is a symbolic link; oig-cloud-mcp does not follow links in its state "
+            "directory, so replace it with a regular file or delete it."
+        )
+    elif shape == "directory" or code == errno.EISDIR:
+        message = f"{path} is a directory where oig-cloud-mcp keeps a file; move it away."
+    elif shape == "special":
+        message = f"{path} is not a regular file; move it away."
+    elif code in (errno.EACCES, errno.EPERM):
+        message = (
+            f"Cannot read {path} (permission denied); make it yours again with "
+            f"`chmod 600 {path}`, or delete it."
+        )
+    elif code == errno.ENOTDIR:
+        message = f"{path.parent} should be a directory but is a file; move it away."
+    else:
+        reason = exc.strerror if exc is not None and exc.strerror else "unknown error"
+        message = f"Cannot read {path} ({reason}); check the disk, or delete the file."
+    return StateFileError(message, path=path)
+
+
+def read_private(path: Path) -> bytes | None:
+    """The bytes of `path`, or None when it does not exist. Never follows a symbolic link."""
+    if path.is_symlink():
+        raise _unusable(path, shape="link")
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unusable(path, exc) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise _unusable(path, shape="directory")
+        if not stat.S_ISREG(mode):
+            raise _unusable(path, shape="special")
+        chunks, size = [], 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, 65536)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _unusable(path, exc) from exc
+    finally:
+        os.close(fd)
+    if size > MAX_BYTES:
+        raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
+    return b"".join(chunks)
+
+
+def _cannot_write(path: Path, exc: OSError) -> StateFileError:
+    return StateFileError(
+        f"Cannot write {path} ({exc.strerror or exc}); free some disk space or fix the "
+        f"permissions of {path.parent}.",
+        path=path,
+        kind="unwritable",
+    )
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY | _CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Atomically replace `path` with `data` (0600), durably."""
+    ensure_private_dir(path.parent)
+    if path.is_symlink() or path.is_dir():
+        raise _unusable(path, shape="link" if path.is_symlink() else "directory")
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        temp.replace(path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def append_private(path: Path, line: str) -> None:
+    """Append one line to `path` (created 0600) and fsync it."""
+    ensure_private_dir(path.parent)
+    if path.is_symlink():
+        raise _unusable(path, shape="link")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC
+    try:
+        fd = os.open(path, flags, PRIVATE_FILE)
+        try:
+            data = (line.rstrip("\n") + "\n").encode("utf-8")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+
+
+def move_aside(path: Path, reason: str) -> Path:
+    """Rename a damaged file to `NAME.corrupt-<time>` (kept 0600) and log it once."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+    try:
+        path.rename(target)
+        target.chmod(PRIVATE_FILE)
+    except OSError as exc:
+        raise StateFileError(
+            f"{path} is damaged ({reason}) and could not be moved aside ({exc.strerror or exc}); "
+            "delete it.",
+            path=path,
+        ) from exc
+    log.warning("%s was damaged (%s); moved it aside to %s and started clean", path, reason, target)
+    return target
+
+
+# -- locks ---------------------------------------------------------------------------
+
+
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def acquire_lock(path: Path) -> int:
+    """Block until this process holds the exclusive lock `<path>.lock`; returns its fd."""
+    lock = _lock_path(path)
+    ensure_private_dir(lock.parent)
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC, PRIVATE_FILE)
+    except OSError as exc:
+        raise _unusable(lock, exc) from exc
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def release_lock(fd: int) -> None:
+    """Release a lock taken with `acquire_lock` (closing the fd releases it)."""
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the lock of `path` (blocking; for short file operations)."""
+    fd = acquire_lock(path)
+    try:
+        yield
+    finally:
+        release_lock(fd)
+
+
+@contextlib.asynccontextmanager
+async def locked_async(path: Path) -> AsyncIterator[None]:
+    """Hold the lock of `path` without blocking the event loop while waiting for it."""
+    waiting = asyncio.ensure_future(asyncio.to_thread(acquire_lock, path))
+    try:
+        fd = await asyncio.shield(waiting)
+    except asyncio.CancelledError:
+        # The thread may still get the lock after we stopped waiting: free it then, or
+        # every later holder (in any process) would wait forever.
+        waiting.add_done_callback(_release_when_acquired)
+        raise
+    try:
+        yield
+    finally:
+        release_lock(fd)
+
+
+def _release_when_acquired(waiting: asyncio.Future[int]) -> None:
+    if not waiting.cancelled() and waiting.exception() is None:
+        release_lock(waiting.result())
+
+
+def read_text_file(path: Path, *, follow_links: bool = False) -> str | None:
+    """A small user-editable text file (UTF-8, with or without BOM, or UTF-16 with BOM).
+
+    Raises `CorruptFileError` when the bytes are none of those.
+    """
+    if follow_links:
+        try:
+            data: bytes | None = path.read_bytes()[: MAX_BYTES + 1]
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise _unusable(path, exc) from exc
+    else:
+        data = read_private(path)
+    if data is None:
+        return None
+    if len(data) > MAX_BYTES:
+        raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise CorruptFileError("not UTF-8 text") from None
