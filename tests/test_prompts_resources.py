@@ -119,7 +119,11 @@ async def test_other_write_tools_alone_do_not_offer_home_ups(settings: Settings,
 
 async def test_the_modes_guide_is_a_listed_resource(mcp: Client, portal: FakePortal) -> None:
     listed = {str(r.uri): r for r in (await mcp.list_resources()).resources}
-    assert set(listed) == {"oig://guide/modes"}
+    assert set(listed) == {
+        "oig://guide/modes",
+        "ui://oig-cloud/energy-flow.html",  # the MCP App views
+        "ui://oig-cloud/day-curves.html",
+    }
     assert listed["oig://guide/modes"].mime_type == "text/markdown"
 
     result = await mcp.read_resource("oig://guide/modes")

@@ -18,12 +18,12 @@ from mcp.server.mcpserver import (
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
-from .errors import OigError
-from .models import MODES_BRIEF, WriteResult
-from .server import BoxId, run_tool
+from ..errors import OigError
+from ..models import MODES_BRIEF, WriteResult
+from .core import BoxId, run_tool
 
 if TYPE_CHECKING:
-    from .writes import Decision, WritePlan, WriteService
+    from ..writes import Decision, WritePlan, WriteService
 
 WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True

@@ -1,0 +1,92 @@
+"""The MCP App views (SEP-1865, `io.modelcontextprotocol/ui`): what `server` registers.
+
+Two self-contained HTML documents ship in `ui/`: the live energy flow (bound to
+`get_basic_data`) and a day's curves (bound to `get_day_profile`). A host that renders
+MCP Apps sees `_meta.ui.resourceUri` on those tools, reads the `ui://` resource and shows
+it in a sandboxed frame next to the answer; other clients ignore both and keep getting the
+same text and structured content as before.
+
+No `mcp` import here (`server` is the one place that talks to the SDK), and no file is
+read until a host asks for a resource: `ViewSpec.read` is the resource's loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+APP_MIME_TYPE = "text/html;profile=mcp-app"
+"""The MIME type of an MCP App view (the SDK's `mcp.server.apps.APP_MIME_TYPE`)."""
+
+ENERGY_FLOW_URI = "ui://oig-cloud/energy-flow.html"
+DAY_CURVES_URI = "ui://oig-cloud/day-curves.html"
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """One view: its `ui://` resource, the tool bound to it and the file behind it."""
+
+    uri: str
+    name: str
+    title: str
+    description: str
+    tool: str
+    file: str
+    mime_type: str = APP_MIME_TYPE
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The resource's `_meta`: no network at all, and a card with a border.
+
+        Empty CSP domain lists are the host's most restrictive policy (inline script and
+        style only); `domain` is left out on purpose (a wrong one makes Claude show nothing).
+        """
+        return {
+            "ui": {
+                "csp": {"connectDomains": [], "resourceDomains": []},
+                "prefersBorder": True,
+            }
+        }
+
+    @property
+    def tool_meta(self) -> dict[str, Any]:
+        """The bound tool's `_meta`."""
+        return {"ui": {"resourceUri": self.uri}}
+
+    def read(self) -> str:
+        """The HTML document (read from the installed package on each call)."""
+        return (resources.files("oig_cloud_mcp") / "ui" / self.file).read_text("utf-8")
+
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec(
+        uri=ENERGY_FLOW_URI,
+        name="energy-flow",
+        title="Energy flow",
+        description="Live energy flow of a Battery Box: solar, battery, grid and house.",
+        tool="get_basic_data",
+        file="energy_flow.html",
+    ),
+    ViewSpec(
+        uri=DAY_CURVES_URI,
+        name="day-curves",
+        title="A day by the hour",
+        description="Solar, house and grid power and battery charge of one day, by the hour.",
+        tool="get_day_profile",
+        file="day_curves.html",
+    ),
+)
+
+
+def view_resources() -> tuple[ViewSpec, ...]:
+    """Every view, for `server` to register as a resource."""
+    return VIEWS
+
+
+def tool_meta(tool: str) -> dict[str, Any] | None:
+    """The `_meta` that binds `tool` to its view, or None for a tool without one."""
+    for view in VIEWS:
+        if view.tool == tool:
+            return view.tool_meta
+    return None

@@ -1,0 +1,22 @@
+"""The MCP App views (see `app_views`): their `ui://` resources, read only on request.
+
+The tools bound to a view carry `app_views.tool_meta(name)`; hosts that do not render
+apps ignore both and get the same answers as before.
+"""
+
+from mcp.server.mcpserver import MCPServer
+
+from ..app_views import view_resources
+
+
+def register_views(server: MCPServer) -> None:
+    """Add each view as a resource whose HTML is read when a host asks for it."""
+    for view in view_resources():
+        server.resource(
+            view.uri,
+            name=view.name,
+            title=view.title,
+            description=view.description,
+            mime_type=view.mime_type,
+            meta=view.meta,
+        )(view.read)

@@ -1,0 +1,158 @@
+"""The server's base: `OigServer` (one-sentence argument errors, every write-tool call
+audited, lean schemas), `run_tool` (our errors become `ToolError` sentences) and the
+argument types the tools share."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import Tool as MCPTool
+from pydantic import BaseModel, Field, StrictStr, ValidationError
+
+from ..arguments import argument_problems, unknown_arguments
+from ..errors import OigError
+from ..models import BOX_ID_PATTERN, WRITE_TOOLS
+
+if TYPE_CHECKING:
+    from ..pending import AuditLog
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+BoxId = Annotated[
+    StrictStr | None,
+    Field(
+        description="Battery Box id; omit for the first box on the account.", pattern=BOX_ID_PATTERN
+    ),
+]
+IsoDate = Annotated[
+    StrictStr,
+    Field(
+        description="A day as YYYY-MM-DD (Prague time).",
+        json_schema_extra={"format": "date"},
+        min_length=10,
+        max_length=10,
+    ),
+]
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+WRITES_DISABLED = (
+    "{tool} is disabled; the owner can enable it by starting the server with "
+    "--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES={tool})."
+)
+
+
+async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str]) -> CallToolResult:
+    """Run a service call; our errors become ToolError sentences, results get a summary."""
+    try:
+        result = await call()
+    except OigError as exc:
+        raise ToolError(str(exc)) from exc
+    except Exception as exc:
+        log.exception("Unexpected error in a tool")
+        raise ToolError(
+            f"oig-cloud-mcp hit an unexpected error ({type(exc).__name__}); the server log "
+            "(stderr) has the details. Please report it."
+        ) from exc
+    return CallToolResult(
+        content=[TextContent(type="text", text=render(result))],
+        structured_content=result.model_dump(mode="json"),
+    )
+
+
+_KEEP_AS_IS = frozenset({"default", "const", "enum", "examples"})
+_NAMED = frozenset({"properties", "$defs", "patternProperties"})
+
+
+def _type_union(options: Any) -> list[str] | None:
+    """The types of an `anyOf` made only of bare `{"type": ...}` options, else None."""
+    if not isinstance(options, list) or not all(
+        isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str) for o in options
+    ):
+        return None
+    types = [o["type"] for o in options]
+    return [t for t in types if not (t == "integer" and "number" in types)]
+
+
+def lean_schema(node: Any, *, merge_types: bool = False) -> Any:
+    """A JSON schema without pydantic's generated `title`s ("Solar W" for solar_w), which
+    repeat the property names; with `merge_types`, `anyOf` lists of bare types become one
+    `type` list (`["number", "null"]`). Both keep every tools/list shorter."""
+    if isinstance(node, list):
+        return [lean_schema(item, merge_types=merge_types) for item in node]
+    if not isinstance(node, dict):
+        return node
+    lean: dict[str, Any] = {}
+    for key, value in node.items():
+        union = _type_union(value) if merge_types and key == "anyOf" else None
+        if key == "title" and isinstance(value, str):
+            continue
+        if union is not None:
+            lean["type"] = union[0] if len(union) == 1 else union
+        elif key in _NAMED and isinstance(value, dict):
+            lean[key] = {n: lean_schema(sub, merge_types=merge_types) for n, sub in value.items()}
+        else:
+            lean[key] = value if key in _KEEP_AS_IS else lean_schema(value, merge_types=merge_types)
+    return lean
+
+
+class OigServer(MCPServer):
+    """An MCPServer whose argument errors are one sentence, that audits every call of a
+    write tool (including ones refused before they reach the tool), and whose tool
+    schemas carry no generated titles."""
+
+    def __init__(self, *args: Any, audit: "AuditLog", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.audit = audit
+        self._schemas: dict[str, dict[str, Any]] | None = None
+        self._tools: list[MCPTool] | None = None
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, with lean schemas (computed once: tools are added only at build)."""
+        if self._tools is None:
+            self._tools = [
+                tool.model_copy(
+                    update={
+                        "input_schema": lean_schema(tool.input_schema),
+                        # input schemas keep anyOf: `arguments` reads them for messages
+                        "output_schema": lean_schema(tool.output_schema, merge_types=True),
+                    }
+                )
+                for tool in await super().list_tools()
+            ]
+        return self._tools
+
+    async def _schema(self, name: str) -> dict[str, Any] | None:
+        if self._schemas is None:
+            self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
+        return self._schemas.get(name)
+
+    def _refuse(self, name: str, arguments: dict[str, Any], outcome: str, reason: str) -> None:
+        if name in WRITE_TOOLS:
+            box_id = arguments.get("box_id")
+            self.audit.note(
+                name, box_id if isinstance(box_id, str) else None, arguments, outcome, reason
+            )
+        raise ToolError(reason)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context | None = None
+    ) -> Any:
+        """Call a tool; bad arguments become one sentence the model can act on."""
+        schema = await self._schema(name)
+        if schema is None and name in WRITE_TOOLS:
+            self._refuse(name, arguments, "disabled", WRITES_DISABLED.format(tool=name))
+        unknown = unknown_arguments(schema, arguments) if schema is not None else None
+        if schema is not None and unknown is not None:
+            self._refuse(name, arguments, "invalid", unknown)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError:
+            raise
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValidationError) and schema is not None:
+                self._refuse(name, arguments, "invalid", argument_problems(schema, cause.errors()))
+            raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause

@@ -1,0 +1,46 @@
+"""Log lines on stderr, with session cookies and passwords blanked whoever logs them."""
+
+import logging
+import re
+import sys
+
+_SECRETS = (
+    (re.compile(r"(PHPSESSID=)[^;,\s'\"]+"), r"\1<redacted>"),
+    (
+        re.compile(r"((?:^|[\s'\"(\[])cookie['\"]?\s*[:,=]\s*b?['\"]?)[^'\"\n]*", re.I),
+        r"\1<redacted>",
+    ),
+    (re.compile(r"(['\"]password['\"]\s*:\s*)(['\"]).*?(?<!\\)\2", re.I), r"\1\2<redacted>\2"),
+)
+
+
+class RedactSecrets(logging.Filter):
+    """Blanks session cookies and passwords in every log line, whoever logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message with secrets blanked; never drops a record."""
+        text = record.getMessage()
+        redacted = text
+        for pattern, replacement in _SECRETS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != text:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: str = "WARNING") -> None:
+    """Plain, redacted log lines on stderr (before MCPServer can install its own handler).
+
+    httpcore's DEBUG level is a wire trace that includes response headers (Set-Cookie),
+    so it never goes below INFO, whatever level the user asks for.
+    """
+    root = logging.getLogger()
+    if not any(getattr(h, "_oig", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactSecrets())
+        handler._oig = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
+    for noisy in ("httpcore", "hpack"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.INFO))
