@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,17 +68,8 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     ):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("HOME", str(home))
-    for var in (
-        "OIG_CLOUD_EMAIL",
-        "OIG_CLOUD_PASSWORD",
-        "OIG_CLOUD_BASE_URL",
-        "OIG_CLOUD_MCP_DEMO",
-        "OIG_CLOUD_MCP_WHITELIST",
-        "OIG_CLOUD_MCP_ALLOW_WRITES",
-        "OIG_CLOUD_MCP_CACHE_TTL",
-        "OIG_CLOUD_WRITE_ENCODING",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    for var in [name for name in os.environ if name.startswith("OIG_CLOUD")]:
+        monkeypatch.delenv(var)
     return home
 
 

@@ -330,7 +330,14 @@ class RunningPortal:
             return await self.portal.handle(request)
 
         app = Starlette(routes=[Route("/{path:path}", route, methods=["GET", "POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="error",
+            lifespan="off",
+            timeout_graceful_shutdown=1,  # handlers asleep in delay_s need not finish
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 

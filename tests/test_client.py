@@ -340,3 +340,36 @@ async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
         "PHPSESSID=fresh",
     ]
     assert shared.events.count("saved fresh") == 1
+
+
+async def test_a_shared_read_that_fails_after_its_waiter_left_is_not_reported_as_lost() -> None:
+    import gc
+
+    from oig_cloud_mcp.client_types import PortalCall, PortalReply
+
+    release = asyncio.Event()
+
+    async def slow_failing_portal(call: PortalCall) -> PortalReply:
+        if call.path.endswith("Login.php"):
+            return PortalReply(200, b'[[2,"",false]]', {"Set-Cookie": "PHPSESSID=abc"})
+        await release.wait()
+        return PortalReply(503, b"busy")
+
+    reported: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    oig = OigCloudClient(
+        "http://portal.invalid/", lambda: Credentials(EMAIL, PASSWORD), handler=slow_failing_portal
+    )
+    try:
+        waiter = asyncio.ensure_future(oig.live_stats())
+        await asyncio.sleep(0.05)
+        waiter.cancel()  # e.g. the MCP client cancelled the tool call
+        release.set()
+        await asyncio.sleep(0.05)  # the shared request now fails with HTTP 503
+        del waiter
+        gc.collect()
+    finally:
+        loop.set_exception_handler(None)
+        await oig.aclose()
+    assert reported == []

@@ -18,7 +18,8 @@ from oig_cloud_mcp.demo import (
     today_steps,
 )
 from oig_cloud_mcp.models import BasicData
-from oig_cloud_mcp.parsing import PORTAL_TZ, parse_basic_data
+from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.snapshot import parse_basic_data
 
 pytestmark = pytest.mark.anyio
 NOON = datetime(2026, 6, 21, 12, 30, tzinfo=PORTAL_TZ)

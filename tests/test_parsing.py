@@ -14,10 +14,10 @@ from oig_cloud_mcp.notifications import bypass_state, extract_html, parse_notifi
 from oig_cloud_mcp.parsing import (
     PORTAL_TZ,
     decode_grid_delivery,
-    parse_basic_data,
     parse_box_config,
     parse_history,
 )
+from oig_cloud_mcp.snapshot import parse_basic_data
 
 from .fake_portal import SAMPLE, FakePortal
 

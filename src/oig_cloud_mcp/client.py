@@ -260,8 +260,14 @@ class OigCloudClient:
         if task is None:
             task = asyncio.ensure_future(make())
             self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+            task.add_done_callback(lambda done: self._finished(key, done))
         return await asyncio.shield(task)
+
+    def _finished(self, key: str, task: asyncio.Task[Any]) -> None:
+        """Forget a shared read; its outcome counts as seen even if every waiter left."""
+        self._inflight.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # else asyncio logs "Task exception was never retrieved"
 
     # -- reads ----------------------------------------------------------------------
 

@@ -5,13 +5,16 @@ This is the only module that reads environment variables; every name is a consta
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
-from .models import WRITE_TOOLS
+from .models import WRITE_TOOLS, is_plausible_email
 
 APP_NAME = "oig-cloud-mcp"
 DEFAULT_BASE_URL = "https://portal.oigpower.cz/"
@@ -27,36 +30,133 @@ ENV_LOG_LEVEL = "OIG_CLOUD_MCP_LOG_LEVEL"
 ENV_ALLOW_WRITES = "OIG_CLOUD_MCP_ALLOW_WRITES"
 ENV_WRITE_ENCODING = "OIG_CLOUD_WRITE_ENCODING"
 
-_TRUE = {"1", "true", "yes", "on", "all", "*"}
-_FALSE = {"", "0", "false", "no", "off", "none"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+_ALL_WRITES = _TRUE | {"all", "*"}
+_NO_WRITES = _FALSE | {"none"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WRITE_ENCODINGS = ("json", "form")
+_UNFILLED = re.compile(r"\$\{user_config\.[^}]*\}")
+"""What Claude Desktop's extension host passes for an optional field left empty."""
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
+def _text(value: str | None) -> str:
+    """A setting's text; an unfilled `${user_config.NAME}` placeholder counts as unset."""
+    text = (value or "").strip()
+    return "" if _UNFILLED.fullmatch(text) else text
 
 
-def _float(value: str | None, default: float) -> float:
-    try:
-        return float(value) if value not in (None, "") else default
-    except ValueError:
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+class _Reader:
+    """Reads variables from one environment and collects every problem in one sentence."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str:
+        return _text(self.env.get(name))
+
+    def secret(self, name: str) -> str | None:
+        """The value as given (a password may end in a space), or None when unset."""
+        value = self.env.get(name) or ""
+        return value if _text(value) else None
+
+    def refuse(self, name: str, accepts: str) -> None:
+        self.problems.append(f"{name} must be {accepts}, not {_shown(self.text(name))}.")
+
+    def flag(self, name: str) -> bool:
+        text = self.text(name).lower()
+        if text not in _TRUE | _FALSE:
+            self.refuse(name, "1, true, yes or on (or 0, false, no, off)")
+        return text in _TRUE
+
+    def seconds(self, name: str, default: float, *, allow_zero: bool) -> float:
+        text = self.text(name)
+        if not text:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            low = "0 or more" if allow_zero else "more than 0"
+            self.refuse(name, f"a number of seconds, {low} (default {default:g})")
+            return default
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        text = self.text(name)
+        if not text:
+            return default
+        for choice in choices:
+            if choice.lower() == text.lower():
+                return choice
+        self.refuse(name, f"one of {', '.join(choices)} (default {default})")
         return default
 
+    def url(self, name: str, default: str) -> str:
+        text = self.text(name)
+        if not text:
+            return default
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.refuse(name, f"an http:// or https:// URL such as {default}")
+            return default
+        return text
 
-def parse_allowed_writes(value: str | None) -> frozenset[str]:
-    """`1`/`true`/`all` enables every write tool; a comma list enables just those."""
-    text = (value or "").strip().lower()
-    if text in _FALSE:
+    def emails(self, name: str) -> tuple[str, ...]:
+        found = tuple(e.strip() for e in self.text(name).split(",") if e.strip())
+        bad = [e for e in found if not is_plausible_email(e)]
+        if bad:
+            self.problems.append(
+                f"{name} must be a comma-separated list of e-mail addresses; "
+                f"{_shown(bad[0])} is not one."
+            )
+        return tuple(e for e in found if e not in bad)
+
+    def writes(self, name: str) -> frozenset[str]:
+        try:
+            return parse_allowed_writes(self.env.get(name), source=name)
+        except ConfigurationError as exc:
+            self.problems.append(str(exc))
+            return frozenset()
+
+
+def parse_allowed_writes(value: str | None, *, source: str = ENV_ALLOW_WRITES) -> frozenset[str]:
+    """`1`/`true`/`all` enables every write tool; a comma list enables just those.
+
+    An item may also be `TOOL=true` or `TOOL=false` (one checkbox per tool, as the Claude
+    Desktop extension passes them; an unfilled placeholder there counts as false).
+    `source` (the variable or flag the value came from) names it in the error.
+    """
+    text = _text(value).lower()
+    if text in _NO_WRITES:
         return frozenset()
-    if text in _TRUE:
+    if text in _ALL_WRITES:
         return frozenset(WRITE_TOOLS)
-    names = {name.strip() for name in text.split(",") if name.strip()}
-    unknown = names - set(WRITE_TOOLS)
+    enabled: set[str] = set()
+    named: set[str] = set()
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, ticked, flag = item.partition("=")
+        name, flag = name.strip(), _text(flag).lower()
+        named.add(name)
+        if ticked and flag not in _TRUE | _FALSE:
+            raise ConfigurationError(
+                f"{source}: {item} must end in =true or =false (or leave out the =)."
+            )
+        if not ticked or flag in _TRUE:
+            enabled.add(name)
+    unknown = named - set(WRITE_TOOLS)
     if unknown:
         raise ConfigurationError(
-            f"Unknown write tool(s) {', '.join(sorted(unknown))}; "
-            f"choose from {', '.join(WRITE_TOOLS)}."
+            f"{source} must be all (or 1), or a comma-separated list of "
+            f"{', '.join(WRITE_TOOLS)}; {', '.join(sorted(unknown))} is not a write tool."
         )
-    return frozenset(names)
+    return frozenset(enabled)
 
 
 def _user_dirs() -> tuple[Path, Path, Path]:
@@ -89,23 +189,38 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read the environment (default: `os.environ`)."""
-        env = os.environ if environ is None else environ
+        """Read the environment (default: `os.environ`).
+
+        Raises `ConfigurationError` naming every variable whose value cannot be used, and
+        what it accepts. Empty variables and unfilled `${user_config.NAME}` placeholders
+        count as unset.
+        """
+        read = _Reader(os.environ if environ is None else environ)
+        email, password = read.text(ENV_EMAIL) or None, read.secret(ENV_PASSWORD)
+        if email and password and not is_plausible_email(email):
+            read.refuse(ENV_EMAIL, "the e-mail address of the OIG Cloud account")
+        base_url = read.url(ENV_BASE_URL, DEFAULT_BASE_URL)
+        demo = read.flag(ENV_DEMO)
+        whitelist_extra = read.emails(ENV_WHITELIST)
+        cache_ttl_s = read.seconds(ENV_CACHE_TTL, 20.0, allow_zero=True)
+        timeout_s = read.seconds(ENV_TIMEOUT, 30.0, allow_zero=False)
+        log_level = read.choice(ENV_LOG_LEVEL, LOG_LEVELS, "WARNING")
+        allowed_writes = read.writes(ENV_ALLOW_WRITES)
+        write_encoding = read.choice(ENV_WRITE_ENCODING, WRITE_ENCODINGS, "json")
+        if read.problems:
+            raise ConfigurationError(" ".join(read.problems))
         config_dir, state_dir, cache_dir = _user_dirs()
-        encoding = env.get(ENV_WRITE_ENCODING, "json").strip().lower()
         return cls(
-            base_url=env.get(ENV_BASE_URL) or DEFAULT_BASE_URL,
-            env_email=env.get(ENV_EMAIL) or None,
-            env_password=env.get(ENV_PASSWORD) or None,
-            demo=_flag(env.get(ENV_DEMO)),
-            whitelist_extra=tuple(
-                e.strip() for e in env.get(ENV_WHITELIST, "").split(",") if e.strip()
-            ),
-            cache_ttl_s=max(0.0, _float(env.get(ENV_CACHE_TTL), 20.0)),
-            timeout_s=max(1.0, _float(env.get(ENV_TIMEOUT), 30.0)),
-            log_level=(env.get(ENV_LOG_LEVEL) or "WARNING").upper(),
-            allowed_writes=parse_allowed_writes(env.get(ENV_ALLOW_WRITES)),
-            write_encoding="form" if encoding == "form" else "json",
+            base_url=base_url,
+            env_email=email,
+            env_password=password,
+            demo=demo,
+            whitelist_extra=whitelist_extra,
+            cache_ttl_s=cache_ttl_s,
+            timeout_s=timeout_s,
+            log_level=log_level,
+            allowed_writes=allowed_writes,
+            write_encoding=write_encoding,
             config_dir=config_dir,
             state_dir=state_dir,
             cache_dir=cache_dir,

@@ -17,6 +17,7 @@ session cookie.
     ├── StateFileError            a file of ours cannot be read or written (names the file)
     ├── ConfigurationError        a setting or flag has an impossible value
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
+    │   └── ArgumentError         something typed on the command line cannot be used
     ├── WriteNotAllowedError      a write tool is disabled by the owner
     └── WriteOutcomeUnknownError  a write was sent but its result never came back
 """
@@ -92,6 +93,14 @@ class ConfigurationError(OigError):
 
 class InvalidRequestError(OigError):
     """The request itself is impossible to serve (bad date range, unknown box id, ...)."""
+
+
+class ArgumentError(InvalidRequestError):
+    """Something typed on the command line cannot be used: a tool's `KEY=VALUE` argument,
+    an e-mail, a flag that needs another one.
+
+    The message names it and what it accepts; the command exits 2 (a usage error).
+    """
 
 
 class WriteNotAllowedError(OigError):

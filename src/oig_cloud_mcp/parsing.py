@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,29 +17,17 @@ from .models import (
     BOX_MODES,
     MODE_EFFECTS,
     REPORTED_ONLY_MODES,
-    BasicData,
-    Battery,
-    BoxClimate,
     BoxConfig,
     FieldSummary,
-    Grid,
     GridDelivery,
-    House,
     Number,
     Series,
     SeriesName,
-    Solar,
-    SolarString,
 )
 
 PORTAL_TZ = ZoneInfo("Europe/Prague")
-STALE_AFTER = timedelta(minutes=15)
 UNLIMITED_EXPORT_W = 10000
 
-LIVE_DATA_OFF_NOTE = (
-    "Live data is off in the OIG app, so these are the box's last regular values and "
-    "battery power is unknown; turn on 'Live data' (Živá data) in the OIG app for live values."
-)
 
 HISTORY_FIELDS: dict[str, tuple[tuple[int, str, str], ...]] = {
     "batt": ((0, "voltage", "V"), (1, "current", "A"), (2, "soc", "%"), (3, "temperature", "°C")),
@@ -96,19 +84,6 @@ def select_box(payload: Mapping[str, Any], box_id: str | None) -> tuple[str, Map
     return chosen, payload[chosen]
 
 
-def _kwh(wh: Number | None) -> Number | None:
-    return None if wh is None else round(wh / 1000, 2)
-
-
-def _sum(values: Sequence[Number | None]) -> Number | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
-
-
-def _phases(data: Mapping[str, Any]) -> Number | None:
-    return _sum([number(data.get(key)) for key in ("aci_wr", "aci_ws", "aci_wt")])
-
-
 def parse_lastcall(text: object) -> datetime | None:
     """`device.lastcall` ("YYYY-MM-DD HH:MM:SS", portal time) as an aware datetime."""
     if not isinstance(text, str):
@@ -156,91 +131,6 @@ def _kilo(box: Mapping[str, Any], key: str) -> float | None:
 def installed_pv_kwp(box: Mapping[str, Any]) -> float | None:
     """The installed photovoltaic power in kWp (`box_prms.p_fve`, Wp)."""
     return _kilo(box, "p_fve")
-
-
-def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
-    source = live if live is not None else section(box, "dc_in")
-    strings = [number(source.get(key)) for key in ("fv_p1", "fv_p2")]
-    return Solar(
-        power_w=_sum(strings),
-        strings=[SolarString(power_w=power) for power in strings],
-        today_kwh=_kwh(number(section(box, "dc_in").get("fv_ad"))),
-        installed_kwp=installed_pv_kwp(box),
-    )
-
-
-def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime) -> Battery:
-    from .insights import battery_outlook  # imports this module, so not at the top
-
-    soc = number(live.get("bat_c")) if live is not None else None
-    if soc is None:
-        soc = number(section(box, "batt").get("bat_c"))
-    power = number(live.get("bat_p")) if live is not None else None
-    outlook = battery_outlook(box, live, now)
-    return Battery(
-        soc_pct=soc,
-        power_w=power,
-        capacity_kwh=outlook.capacity_kwh,
-        reserve_pct=outlook.reserve_pct,
-        above_reserve_kwh=outlook.stored_above_reserve_kwh,
-        to_reserve_min=outlook.time_to_reserve_min,
-        to_full_min=outlook.time_to_full_min,
-    )
-
-
-def _grid(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Grid:
-    ac_in = section(box, "ac_in")
-    delivery, limit = decode_grid_delivery(box)
-    return Grid(
-        power_w=_phases(live if live is not None else ac_in),
-        today_import_kwh=_kwh(number(ac_in.get("ac_ad"))),
-        today_export_kwh=_kwh(number(ac_in.get("ac_pd"))),
-        delivery=delivery,
-        delivery_limit_w=limit,
-    )
-
-
-def _house(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> House:
-    ac_out = section(box, "ac_out")
-    power = number(live.get("aco_p")) if live is not None else None
-    if power is None:
-        power = number(ac_out.get("aco_p"))
-    return House(power_w=power, today_kwh=_kwh(number(ac_out.get("en_day"))))
-
-
-def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: datetime) -> BasicData:
-    """The live snapshot of one box from a json.php payload."""
-    from .insights import phase_report
-
-    chosen, box = select_box(payload, box_id)
-    live = box.get("actual") if isinstance(box.get("actual"), Mapping) else None
-    notes = [] if live is not None else [LIVE_DATA_OFF_NOTE]
-    contact = parse_lastcall(section(box, "device").get("lastcall"))
-    age = None if contact is None else max(0, int((now - contact).total_seconds()))
-    if age is not None and age > STALE_AFTER.total_seconds():
-        notes.append(f"The box last reported {age // 60} minutes ago; check that it is online.")
-    code = number(section(box, "box_prms").get("mode"))
-    mode = decode_mode(code)
-    if code is not None and mode is None:
-        notes.append(f"The box reports an unknown mode code {code}.")
-    climate = section(box, "box")
-    return BasicData(
-        box_id=chosen,
-        boxes=box_ids(payload),
-        mode=mode,
-        last_contact=None if contact is None else contact.isoformat(),
-        data_age_s=age,
-        live_data=live is not None,
-        solar=_solar(box, live),
-        battery=_battery(box, live, now),
-        grid=_grid(box, live),
-        house=_house(box, live),
-        phases=phase_report(box, live),
-        box=BoxClimate(
-            temperature_c=number(climate.get("temp")), humidity_pct=number(climate.get("humid"))
-        ),
-        notes=notes,
-    )
 
 
 def boiler_present(box: Mapping[str, Any]) -> bool | None:

@@ -27,12 +27,12 @@ from .models import (
 from .parsing import (
     PORTAL_TZ,
     box_ids,
-    parse_basic_data,
     parse_box_config,
     parse_history,
     select_box,
 )
 from .pending import PendingChanges
+from .snapshot import parse_basic_data
 
 if TYPE_CHECKING:
     from .client import OigCloudClient

@@ -4,30 +4,61 @@ A plain serve (no arguments, `serve`, `--demo`, `--allow-writes`, `--debug`: wha
 client configurations run) starts the server without importing typer at all, so the
 client sees `initialize` answered as early as the SDK allows. Everything else goes
 through the typer application in `cli.app`.
+
+Exit codes, as git and gh use them: 0 success; 1 the operation failed (a tool error, the
+portal, the account); 2 a usage error (command line or environment variable); 130 / 143
+interrupted by SIGINT / SIGTERM (see `cli.interrupt`).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+from . import interrupt
+
+if TYPE_CHECKING:
+    from ..config import Settings
+
+FAILED = 1
+USAGE = 2
+
+WAITING = (
+    "oig-cloud-mcp is waiting for an MCP client on stdin; add it to your client's "
+    "configuration instead (see README), or try `oig-cloud-mcp --help`. Ctrl+C quits.\n"
+)
+
+
+def single(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) exception groups, else `exc` itself."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def error(message: str, code: int = FAILED) -> NoReturn:
+    """Write `Error: message` as one line on stderr and exit with `code`."""
+    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
 
 
 def fail(exc: BaseException, *, debug: bool) -> NoReturn:
-    """Report an error as one line on stderr and exit 1 (with --debug, re-raise it)."""
-    from ..errors import OigError
+    """Report an error as one line on stderr and exit 1, or 2 for a setting or command-line
+    argument that cannot be used (with --debug, re-raise it). Interrupted: 130 / 143."""
+    from ..errors import ArgumentError, ConfigurationError, OigError
 
+    exc = single(exc)
+    if isinstance(exc, KeyboardInterrupt) or interrupt.received() is not None:
+        interrupt.stop()
     if debug:
         raise exc
-    if isinstance(exc, KeyboardInterrupt):
-        sys.exit(130)
+    if isinstance(exc, ConfigurationError | ArgumentError):
+        error(str(exc), USAGE)
     if isinstance(exc, OigError):
-        sys.stderr.write(f"Error: {exc}\n")
-    else:
-        sys.stderr.write(
-            f"Error: unexpected {type(exc).__name__}; run again with --debug for details.\n"
-        )
-    sys.exit(1)
+        error(str(exc))
+    error(f"unexpected {type(exc).__name__}; run again with --debug for details.")
 
 
 def plain_serve_options(argv: Sequence[str]) -> dict[str, object] | None:
@@ -49,11 +80,23 @@ def plain_serve_options(argv: Sequence[str]) -> dict[str, object] | None:
     return options
 
 
+def serve_stdio(settings: Settings) -> None:
+    """Serve MCP over stdio until the client closes stdin, or a signal ends the process.
+
+    Nothing reaches stdout but JSON-RPC: the SDK points fd 1 at stderr while it serves.
+    """
+    from ..server import build_server, configure_logging
+
+    configure_logging(settings.log_level)
+    if sys.stdin.isatty():  # a person typed the command; stdout stays for JSON-RPC
+        sys.stderr.write(WAITING)
+    interrupt.run(build_server(settings).run_stdio_async())
+
+
 def serve_plain(demo: bool, debug: bool, allow_writes: str | None) -> None:
     """Serve MCP over stdio with the environment's settings and the given flags."""
     try:
         from ..config import Settings, parse_allowed_writes
-        from ..server import serve
 
         settings = Settings.from_env()
         changes: dict[str, object] = {}
@@ -62,24 +105,23 @@ def serve_plain(demo: bool, debug: bool, allow_writes: str | None) -> None:
         if debug:
             changes["log_level"] = "DEBUG"
         if allow_writes is not None:
-            changes["allowed_writes"] = parse_allowed_writes(allow_writes)
-        if sys.stdin.isatty():  # a person typed the command; stdout stays for JSON-RPC
-            sys.stderr.write(
-                "oig-cloud-mcp is waiting for an MCP client on stdin; add it to your client's "
-                "configuration instead (see README), or try `oig-cloud-mcp --help`. "
-                "Ctrl+C quits.\n"
-            )
-        serve(settings.with_overrides(**changes))
-    except (Exception, KeyboardInterrupt) as exc:
+            changes["allowed_writes"] = parse_allowed_writes(allow_writes, source="--allow-writes")
+        serve_stdio(settings.with_overrides(**changes))
+    except SystemExit:
+        raise
+    except BaseException as exc:
         fail(exc, debug=debug)
 
 
 def main() -> None:
     """Entry point of the `oig-cloud-mcp` command."""
-    options = plain_serve_options(sys.argv[1:])
-    if options is not None:
-        serve_plain(**options)  # type: ignore[arg-type]
-        return
-    from .app import run
-
+    interrupt.install()
+    try:
+        options = plain_serve_options(sys.argv[1:])
+        if options is not None:
+            serve_plain(**options)  # type: ignore[arg-type]
+            return
+        from .app import run
+    except KeyboardInterrupt:
+        interrupt.stop()
     run()

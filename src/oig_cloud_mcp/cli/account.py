@@ -1,0 +1,216 @@
+"""`login`, `logout` and `status`: the account, the keyring and the files on disk."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..config import Settings
+from ..errors import ArgumentError, OigError
+from . import interrupt
+from .base import app, echo, settings
+
+if TYPE_CHECKING:
+    from ..models import Credentials
+
+
+def _checked_email(text: str) -> str:
+    """An e-mail typed at the prompt (click shows the error and asks again)."""
+    from ..models import is_plausible_email
+
+    address = text.strip()
+    if not is_plausible_email(address):
+        raise typer.BadParameter(
+            f"{address!r} is not an e-mail address; use the one you log in to the OIG app with."
+        )
+    return address
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("OIG Cloud password", hide_input=True)
+    if not password:
+        raise ArgumentError("The password is empty; nothing was checked or stored.")
+    return password
+
+
+def _remembered(current: Settings) -> str | None:
+    from .. import credentials as store
+
+    with contextlib.suppress(OigError):  # status reports a damaged file; here: no default
+        return store.remembered_account(current)
+    return None
+
+
+def _given_email(current: Settings, email: str | None, password_stdin: bool) -> str | None:
+    """The e-mail the command line gives: --email, or the remembered account for
+    --password-stdin; None when it must be asked for. Usage errors raise ArgumentError."""
+    if email is not None:
+        try:
+            return _checked_email(email)
+        except typer.BadParameter as exc:
+            raise ArgumentError(f"--email: {exc.message}") from None
+    if not password_stdin:
+        return None
+    remembered = _remembered(current)
+    if remembered is None:
+        raise ArgumentError(
+            "--password-stdin needs --email EMAIL: standard input carries the password "
+            "and no account is remembered."
+        )
+    return remembered
+
+
+def _ask_email(current: Settings) -> str:
+    """Ask for the e-mail, offering the remembered account as the default."""
+    answer: str = typer.prompt(
+        "OIG Cloud e-mail", default=_remembered(current), value_proc=_checked_email
+    )
+    return answer
+
+
+async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
+    """Log in once against the portal; return the box ids if json.php answers.
+
+    This is the owner's explicit attempt: it is made even while the account is locked
+    after rejections, and a success lifts the lock.
+    """
+    from ..client import OigCloudClient
+    from ..credentials import hints
+    from ..parsing import box_ids
+    from ..security import backoff_file
+    from ..session_store import SessionStore, SharedSessions
+
+    sessions = SharedSessions(
+        SessionStore(current.session_path), backoff_file(current.backoff_path), hints(current)
+    )
+    client = OigCloudClient(
+        current.base_url, lambda: creds, sessions=sessions, timeout_s=current.timeout_s
+    )
+    try:
+        await client.login(creds, explicit=True)
+        try:
+            return box_ids(await client.live_stats())
+        except OigError as exc:
+            typer.echo(f"Warning: logged in, but reading live data failed: {exc}", err=True)
+            return []
+    finally:
+        await client.aclose()
+
+
+@app.command(short_help="Check your OIG Cloud login and store it in the OS keyring.")
+def login(
+    email: Annotated[
+        str | None,
+        typer.Option(
+            "--email",
+            metavar="EMAIL",
+            help="Your OIG Cloud e-mail (the OIG app's login); asked for when left out.",
+            show_default=False,
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the password from standard input (for scripts); with --email, or "
+            "for the remembered account.",
+        ),
+    ] = False,
+) -> None:
+    """Check your OIG Cloud login and store it in the OS keyring.
+
+    The e-mail and password are checked against OIG Cloud before anything is stored.
+    Without --email you are asked for it, with the remembered account as the default.
+
+    \b
+    Examples:
+      oig-cloud-mcp login
+      echo "$PASSWORD" | oig-cloud-mcp login --email you@example.com --password-stdin
+    """
+    from .. import credentials as store
+    from ..models import Credentials
+    from ..security import add_to_whitelist
+
+    current = settings()
+    address = _given_email(current, email, password_stdin)  # usage errors before anything
+    store.ensure_keyring_usable()  # before asking for anything or touching the portal
+    address = address or _ask_email(current)
+    creds = Credentials(address, _read_password(password_stdin), source="keyring")
+    boxes = interrupt.run(_verify_login(current, creds))
+    store.store_password(creds.email, creds.password)
+    store.remember_account(current, creds.email)
+    added = add_to_whitelist(current.whitelist_path, creds.email)
+    echo(f"Logged in to OIG Cloud as {creds.email}.")
+    if boxes:
+        echo(f"Battery Box(es): {', '.join(boxes)}")
+    echo(f"Password stored in the OS keyring ({store.keyring_backend_name()}).")
+    echo(f"Account remembered in {current.account_path}")
+    echo(f"Whitelist {'updated' if added else 'already lists it'}: {current.whitelist_path}")
+    echo(f"Session cache: {current.session_path}")
+    if current.has_env_credentials:
+        echo("Note: OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set and take precedence.")
+
+
+@app.command(short_help="Remove the stored password, session and remembered account.")
+def logout() -> None:
+    """Remove the stored password, the cached session and the remembered account.
+
+    Says what it removed and what was not there; running it twice is harmless.
+    """
+    from .. import credentials as store
+    from ..session_store import SessionStore
+
+    current = settings()
+    email = store.remembered_account(current)
+    removed: list[str] = []
+    absent: list[str] = []
+    if email is not None:
+        try:
+            had_password = store.stored_password(email) is not None
+            store.delete_password(email)
+            (removed if had_password else absent).append(f"the password of {email} (OS keyring)")
+        except OigError as exc:
+            typer.echo(f"Warning: {exc}", err=True)
+    else:
+        absent.append("a stored password")
+    cleared = SessionStore(current.session_path).clear()
+    (removed if cleared else absent).append(f"the cached session ({current.session_path})")
+    forgot = store.forget_account(current)
+    (removed if forgot else absent).append(f"the remembered account ({current.account_path})")
+    if removed:
+        echo("Removed " + "; ".join(removed) + ".")
+    if absent:
+        echo("Nothing to remove for " + "; ".join(absent) + ".")
+
+
+@app.command(short_help="Show the account, where credentials and state live, and any lockout.")
+def status(
+    check: Annotated[
+        bool, typer.Option("--check", help="Also read live data once (exit 1 if that fails).")
+    ] = False,
+) -> None:
+    """Show the account, where credentials and state live, and any lockout."""
+    from ..status import status_lines
+
+    current = settings()
+    for line in status_lines(current):
+        echo(line)
+    if check:
+        from ..render import basic_data_text
+        from ..service import OigService
+
+        async def read() -> str:
+            service = OigService(current)
+            try:
+                return basic_data_text(await service.basic_data())
+            finally:
+                await service.aclose()
+
+        echo("Live check:")
+        echo(interrupt.run(read()))

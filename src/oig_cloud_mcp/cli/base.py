@@ -1,0 +1,119 @@
+"""The typer application, the global flags and the settings every command reads.
+
+Settings are read from the environment when a command first needs them, so `--help`
+works whatever the environment holds. With no command the root serves MCP on stdio,
+so nothing here may write to stdout on that path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from ..config import Settings, parse_allowed_writes
+from . import serve_stdio
+
+PROG = "oig-cloud-mcp"
+
+HELP = f"""MCP server for OIG Cloud (OIG Power Battery Box).
+
+With no command it serves MCP on stdio: that is what an MCP client's configuration runs.
+Start with `{PROG} login`, then `{PROG} call get_basic_data`; `{PROG} COMMAND -h` explains
+each command.
+
+Exit codes: 0 success, 1 the operation failed (tool error, portal, account), 2 usage
+error (command line or environment variable), 130 interrupted (Ctrl+C), 143 terminated.
+"""
+
+app = typer.Typer(
+    name=PROG,
+    help=HELP,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+DemoOption = Annotated[
+    bool, typer.Option("--demo", help="Use a built-in simulated box (no login, no network).")
+]
+WritesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-writes",
+        metavar="TOOLS",
+        help="Enable write tools: all, or a comma-separated list such as "
+        "set_box_mode,set_grid_delivery.",
+        show_default=False,
+    ),
+]
+
+
+class _State:
+    demo = False
+    allow_writes: str | None = None
+    debug = False
+    settings: Settings | None = None
+
+
+STATE = _State()
+
+
+def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings:
+    """The environment's settings with the command-line flags applied (read once).
+
+    A variable or flag that cannot be used raises `ConfigurationError` (exit 2).
+    """
+    if STATE.settings is None:
+        current = Settings.from_env()
+        if STATE.debug:
+            current = current.with_overrides(log_level="DEBUG")
+        STATE.settings = current
+    current = STATE.settings
+    if demo or STATE.demo:
+        current = current.with_overrides(demo=True)
+    flag = allow_writes if allow_writes is not None else STATE.allow_writes
+    if flag is not None:
+        writes = parse_allowed_writes(flag, source="--allow-writes")
+        current = current.with_overrides(allowed_writes=writes)
+    STATE.settings = current
+    return current
+
+
+def echo(text: str = "") -> None:
+    """Print a line for the user."""
+    typer.echo(text)
+
+
+def _version(value: bool) -> None:
+    if value:
+        echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    demo: DemoOption = False,
+    allow_writes: WritesOption = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and debug logs on stderr.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Record the global flags; with no command, serve MCP on stdio."""
+    STATE.demo, STATE.allow_writes, STATE.debug, STATE.settings = demo, allow_writes, debug, None
+    if ctx.invoked_subcommand is None:
+        serve_stdio(settings())
+
+
+@app.command(short_help="Serve MCP over stdio (the same as no command).")
+def serve(demo: DemoOption = False, allow_writes: WritesOption = None) -> None:
+    """Serve MCP over stdio (the same as no command): what MCP clients run."""
+    serve_stdio(settings(demo=demo, allow_writes=allow_writes))
