@@ -260,3 +260,31 @@ def test_stdio_energy_report_prompts_and_config_against_the_fake_portal(
     assert '"battery_capacity_kwh":9.6' in config["result"]["contents"][0]["text"]
     assert portal.count("json.php") == 1  # one read, shared by the cache
     assert_only_json_rpc(server.stdout_lines)
+
+
+@pytest.mark.parametrize(("version", "extras"), [("2025-11-25", True), ("2025-06-18", False)])
+def test_server_info_carries_the_home_and_the_icon_where_the_protocol_has_them(
+    tmp_path: Path, version: str, extras: bool
+) -> None:
+    import base64
+    import struct
+
+    from oig_cloud_mcp import HOMEPAGE
+
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "s"), "OIG_CLOUD_MCP_DEMO": "1"}
+    with StdioSession(env) as server:
+        info = server.initialize(version)["result"]["serverInfo"]
+
+    assert info["name"] == "oig-cloud"
+    if not extras:
+        assert "websiteUrl" not in info
+        assert "icons" not in info
+        return
+    assert info["websiteUrl"] == HOMEPAGE
+    (icon,) = info["icons"]
+    assert icon["mimeType"] == "image/png"
+    assert icon["sizes"] == ["48x48"]
+    png = base64.b64decode(icon["src"].removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (48, 48)
+    assert len(icon["src"]) < 2500  # small: it rides on every initialize

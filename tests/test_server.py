@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -218,3 +219,18 @@ async def test_a_cached_session_needs_no_keyring_access(
 
     assert not result.is_error
     assert portal.count("Login.php") == 1
+
+
+async def test_the_icon_rides_on_discovery_not_on_every_answer(tmp_path: Path) -> None:
+    demo = Settings(demo=True, state_dir=tmp_path)
+    async with Client(build_server(demo), mode="auto") as modern:
+        answer = await modern.call_tool("get_basic_data", {})
+        info = modern.server_info
+
+    assert info is not None
+    assert info.icons
+    assert info.icons[0].src.startswith("data:image/png;base64,")
+    assert answer.meta is not None
+    stamp = answer.meta["io.modelcontextprotocol/serverInfo"]
+    assert stamp["name"] == "oig-cloud"
+    assert "icons" not in stamp

@@ -15,7 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult
 from pydantic import Field, StrictInt
 
-from .. import __version__
+from .. import HOMEPAGE, __version__
 from ..app_views import tool_meta
 from ..config import Settings
 from ..insight_models import DayProfile, EnergyReport, Period
@@ -29,10 +29,18 @@ from ..render import (
 )
 from ..service import OigService
 from .apps import register_views
-from .core import READ_ONLY, BoxId, IsoDate, OigServer, run_tool
+from .core import (
+    READ_ONLY,
+    BoxId,
+    IsoDate,
+    OigServer,
+    run_tool,
+    server_icon,
+    trim_server_info,
+)
 from .logs import RedactSecrets, configure_logging
 
-__all__ = ["OigServer", "RedactSecrets", "build_server", "configure_logging", "serve"]
+__all__ = ["OigServer", "RedactSecrets", "build_server", "configure_logging"]
 
 WRITES_ON = (
     "Write tools enabled: {names}. They change a real house: call them without confirm first, "
@@ -82,6 +90,9 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
             writes=WRITES_ON.format(names=names) if allowed else WRITES_OFF
         ),
         version=__version__,
+        website_url=HOMEPAGE,
+        icons=[server_icon()],
+        middleware=[trim_server_info],
         lifespan=lifespan,
         log_level="WARNING",
     )
@@ -159,9 +170,3 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
     register_resources(server, oig)
     register_views(server)
     return server
-
-
-def serve(settings: Settings) -> None:
-    """Serve MCP over stdio until the client disconnects."""
-    configure_logging(settings.log_level)
-    build_server(settings).run("stdio")

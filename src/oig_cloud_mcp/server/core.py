@@ -2,13 +2,15 @@
 audited, lean schemas), `run_tool` (our errors become `ToolError` sentences) and the
 argument types the tools share."""
 
+import base64
 import logging
 from collections.abc import Awaitable, Callable
+from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, Icon, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, StrictStr, ValidationError
 
@@ -156,3 +158,40 @@ class OigServer(MCPServer):
             if isinstance(cause, ValidationError) and schema is not None:
                 self._refuse(name, arguments, "invalid", argument_problems(schema, cause.errors()))
             raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause
+
+
+SERVER_INFO_EXTRAS_SINCE = "2025-11-25"
+"""The protocol version that added `websiteUrl` and `icons` to `serverInfo`."""
+
+
+def server_icon() -> Icon:
+    """The package's 48x48 icon as a data URI (no host has to fetch anything)."""
+    png = (resources.files("oig_cloud_mcp") / "icon.png").read_bytes()
+    data = base64.b64encode(png).decode("ascii")
+    return Icon(src=f"data:image/png;base64,{data}", mime_type="image/png", sizes=["48x48"])
+
+
+SERVER_INFO_STAMP = "io.modelcontextprotocol/serverInfo"
+
+
+async def trim_server_info(ctx: Any, call_next: Any) -> Any:
+    """Middleware: `serverInfo` carries `websiteUrl` and the icon only where it should.
+
+    `initialize` leaves both out below protocol 2025-11-25, which has no such fields. The
+    2026 protocols stamp `serverInfo` on every result: the icon (a 2 KB data URI) stays on
+    `server/discover` and is dropped from the stamps on all other answers.
+    """
+    result = await call_next(ctx)
+    if not isinstance(result, dict):
+        return result
+    if ctx.method == "initialize":
+        info = result.get("serverInfo")
+        if isinstance(info, dict) and result.get("protocolVersion", "") < SERVER_INFO_EXTRAS_SINCE:
+            info.pop("websiteUrl", None)
+            info.pop("icons", None)
+    elif ctx.method != "server/discover":
+        meta = result.get("_meta")
+        stamp = meta.get(SERVER_INFO_STAMP) if isinstance(meta, dict) else None
+        if isinstance(stamp, dict):
+            stamp.pop("icons", None)
+    return result

@@ -1,0 +1,183 @@
+"""Build the Claude Desktop extension (.mcpb) of the current version.
+
+    python packaging/build_mcpb.py [STAGE_DIR]
+
+stages a bundle directory (default `build/mcpb`): `manifest.json`, the icon, and what uv
+needs to build the package (`pyproject.toml`, `README.md`, `LICENSE`, `src/`). The
+manifest is derived, not hand-kept: the version from the package, the URLs, summary and
+licence from `pyproject.toml`, the tools and prompts from the server itself. Pack it with
+the official CLI: `npx --yes @anthropic-ai/mcpb@2.1.2 pack build/mcpb dist/NAME.mcpb`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = Path(__file__).resolve().parent
+MCPB_CLI = "@anthropic-ai/mcpb@2.1.2"
+WRITE_TOOL_LABELS = {
+    "set_box_mode": "Allow switching the box mode (Home 1/2/3/UPS)",
+    "set_grid_delivery": "Allow changing export to the grid",
+    "set_boiler_mode": "Allow switching the boiler between auto and manual",
+    "set_battery_grid_charging": "Allow charging the battery from the grid",
+}
+IGNORE = ("__pycache__", "*.pyc", ".venv", "uv.lock")
+
+
+def project() -> dict[str, Any]:
+    """The `[project]` table of pyproject.toml."""
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]  # type: ignore[no-any-return]
+
+
+async def _catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Tools and prompts of a server with every write tool enabled (the demo box)."""
+    from mcp import Client
+
+    from oig_cloud_mcp.config import Settings
+    from oig_cloud_mcp.models import WRITE_TOOLS
+    from oig_cloud_mcp.server import build_server
+
+    settings = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
+    async with Client(build_server(settings), mode="legacy") as client:
+        tools = [
+            {"name": t.name, "description": t.description or t.title or t.name}
+            for t in (await client.list_tools()).tools
+        ]
+        prompts = []
+        for prompt in (await client.list_prompts()).prompts:
+            arguments = [a.name for a in prompt.arguments or []]
+            required = {a.name: f"<{a.name}>" for a in prompt.arguments or [] if a.required}
+            shown = await client.get_prompt(prompt.name, required)
+            text = "\n\n".join(getattr(m.content, "text", "") for m in shown.messages)
+            prompts.append(
+                {
+                    "name": prompt.name,
+                    "description": prompt.description or prompt.name,
+                    "arguments": arguments,
+                    "text": text,
+                }
+            )
+    return tools, prompts
+
+
+def _allow_writes_env() -> str:
+    """`OIG_CLOUD_MCP_ALLOW_WRITES` as `tool=true|false,...` from one checkbox per tool."""
+    return ",".join(f"{tool}=${{user_config.allow_{tool}}}" for tool in WRITE_TOOL_LABELS)
+
+
+def _user_config() -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "email": {
+            "type": "string",
+            "title": "OIG Cloud e-mail",
+            "description": "The e-mail you log in to the OIG Power app with.",
+            "required": True,
+        },
+        "password": {
+            "type": "string",
+            "title": "OIG Cloud password",
+            "description": "Kept in your operating system's keychain by Claude Desktop.",
+            "required": True,
+            "sensitive": True,
+        },
+    }
+    for tool, label in WRITE_TOOL_LABELS.items():
+        config[f"allow_{tool}"] = {
+            "type": "boolean",
+            "title": label,
+            "description": "Off by default. Every change is previewed and needs your "
+            "confirmation; the box applies it within about 10 minutes.",
+            "required": False,
+            "default": False,
+        }
+    config["demo"] = {
+        "type": "boolean",
+        "title": "Demo box (no account)",
+        "description": "Answer from a built-in simulated Battery Box instead of OIG Cloud.",
+        "required": False,
+        "default": False,
+    }
+    return config
+
+
+def manifest() -> dict[str, Any]:
+    """The extension manifest for the current code."""
+    from oig_cloud_mcp import __version__
+
+    meta = project()
+    urls = meta["urls"]
+    author = meta["authors"][0]
+    tools, prompts = asyncio.run(_catalogue())
+    return {
+        "manifest_version": "0.4",
+        "name": meta["name"],
+        "display_name": "OIG Cloud (Battery Box)",
+        "version": __version__,
+        "description": meta["description"],
+        "long_description": (
+            "Read your OIG Power Battery Box on OIG Cloud from Claude: battery charge and "
+            "outlook, solar, grid and house power, today's and this month's energy, the "
+            "day's curves and the box's notifications. Read-only unless you enable control "
+            "below; every change is previewed and needs your confirmation."
+        ),
+        "author": {"name": author["name"], "email": author["email"], "url": urls["Homepage"]},
+        "repository": {"type": "git", "url": urls["Repository"]},
+        "homepage": urls["Homepage"],
+        "documentation": urls["Homepage"] + "#readme",
+        "support": urls["Issues"],
+        "icon": "icon.png",
+        "server": {
+            "type": "uv",
+            "entry_point": "src/oig_cloud_mcp/__main__.py",
+            "mcp_config": {
+                "command": "uv",
+                "args": ["run", "--directory", "${__dirname}", "--no-dev", "oig-cloud-mcp"],
+                "env": {
+                    "OIG_CLOUD_EMAIL": "${user_config.email}",
+                    "OIG_CLOUD_PASSWORD": "${user_config.password}",
+                    "OIG_CLOUD_MCP_WHITELIST": "${user_config.email}",
+                    "OIG_CLOUD_MCP_ALLOW_WRITES": _allow_writes_env(),
+                    "OIG_CLOUD_MCP_DEMO": "${user_config.demo}",
+                },
+            },
+        },
+        "tools": tools,
+        "tools_generated": False,
+        "prompts": prompts,
+        "prompts_generated": False,
+        "keywords": meta["keywords"],
+        "license": meta["license"],
+        "privacy_policies": [urls["Homepage"] + "#privacy"],
+        "compatibility": {
+            "platforms": ["darwin", "win32", "linux"],
+            "runtimes": {"python": meta["requires-python"]},
+        },
+        "user_config": _user_config(),
+    }
+
+
+def stage(target: Path) -> Path:
+    """Write the bundle directory; returns the manifest's path."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, target / name)
+    shutil.copytree(ROOT / "src", target / "src", ignore=shutil.ignore_patterns(*IGNORE))
+    shutil.copy2(PACKAGING / "icon-512.png", target / "icon.png")
+    (target / ".mcpbignore").write_text("\n".join((*IGNORE, "")), encoding="utf-8")
+    path = target / "manifest.json"
+    path.write_text(json.dumps(manifest(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    out = stage(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "build" / "mcpb")
+    sys.stdout.write(f"{out}\n")

@@ -1,0 +1,143 @@
+"""Publishing metadata agrees with itself: one home, one version, the real tools and prompts.
+
+The canonical home is the GitHub repository named in pyproject.toml's `Repository` URL; the
+PyPI URLs, the README's `mcp-name` marker, `server.json` and the extension manifest must
+all name it, and carry the package version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from oig_cloud_mcp import HOMEPAGE, __version__, config
+from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.models import WRITE_TOOLS
+from oig_cloud_mcp.server import build_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "packaging"))
+
+import build_mcpb  # noqa: E402
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def server_json() -> dict[str, Any]:
+    return json.loads((ROOT / "server.json").read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    return build_mcpb.manifest()
+
+
+def home(project: dict[str, Any]) -> tuple[str, str]:
+    match = re.fullmatch(r"https://github\.com/([\w.-]+)/([\w.-]+)", project["urls"]["Repository"])
+    assert match, project["urls"]["Repository"]
+    return match[1], match[2]
+
+
+def test_every_url_names_the_one_canonical_home(
+    project: dict[str, Any], server_json: dict[str, Any], manifest: dict[str, Any]
+) -> None:
+    owner, repo = home(project)
+    base = f"https://github.com/{owner}/{repo}"
+    urls = project["urls"]
+    assert urls["Homepage"] == base == HOMEPAGE  # what serverInfo.websiteUrl says
+    assert urls["Issues"] == f"{base}/issues"
+    assert urls["Changelog"] == f"{base}/blob/main/CHANGELOG.md"
+    assert server_json["name"] == f"io.github.{owner}/{repo}"
+    assert server_json["repository"] == {"url": base, "source": "github"}
+    assert server_json["websiteUrl"] == base
+    assert manifest["repository"]["url"] == base
+    assert manifest["homepage"] == base
+    assert manifest["support"] == f"{base}/issues"
+    (marker,) = re.findall(r"mcp-name: (\S+) -->", (ROOT / "README.md").read_text())
+    assert marker == server_json["name"]
+
+
+def test_every_file_carries_the_package_version(
+    server_json: dict[str, Any], manifest: dict[str, Any]
+) -> None:
+    (package,) = server_json["packages"]
+    assert server_json["version"] == package["version"] == manifest["version"] == __version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_pypi_metadata_follows_pep_639_and_fits_the_registries(project: dict[str, Any]) -> None:
+    assert project["license"] == "MIT"
+    assert project["license-files"] == ["LICENSE"]
+    assert not any(c.startswith("License ::") for c in project["classifiers"])
+    assert len(project["description"]) <= 100
+    assert all(author.get("email") for author in project["authors"])
+
+
+def test_server_json_is_a_stdio_pypi_package_run_with_uvx(server_json: dict[str, Any]) -> None:
+    assert server_json["$schema"].endswith("/2025-12-11/server.schema.json")
+    assert re.fullmatch(r"[a-zA-Z0-9.-]+/[a-zA-Z0-9._-]+", server_json["name"])
+    assert 1 <= len(server_json["description"]) <= 100
+    (package,) = server_json["packages"]
+    assert package["registryType"] == "pypi"
+    assert package["identifier"] == "oig-cloud-mcp"
+    assert package["runtimeHint"] == "uvx"
+    assert package["transport"] == {"type": "stdio"}
+    variables = {v["name"]: v for v in package["environmentVariables"]}
+    known = {value for name, value in vars(config).items() if name.startswith("ENV_")}
+    assert set(variables) <= known
+    assert variables["OIG_CLOUD_PASSWORD"]["isSecret"] is True
+    assert not any(v.get("isSecret") for n, v in variables.items() if n != "OIG_CLOUD_PASSWORD")
+
+
+async def test_the_manifest_lists_the_servers_real_tools_and_prompts(
+    manifest: dict[str, Any],
+) -> None:
+    settings = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
+    async with Client(build_server(settings), mode="legacy") as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        prompts = {p.name for p in (await client.list_prompts()).prompts}
+
+    assert {t["name"] for t in manifest["tools"]} == tools
+    assert {p["name"] for p in manifest["prompts"]} == prompts
+    assert set(WRITE_TOOLS) <= tools
+    assert all(p["text"] for p in manifest["prompts"])
+
+
+def test_the_extension_whitelists_the_account_it_is_given(manifest: dict[str, Any]) -> None:
+    mcp = manifest["server"]["mcp_config"]
+    env = mcp["env"]
+    assert env["OIG_CLOUD_EMAIL"] == env["OIG_CLOUD_MCP_WHITELIST"] == "${user_config.email}"
+    assert env["OIG_CLOUD_PASSWORD"] == "${user_config.password}"
+    user = manifest["user_config"]
+    assert user["password"]["sensitive"] is True
+    assert user["email"]["required"] is True
+    used = set(re.findall(r"\$\{user_config\.(\w+)\}", json.dumps(mcp)))
+    assert used == set(user)
+    writes = [key for key in user if key.startswith("allow_")]
+    assert sorted(writes) == sorted(f"allow_{tool}" for tool in WRITE_TOOLS)
+    assert all(user[key]["default"] is False for key in writes)
+
+
+def test_the_extension_settings_enable_exactly_the_ticked_write_tools(
+    manifest: dict[str, Any],
+) -> None:
+    template = manifest["server"]["mcp_config"]["env"]["OIG_CLOUD_MCP_ALLOW_WRITES"]
+    ticked = {"allow_set_box_mode": "true"}
+    value = re.sub(r"\$\{user_config\.(\w+)\}", lambda m: ticked.get(m[1], "false"), template)
+    assert config.parse_allowed_writes(value) == frozenset({"set_box_mode"})
+    untouched = re.sub(r"\$\{user_config\.(\w+)\}", "false", template)
+    assert config.parse_allowed_writes(untouched) == frozenset()
+    assert config.parse_allowed_writes(template) == frozenset()  # placeholders left unfilled
