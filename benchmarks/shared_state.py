@@ -87,7 +87,7 @@ def twice_confirmed(running: RunningPortal, home: Path) -> int:
 
 
 def killed_mid_write(running: RunningPortal, home: Path) -> int:
-    running.portal.write_delay_s, running.portal.apply_delay_s = 20, 3600
+    running.portal.write_delay_s, running.portal.apply_delay_s = 3, 3600
     env = portal_env(home, running.url, OIG_CLOUD_MCP_ALLOW_WRITES="set_box_mode")
     (first,) = _start(1, env)
     first.send(
@@ -105,6 +105,8 @@ def killed_mid_write(running: RunningPortal, home: Path) -> int:
         return len(running.portal.write_requests())
     finally:
         restarted.close()
+        while running.portal.writes_in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)  # let the killed server's write finish before the portal stops
 
 
 def maintenance(running: RunningPortal, home: Path) -> int:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
 
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.server import build_server
 
 from .fake_portal import FakePortal, RunningPortal
 
@@ -146,3 +150,33 @@ def env(tmp_path: Path, portal_url: str) -> dict[str, str]:
 def state_dir_of(env: dict[str, str]) -> Path:
     """Where a server process started with `env` keeps its state files."""
     return Path(env["XDG_STATE_HOME"]) / "oig-cloud-mcp"
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Both protocol eras of the SDK client: the initialize handshake and 2026's discover."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def server(settings: Settings) -> MCPServer:
+    """The server under test; a module overrides this for other settings or a fixed clock."""
+    return build_server(settings)
+
+
+@pytest.fixture
+async def mcp(server: MCPServer, mode: str) -> AsyncIterator[Client]:
+    """The one in-process MCP client: the SDK's Client on `server`, in both eras."""
+    async with Client(server, mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+async def call(client: Client, tool: str, **arguments: object) -> Any:
+    """Call a tool the way a host does."""
+    return await client.call_tool(tool, arguments)
+
+
+def error_text(result: Any) -> str:
+    """The text of a tool result that must be an error."""
+    assert result.is_error
+    return "".join(block.text for block in result.content)

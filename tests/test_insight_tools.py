@@ -5,7 +5,6 @@ installed solar, phases)."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from oig_cloud_mcp.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.service import OigService
 
+from .conftest import call, error_text
 from .fake_portal import BOX_ID, FakePortal
 
 pytestmark = pytest.mark.anyio
@@ -25,28 +25,14 @@ NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sampl
 ANSWER_LIMIT = 4096
 
 
-@pytest.fixture(params=["legacy", "auto"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
 def server_at(settings: Settings, now: datetime) -> Any:
     return build_server(settings, OigService(settings, now=lambda: now))
 
 
 @pytest.fixture
-async def mcp(settings: Settings, mode: str) -> AsyncIterator[Client]:
-    async with Client(server_at(settings, NOW), mode=mode) as client:  # type: ignore[arg-type]
-        yield client
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    return await client.call_tool(tool, arguments)
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error
-    return "".join(block.text for block in result.content)
+def server(settings: Settings) -> Any:
+    """The server with its clock fixed at NOW."""
+    return server_at(settings, NOW)
 
 
 def wire_size(result: Any) -> int:

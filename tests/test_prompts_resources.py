@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -29,17 +28,6 @@ TOOLS_USED = {
     "prepare_for_outage": ("get_basic_data",),
     "why_bypass": ("get_notifications", "get_basic_data", "get_day_profile"),
 }
-
-
-@pytest.fixture(params=["legacy", "auto"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def mcp(settings: Settings, mode: str) -> AsyncIterator[Client]:
-    async with Client(build_server(settings), mode=mode) as client:  # type: ignore[arg-type]
-        yield client
 
 
 async def prompt_text(client: Client, name: str, **arguments: str) -> str:

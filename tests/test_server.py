@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mcp import Client
@@ -12,31 +10,11 @@ from mcp import Client
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 
-from .conftest import EMAIL, PASSWORD
+from .conftest import EMAIL, PASSWORD, call, error_text
 from .fake_portal import FakePortal
 
 pytestmark = pytest.mark.anyio
 SECRET_WORDS = ("password", "passwd", "email", "secret", "token", "cookie", "credential")
-
-
-@pytest.fixture(params=["legacy", "auto"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return request.param  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-async def mcp(settings: Settings, mode: str) -> AsyncIterator[Client]:
-    async with Client(build_server(settings), mode=mode) as client:  # type: ignore[arg-type]
-        yield client
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    return await client.call_tool(tool, arguments)
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error
-    return "".join(block.text for block in result.content)
 
 
 async def test_five_read_tools_with_titles_schemas_and_no_credential_arguments(

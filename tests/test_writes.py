@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,10 +36,10 @@ def writable(settings: Settings) -> Settings:
     return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
 
 
-@pytest.fixture(params=["legacy", "auto"])
-async def mcp(request: pytest.FixtureRequest, writable: Settings) -> AsyncIterator[Client]:
-    async with Client(build_server(writable), mode=request.param) as client:
-        yield client
+@pytest.fixture
+def server(writable: Settings) -> Any:
+    """Every write tool enabled, the live-data cache off."""
+    return build_server(writable)
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> Any:

@@ -157,6 +157,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _write_all_and_close(fd: int, data: bytes) -> None:
+    """Write every byte, fsync, close (a short write is continued, not lost)."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data` (0600), durably."""
     ensure_private_dir(path.parent)
@@ -165,13 +176,7 @@ def write_private(path: Path, data: bytes) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_all_and_close(fd, data)
         temp.replace(path)
         _fsync_dir(path.parent)
     except OSError as exc:
@@ -189,14 +194,7 @@ def append_private(path: Path, line: str) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC
     try:
         fd = os.open(path, flags, PRIVATE_FILE)
-        try:
-            data = (line.rstrip("\n") + "\n").encode("utf-8")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _write_all_and_close(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
 
