@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -119,11 +120,12 @@ def test_view_is_small_and_loads_nothing_from_outside(view: ViewSpec) -> None:
 
 LAZY_PROBE = """
 import sys
-opened = []
-sys.addaudithook(lambda event, args: event == "open" and str(args[0]).endswith(".html")
-                 and opened.append(str(args[0])))
-import tempfile
 from pathlib import Path
+opened = []
+sys.addaudithook(lambda event, args: event == "open"
+                 and Path(str(args[0])).parent.match("oig_cloud_mcp/ui")
+                 and opened.append(Path(str(args[0])).name))
+import tempfile
 import anyio
 from mcp import Client
 from oig_cloud_mcp.app_views import ENERGY_FLOW_URI
@@ -137,7 +139,7 @@ async def main():
         await client.list_tools()
         print("before read:", len(opened))
         await client.read_resource(ENERGY_FLOW_URI)
-        print("after read:", len(opened), opened[-1].rsplit("/", 1)[-1])
+        print("after read:", len(opened), *sorted(opened))
 
 anyio.run(main)
 """
@@ -154,7 +156,26 @@ def test_html_is_read_only_when_a_host_asks_for_it() -> None:
     ).stdout
 
     assert "before read: 0" in out
-    assert "after read: 1 energy_flow.html" in out
+    assert "after read: 4 base.css bridge.js energy_flow.html helpers.js" in out
+
+
+SHARED = ("base.css", "bridge.js", "helpers.js")
+
+
+def stripped(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+@pytest.mark.parametrize("view", view_resources(), ids=lambda v: v.name)
+def test_shared_parts_are_inlined_into_one_document(view: ViewSpec) -> None:
+    html = view.read()
+    ui = resources.files("oig_cloud_mcp") / "ui"
+
+    assert "@inline" not in html
+    assert len(re.findall(r"<style\b", html)) == 1
+    assert len(re.findall(r"<script\b", html)) == 1
+    for name in SHARED:
+        assert stripped((ui / name).read_text("utf-8")) in stripped(html)
 
 
 async def test_non_app_clients_get_the_same_answer_from_a_bound_tool(client: Client) -> None:

@@ -6,14 +6,22 @@ MCP Apps sees `_meta.ui.resourceUri` on those tools, reads the `ui://` resource 
 it in a sandboxed frame next to the answer; other clients ignore both and keep getting the
 same text and structured content as before.
 
+What the views share is written once, in `ui/base.css` (theme fallbacks and the house look),
+`ui/bridge.js` (the host bridge: handshake, notifications, answers, theme, size) and
+`ui/helpers.js`; a view names them on a line `/* @inline NAME */` inside its `<style>` or
+`<script>`, and `ViewSpec.read` puts the file there, so a host still gets one document with
+every script and style inline.
+
 No `mcp` import here (`server` is the one place that talks to the SDK), and no file is
 read until a host asks for a resource: `ViewSpec.read` is the resource's loader.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 APP_MIME_TYPE = "text/html;profile=mcp-app"
@@ -21,6 +29,11 @@ APP_MIME_TYPE = "text/html;profile=mcp-app"
 
 ENERGY_FLOW_URI = "ui://oig-cloud/energy-flow.html"
 DAY_CURVES_URI = "ui://oig-cloud/day-curves.html"
+
+_INLINE = re.compile(
+    r"^(?P<indent>[ \t]*)/\* @inline (?P<name>[\w-]+\.(?:css|js)) \*/[ \t]*$", re.M
+)
+"""A line of a view that stands for a shared file of `ui/`, e.g. `/* @inline bridge.js */`."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +68,22 @@ class ViewSpec:
         return {"ui": {"resourceUri": self.uri}}
 
     def read(self) -> str:
-        """The HTML document (read from the installed package on each call)."""
-        return (resources.files("oig_cloud_mcp") / "ui" / self.file).read_text("utf-8")
+        """The HTML document, shared parts inlined (read from the installed package on each call).
+
+        Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line.
+        """
+        folder = resources.files("oig_cloud_mcp") / "ui"
+        page = (folder / self.file).read_text("utf-8")
+        return _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
+
+
+def _shared(folder: Traversable, name: str, indent: str) -> str:
+    """A shared file's text, each line indented; it must not end the `<style>` or `<script>`."""
+    text = (folder / name).read_text("utf-8")
+    if "</" in text:
+        msg = f"ui/{name} contains '</', which would end the element it is inlined into"
+        raise ValueError(msg)
+    return "\n".join(indent + line if line else line for line in text.rstrip("\n").split("\n"))
 
 
 VIEWS: tuple[ViewSpec, ...] = (
