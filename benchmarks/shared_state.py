@@ -2,9 +2,10 @@
 
 (a) 5 processes, the session expires 10 times, each process reads at once after each
 expiry: logins and failed calls. (b) A wrong password, 15 calls in 5 processes in bursts:
-rejected logins. (c) The same change confirmed at once by 2 processes, 12 trials: writes.
-(d) A server killed while its write is in flight, restarted, the change confirmed again:
-writes. (e) Login.php answering a maintenance page 5 times: logins counted as rejections.
+rejected logins. (c) The same change, previewed in each, confirmed at once by 2 processes,
+12 trials: writes. (d) A server killed while its write is in flight, restarted, the change
+previewed and confirmed again: writes. (e) Login.php answering a maintenance page 5 times:
+logins counted as rejections.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from _common import (
     print_rows,
     temp_home,
 )
+from tests.conftest import preview_then_confirm
 
 MODES = ("Home UPS", "Home 2", "Home 3", "Home 1")
 WRONG_PASSWORD = "wrong-pw-4711"
@@ -79,6 +81,8 @@ def twice_confirmed(running: RunningPortal, home: Path) -> int:
     servers = _start(2, env)
     try:
         for trial in range(12):
+            for server in servers:  # each process previews it first, as the user is shown
+                server.call("set_box_mode", mode=MODES[trial % 4])
             _at_once(servers, "set_box_mode", mode=MODES[trial % 4], confirm=True)
         return len(running.portal.write_requests())
     finally:
@@ -90,6 +94,7 @@ def killed_mid_write(running: RunningPortal, home: Path) -> int:
     running.portal.write_delay_s, running.portal.apply_delay_s = 3, 3600
     env = portal_env(home, running.url, OIG_CLOUD_MCP_ALLOW_WRITES="set_box_mode")
     (first,) = _start(1, env)
+    first.call("set_box_mode", mode="Home UPS")  # the preview the user is shown
     first.send(
         "tools/call", {"name": "set_box_mode", "arguments": {"mode": "Home UPS", "confirm": True}}
     )
@@ -101,7 +106,7 @@ def killed_mid_write(running: RunningPortal, home: Path) -> int:
     running.portal.write_delay_s = 0
     (restarted,) = _start(1, env)
     try:
-        restarted.call("set_box_mode", mode="Home UPS", confirm=True)
+        preview_then_confirm(restarted.call, "set_box_mode", mode="Home UPS")
         return len(running.portal.write_requests())
     finally:
         restarted.close()

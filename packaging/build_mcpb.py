@@ -3,7 +3,10 @@
     python packaging/build_mcpb.py [STAGE_DIR]
 
 stages a bundle directory (default `build/mcpb`): `manifest.json`, the icon, and what uv
-needs to build the package (`pyproject.toml`, `README.md`, `LICENSE`, `src/`). The
+needs to build the package (`pyproject.toml`, `README.md`, `LICENSE`, `src/`). Of `src/`
+only the files git tracks are staged, so a stray `.env` or a local state directory never
+ends up in the bundle; outside a git checkout every file is staged except `IGNORE` and
+`NEVER_PACKED`. The
 manifest is derived, not hand-kept: the version from the package, the URLs, summary and
 licence from `pyproject.toml`, the tools and prompts from the server itself. Pack it with
 the official CLI: `npx --yes @anthropic-ai/mcpb@2.1.2 pack build/mcpb dist/NAME.mcpb`.
@@ -12,11 +15,13 @@ the official CLI: `npx --yes @anthropic-ai/mcpb@2.1.2 pack build/mcpb dist/NAME.
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import shutil
+import subprocess
 import sys
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +34,24 @@ WRITE_TOOL_LABELS = {
     "set_battery_grid_charging": "Allow charging the battery from the grid",
 }
 IGNORE = ("__pycache__", "*.pyc", ".venv", "uv.lock")
+NEVER_PACKED = (
+    ".*",  # .env, .DS_Store, editor state
+    "*.env",
+    "*secret*",
+    "*.key",
+    "*.log",
+    "*.bak",
+    "*~",
+    "*.corrupt-*",
+    "*.json",  # state files (session.json, demo_box.json, ...); the package has none
+    "*.jsonl",
+    "*.txt",
+    "*.cfg",
+    "demo",
+    "state",
+    "cache",
+)
+"""Left out as well when the source is not a git checkout (e.g. an unpacked sdist)."""
 
 
 def project() -> dict[str, Any]:
@@ -73,34 +96,44 @@ def _allow_writes_env() -> str:
 
 
 def _user_config() -> dict[str, Any]:
+    from oig_cloud_mcp.write_plans import EXPORT_LEGAL_NOTE
+
     config: dict[str, Any] = {
         "email": {
             "type": "string",
             "title": "OIG Cloud e-mail",
-            "description": "The e-mail you log in to the OIG Power app with.",
-            "required": True,
+            "description": "The e-mail you log in to the OIG Power app with; leave empty "
+            "only to use the demo box.",
+            "required": False,  # the demo box needs no account
         },
         "password": {
             "type": "string",
             "title": "OIG Cloud password",
-            "description": "Kept in your operating system's keychain by Claude Desktop.",
-            "required": True,
+            "description": "Kept in your operating system's keychain by Claude Desktop; "
+            "leave empty only to use the demo box.",
+            "required": False,
             "sensitive": True,
         },
     }
     for tool, label in WRITE_TOOL_LABELS.items():
+        description = (
+            "Off by default. Every change is previewed and needs your confirmation; the box "
+            "applies it within about 10 minutes."
+        )
+        if tool == "set_grid_delivery":
+            description += " " + EXPORT_LEGAL_NOTE
         config[f"allow_{tool}"] = {
             "type": "boolean",
             "title": label,
-            "description": "Off by default. Every change is previewed and needs your "
-            "confirmation; the box applies it within about 10 minutes.",
+            "description": description,
             "required": False,
             "default": False,
         }
     config["demo"] = {
         "type": "boolean",
         "title": "Demo box (no account)",
-        "description": "Answer from a built-in simulated Battery Box instead of OIG Cloud.",
+        "description": "Answer from a built-in simulated Battery Box instead of OIG Cloud; "
+        "needs no e-mail or password.",
         "required": False,
         "default": False,
     }
@@ -145,6 +178,7 @@ def manifest() -> dict[str, Any]:
                     "OIG_CLOUD_MCP_WHITELIST": "${user_config.email}",
                     "OIG_CLOUD_MCP_ALLOW_WRITES": _allow_writes_env(),
                     "OIG_CLOUD_MCP_DEMO": "${user_config.demo}",
+                    "OIG_CLOUD_MCP_EXTENSION": "1",
                 },
             },
         },
@@ -163,6 +197,53 @@ def manifest() -> dict[str, Any]:
     }
 
 
+def _matches(path: PurePosixPath, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(part, pattern) for part in path.parts for pattern in patterns)
+
+
+def _git(root: Path, *args: str) -> list[PurePosixPath] | None:
+    """`git ls-files ARGS -- src` in `root` if `root` is the top of a git checkout."""
+    try:
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if Path(top).resolve() != root.resolve():
+            return None  # inside some other repository: not ours to ask
+        listed = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", *args, "--", "src"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return [PurePosixPath(name) for name in listed.decode().split("\0") if name]
+
+
+def source_files(root: Path) -> list[PurePosixPath]:
+    """The files under `root/src` to stage, relative to `root`.
+
+    In a git checkout: the files git tracks (untracked ones are named on stderr). Elsewhere:
+    every file except those matching `IGNORE` or `NEVER_PACKED`.
+    """
+    tracked = _git(root)
+    if tracked is None:
+        found = (
+            PurePosixPath(path.relative_to(root).as_posix())
+            for path in (root / "src").rglob("*")
+            if path.is_file()
+        )
+        return sorted(p for p in found if not _matches(p, IGNORE + NEVER_PACKED))
+    untracked = [
+        p for p in _git(root, "--others", "--exclude-standard") or [] if not _matches(p, IGNORE)
+    ]
+    if untracked:
+        sys.stderr.write(f"Not staged (untracked): {', '.join(map(str, untracked))}\n")
+    return sorted(p for p in tracked if (root / p).is_file() and not _matches(p, IGNORE))
+
+
 def stage(target: Path) -> Path:
     """Write the bundle directory; returns the manifest's path."""
     if target.exists():
@@ -170,7 +251,9 @@ def stage(target: Path) -> Path:
     target.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, target / name)
-    shutil.copytree(ROOT / "src", target / "src", ignore=shutil.ignore_patterns(*IGNORE))
+    for relative in source_files(ROOT):
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / relative, target / relative)
     shutil.copy2(PACKAGING / "icon-512.png", target / "icon.png")
     (target / ".mcpbignore").write_text("\n".join((*IGNORE, "")), encoding="utf-8")
     path = target / "manifest.json"

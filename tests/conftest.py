@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,19 @@ def error_text(result: Any) -> str:
     """The text of a tool result that must be an error."""
     assert result.is_error
     return "".join(block.text for block in result.content)
+
+
+def preview_then_confirm(call: Callable[..., Any], tool: str, **arguments: Any) -> Any:
+    """A write the way the README says it goes: the preview the user is shown, then the
+    same call with `confirm: true` (the server sends no confirmed change it has not
+    previewed). `call(tool, **arguments)` is any client's tool call; when it is async,
+    await what this returns. Returns the confirmed call's answer."""
+    preview = call(tool, **arguments)
+    if not inspect.isawaitable(preview):
+        return call(tool, **arguments, confirm=True)
+
+    async def confirm_after_the_preview() -> Any:
+        await preview
+        return await call(tool, **arguments, confirm=True)
+
+    return confirm_after_the_preview()

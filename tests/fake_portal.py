@@ -93,7 +93,9 @@ class FakePortal:
     )
     log: list[Recorded] = field(default_factory=list)
     login_answer: str = "normal"
-    """normal, or how a portal in trouble answers Login.php: maintenance, garbage, 500."""
+    """normal, or how a portal in trouble answers Login.php: maintenance, garbage, 500;
+    or a success that gives no usable session: "no cookie" (no Set-Cookie at all),
+    "dead session" (a cookie every other script then treats as dead)."""
     login_delay_s: float = 0.0
     issued_cookies: list[str] = field(default_factory=list)
     accept_form: bool = True
@@ -102,6 +104,8 @@ class FakePortal:
     pending_writes: list[tuple[float, dict[str, dict[str, Any]]]] = field(default_factory=list)
     writes_in_flight: int = 0
     max_writes_in_flight: int = 0
+    write_then_redirect: bool = False
+    """Take each write, then answer it with a 302 to the login page."""
 
     # -- helpers for tests ----------------------------------------------------------
 
@@ -168,9 +172,12 @@ class FakePortal:
         if self.accounts.get(str(data.get("email"))) != data.get("password"):
             return Response('[[1,"",true]]', 200, media_type="text/html")
         cookie = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(26))
-        self.sessions.add(cookie)
-        self.issued_cookies.append(cookie)
         response = Response(LOGIN_OK, 200, media_type="text/html")
+        if self.login_answer == "no cookie":
+            return response
+        if self.login_answer != "dead session":
+            self.sessions.add(cookie)
+        self.issued_cookies.append(cookie)
         response.set_cookie("PHPSESSID", cookie, path="/")
         return response
 
@@ -255,6 +262,8 @@ class FakePortal:
             return Response(ERROR_PAGE, 500, media_type="text/html")
         self.pending_writes.append((time.monotonic() + self.apply_delay_s, changes))
         self._apply_due_writes()
+        if self.write_then_redirect:
+            return Response("", 302, headers={"Location": "/login.php"})
         return Response('[[0,2,"OK"]]', 200, media_type="application/json")
 
     def _accepted_changes(

@@ -23,25 +23,28 @@ from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.status import status_lines
 
+from .conftest import preview_then_confirm
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _calls(settings: Settings) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
     async with Client(build_server(settings), mode="legacy") as client:
-        calls = {
-            "read": ("get_basic_data", {}),
-            "write": ("set_box_mode", {"mode": "Home 2", "confirm": True}),
-        }
-        for name, (tool, arguments) in calls.items():
+
+        async def answer(tool: str, **arguments: Any) -> dict[str, Any]:
             result = await client.call_tool(tool, arguments)
             text = "".join(getattr(block, "text", "") for block in result.content)
-            answers[name] = {"error": result.is_error, "text": text}
-    return answers
+            return {"error": result.is_error, "text": text}
+
+        return {
+            "read": await answer("get_basic_data"),
+            "write": await preview_then_confirm(answer, "set_box_mode", mode="Home 2"),
+        }
 
 
 def probe(settings: Settings) -> dict[str, Any]:
-    """`status` lines plus a read and a confirmed write, as the user would see them."""
+    """`status` lines plus a read and a previewed, then confirmed write, as the user would
+    see them."""
     return {"status": status_lines(settings), **asyncio.run(_calls(settings))}
 
 

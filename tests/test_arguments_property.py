@@ -2,8 +2,8 @@
 
 Whatever a model sends: the answer never is an "unexpected error", an argument the input
 schema refuses reaches no portal at all, and nothing is written unless `confirm` is the
-JSON value `true`. Validity is judged by a small schema checker written here, not by the
-server's own code.
+JSON value `true` and this server previewed the same change first. Validity is judged
+by a small schema checker written here, not by the server's own code.
 """
 
 from __future__ import annotations
@@ -163,6 +163,13 @@ def server_call(settings: Settings) -> Iterator[tuple[Call, dict[str, dict[str, 
             yield (lambda tool, arguments: portal.call(mcp.call_tool, tool, arguments)), schemas
 
 
+@pytest.fixture
+def previewed() -> set[tuple[str, str, str]]:
+    """The changes (tool, box, requested value) the server under test answered with a
+    preview so far, across the examples of one test."""
+    return set()
+
+
 TOOLS = ["get_basic_data", "get_extended_data", "get_notifications", *WRITE_TOOLS]
 
 
@@ -176,6 +183,7 @@ TOOLS = ["get_basic_data", "get_extended_data", "get_notifications", *WRITE_TOOL
 def test_any_arguments_get_a_sentence_no_request_when_invalid_and_no_unconfirmed_write(
     server_call: tuple[Call, dict[str, dict[str, Any]]],
     portal: FakePortal,
+    previewed: set[tuple[str, str, str]],
     tool: str,
     data: st.DataObject,
 ) -> None:
@@ -198,5 +206,10 @@ def test_any_arguments_get_a_sentence_no_request_when_invalid_and_no_unconfirmed
         assert result.is_error, text
         assert portal.log == [], text
         assert len(text) < 400
+    answer = result.structured_content if isinstance(result.structured_content, dict) else {}
+    change = (tool, str(answer.get("box_id")), str(answer.get("requested")))
     if portal.write_requests():
         assert arguments.get("confirm") is True
+        assert change in previewed, "written without a preview of the same change first"
+    if answer.get("outcome") == "previewed":
+        previewed.add(change)

@@ -71,12 +71,12 @@ def test_lists_are_comma_separated_or_json(
     ("words", "expected"),
     [
         (["mode=Home 3"], {"mode": "Home 3"}),
-        (["mode=home3", "confirm=yes"], {"mode": "Home 3", "confirm": True}),
+        (["mode=home3", "confirm=true"], {"mode": "Home 3", "confirm": True}),
         (["mode=HOME_UPS", "confirm=false"], {"mode": "Home UPS", "confirm": False}),
-        (["mode=home-ups", "confirm=1"], {"mode": "Home UPS", "confirm": True}),
+        (["mode=home-ups", "confirm=TRUE"], {"mode": "Home UPS", "confirm": True}),
     ],
 )
-def test_enum_values_ignore_case_spaces_and_separators_and_booleans_read_as_words(
+def test_enum_values_ignore_case_spaces_and_separators_and_booleans_are_true_or_false(
     schemas: dict[str, dict[str, Any]], words: list[str], expected: dict[str, Any]
 ) -> None:
     assert parse(schemas, "set_box_mode", *words) == expected
@@ -177,3 +177,16 @@ def test_the_example_gives_every_required_argument_a_value_the_schema_takes(
     )
     extended = example("get_extended_data", schemas["get_extended_data"])
     assert parse(schemas, "get_extended_data", *extended.split()[3:])
+
+
+@pytest.mark.parametrize("word", ["yes", "1", "on", "no", "0", "y"])
+def test_booleans_are_only_true_or_false(schemas: dict[str, dict[str, Any]], word: str) -> None:
+    assert refusal(schemas, "set_box_mode", "mode=Home 2", f"confirm={word}") == (
+        f'confirm must be true or false (got "{word}").'
+    )
+
+
+def test_a_long_unknown_argument_name_is_echoed_cut(schemas: dict[str, dict[str, Any]]) -> None:
+    message = refusal(schemas, "get_basic_data", "q" * 100_000 + "=1")
+
+    assert message == "Unknown argument " + "q" * 39 + "…; get_basic_data takes: box_id."

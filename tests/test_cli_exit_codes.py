@@ -40,7 +40,7 @@ def test_call_reads_lists_numbers_and_booleans_by_the_tool_schema(env: dict[str,
         [
             ([*day, "series=batt,grid", "max_samples=4", "--json"], env),
             ([*day, 'series=["fve"]', "--json"], env),
-            ([*writes, "mode=home ups", "confirm=no"], env),
+            ([*writes, "mode=home ups", "confirm=false"], env),
         ]
     )
 
@@ -78,7 +78,8 @@ def test_every_failed_operation_exits_1_with_one_error_line(
     wrong = ran["wrong password"]
     assert wrong.returncode == 1
     assert wrong.errors == [wrong.errors[0]]
-    assert "OIG_CLOUD_PASSWORD is wrong (it wins over the keyring)" in wrong.stderr
+    assert "OIG_CLOUD_PASSWORD" in wrong.stderr  # where the rejected password came from
+    assert "over the keyring" in wrong.stderr
     assert_one_error_line(ran["portal down"], 1, "Cannot reach OIG Cloud")
     assert_one_error_line(ran["no account"], 1, "oig-cloud-mcp login")
     assert_one_error_line(ran["range too long"], 1, "at most 31 days")

@@ -93,8 +93,8 @@ def test_logout_says_what_it_removed_and_what_was_not_there(env: dict[str, str])
 
     assert first.returncode == 0, first
     assert "Removed the remembered account" in first.stdout
-    assert "Nothing to remove for the password of owner@example.com (OS keyring)" in first.stdout
+    assert "Was not there: the password of owner@example.com (OS keyring)" in first.stdout
     assert second.returncode == 0, second
     assert "Removed" not in second.stdout
-    assert second.stdout.startswith("Nothing to remove for a stored password; the cached session")
+    assert second.stdout.startswith("Was not there: the stored password; the cached session")
     assert "the remembered account" in second.stdout

@@ -12,17 +12,20 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from oig_cloud_mcp.client import OigCloudClient
+from oig_cloud_mcp.client import LOGIN_PAUSE_AFTER_REFUSAL_S, OigCloudClient
+from oig_cloud_mcp.client_wire import MAX_ANSWER_BYTES
 from oig_cloud_mcp.errors import (
     AuthenticationError,
     LiveDataUnavailableError,
     OigConnectionError,
     OigError,
     PortalError,
+    WriteOutcomeUnknownError,
 )
 from oig_cloud_mcp.models import Credentials
 
 from .conftest import EMAIL, PASSWORD, FakeClock
+from .fake_portal import FakePortal
 
 BASE = "https://portal.oigpower.cz/"
 LOGIN = BASE + "inc/php/scripts/Login.php"
@@ -161,31 +164,38 @@ async def test_login_without_a_session_cookie_is_an_error(
     ids=["non-object-json", "html-login-page", "http-401"],
 )
 async def test_dead_session_costs_exactly_one_login_and_one_retry(
-    client: OigCloudClient, httpx_mock: HTTPXMock, dead_answer: dict[str, object]
+    httpx_mock: HTTPXMock, clock: FakeClock, dead_answer: dict[str, object]
 ) -> None:
-    login_ok(httpx_mock, "first")
+    stored = Recorder(stored="first")  # a session from an earlier run, dead by now
+    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, clock=clock)
     httpx_mock.add_response(url=LIVE, **dead_answer)  # type: ignore[arg-type]
     login_ok(httpx_mock, "second")
     httpx_mock.add_response(url=LIVE, json=STATS)
-
-    assert await client.live_stats() == STATS
+    try:
+        assert await oig.live_stats() == STATS
+    finally:
+        await oig.aclose()
 
     paths = [r.url.path for r in httpx_mock.get_requests()]
-    assert paths == ["/inc/php/scripts/Login.php", "/json.php"] * 2
+    assert paths == ["/json.php", "/inc/php/scripts/Login.php", "/json.php"]
+    assert httpx_mock.get_requests()[0].headers["Cookie"] == "PHPSESSID=first"
     assert httpx_mock.get_requests()[-1].headers["Cookie"] == "PHPSESSID=second"
 
 
 async def test_a_session_that_dies_twice_is_reported_not_looped(
-    client: OigCloudClient, httpx_mock: HTTPXMock
+    httpx_mock: HTTPXMock, clock: FakeClock
 ) -> None:
-    login_ok(httpx_mock)
+    stored = Recorder(stored="first")
+    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, clock=clock)
     httpx_mock.add_response(url=LIVE, json=[])
     login_ok(httpx_mock)
     httpx_mock.add_response(url=LIVE, json=[])
-
-    with pytest.raises(PortalError, match="refused a brand-new session"):
-        await client.live_stats()
-    assert len(httpx_mock.get_requests()) == 4
+    try:
+        with pytest.raises(PortalError, match="refused a brand-new session"):
+            await oig.live_stats()
+    finally:
+        await oig.aclose()
+    assert len(httpx_mock.get_requests()) == 3
 
 
 async def test_http_500_on_live_data_points_at_the_live_data_switch(
@@ -373,3 +383,121 @@ async def test_a_shared_read_that_fails_after_its_waiter_left_is_not_reported_as
         loop.set_exception_handler(None)
         await oig.aclose()
     assert reported == []
+
+
+# -- a portal that keeps refusing new sessions ------------------------------------------
+
+
+@pytest.mark.parametrize("login_answer", ["dead session", "no cookie"])
+async def test_a_portal_refusing_new_sessions_gets_one_login_per_minute_not_one_per_call(
+    portal: FakePortal, portal_url: str, clock: FakeClock, login_answer: str
+) -> None:
+    portal.login_answer = login_answer
+    oig = OigCloudClient(portal_url, lambda: Credentials(EMAIL, PASSWORD), clock=clock)
+    texts = []
+    try:
+        for _ in range(10):
+            with pytest.raises(PortalError) as caught:
+                await oig.live_stats()
+            texts.append(str(caught.value))
+            clock.advance(1)
+        logins_in_the_first_minute = portal.count("Login.php")
+        clock.advance(LOGIN_PAUSE_AFTER_REFUSAL_S)
+        portal.login_answer = "normal"  # the portal recovered
+        assert await oig.live_stats()
+    finally:
+        await oig.aclose()
+
+    assert logins_in_the_first_minute == 1
+    assert portal.count("Login.php") == 2
+    assert "try again in 60 s" in texts[0]
+    assert "try again in 51 s" in texts[-1]
+
+
+async def test_each_set_cookie_header_is_read_on_its_own(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        url=LOGIN,
+        method="POST",
+        text='[[2,"",false]]',
+        headers=[("Set-Cookie", f"PHPSESSID={COOKIE}"), ("Set-Cookie", "lang=cs; path=/")],
+    )
+    httpx_mock.add_response(url=LIVE, json=STATS, match_headers={"Cookie": f"PHPSESSID={COOKIE}"})
+
+    assert await client.live_stats() == STATS
+
+
+# -- what the client says and reads ------------------------------------------------------
+
+
+async def test_a_base_url_with_a_password_is_shown_without_it() -> None:
+    oig = OigCloudClient(
+        "http://someone:hunter2-pw@127.0.0.1:9/", lambda: Credentials(EMAIL, PASSWORD)
+    )
+    try:
+        with pytest.raises(OigConnectionError) as caught:
+            await oig.live_stats()
+    finally:
+        await oig.aclose()
+
+    assert "http://127.0.0.1:9/" in str(caught.value)
+    assert "hunter2-pw" not in str(caught.value)
+    assert "someone" not in str(caught.value)
+
+
+async def test_an_answer_over_5_mb_is_refused_with_one_sentence(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    huge = b'{"2205232120": {"x": "' + b"x" * MAX_ANSWER_BYTES + b'"}}'
+    httpx_mock.add_response(url=LIVE, content=huge)
+
+    with pytest.raises(PortalError, match=r"^OIG Cloud sent an answer too large to use"):
+        await client.live_stats()
+
+
+async def test_an_answer_over_5_mb_without_a_length_is_refused_while_it_is_read(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    chunks_read = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        for _ in range(1000):  # 1 GB if it were all read
+            chunks_read.append(1)
+            yield b"x" * (1024 * 1024)
+
+    login_ok(httpx_mock)
+    httpx_mock.add_callback(
+        lambda request: httpx.Response(200, stream=AsyncChunks(endless())), url=LIVE
+    )
+
+    with pytest.raises(PortalError, match="too large to use"):
+        await client.live_stats()
+    assert len(chunks_read) <= 7
+
+
+async def test_a_write_answered_with_over_5_mb_is_an_unknown_outcome(
+    client: OigCloudClient, httpx_mock: HTTPXMock
+) -> None:
+    login_ok(httpx_mock)
+    httpx_mock.add_response(url=LIVE, json=STATS)
+    httpx_mock.add_response(
+        url=re.compile(r".*/Battery\.Format\.Save\.php.*"),
+        method="POST",
+        content=b"x" * (MAX_ANSWER_BYTES + 1),
+    )
+    await client.live_stats()
+
+    with pytest.raises(WriteOutcomeUnknownError, match="too large to use"):
+        await client.write("Battery.Format.Save.php", {"bat_ac": 80})
+    assert len(httpx_mock.get_requests(method="POST")) == 2  # the login and the one write
+
+
+class AsyncChunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.chunks:
+            yield chunk

@@ -59,7 +59,7 @@ def test_past_day_of_288_samples_is_read_as_5_minute_spacing() -> None:
     assert profile.date == "2025-04-04"
     assert profile.sample_count == {"fve": 288, "load": 288, "grid": 288, "batt": 288}
     assert profile.spacing_min == {"fve": 5, "load": 5, "grid": 5, "batt": 5}
-    assert any("5 min" in note and "inference" in note for note in profile.notes)
+    assert any("5 min" in note and "no sample times" in note for note in profile.notes)
 
 
 def test_past_day_hours_are_means_of_their_samples() -> None:
@@ -237,7 +237,7 @@ def test_no_samples_give_null_hours_peaks_and_energy() -> None:
     assert profile.energy.solar_kwh is None
     assert profile.energy.grid_import_kwh is None
     assert profile.spacing_min == {}
-    assert profile.notes == ["json2.php returned no samples for this day."]
+    assert profile.notes == ["OIG Cloud's history has no samples for this day."]
 
 
 def test_a_day_without_solar_has_no_solar_peak() -> None:
@@ -284,3 +284,13 @@ def test_counters_without_a_last_contact_are_taken_as_todays(box: dict[str, Any]
 
     assert profile.cross_check is not None
     assert profile.box_id is None
+
+
+def test_profile_notes_say_in_words_that_the_history_has_no_sample_times() -> None:
+    profile = day_profile(PAST_DAY, past_day_history(), None, NOW)
+
+    assert profile.notes == [
+        "Sample spacing inferred from the sample count over the whole day: 5 min "
+        "(OIG Cloud's history has no sample times, so the times are inferred)."
+    ]
+    assert all(".php" not in note for note in profile.notes)

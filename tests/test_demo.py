@@ -15,6 +15,7 @@ from oig_cloud_mcp.demo import (
     DemoPortal,
     history,
     simulate_day,
+    step_index,
     today_steps,
 )
 from oig_cloud_mcp.models import BasicData
@@ -152,3 +153,37 @@ async def test_the_demo_answers_every_new_tool_prompt_and_resource(tmp_path: Pat
     assert past.structured_content["cross_check"] is None  # type: ignore[index]
     assert len(prompts) == 4
     assert '"boiler_present":true' in config.contents[0].text  # type: ignore[union-attr]
+
+
+async def battery_notices(moment: datetime) -> list[datetime | None]:
+    """The times of the demo's "charged to 100 %" notices, through the client and parser."""
+    from oig_cloud_mcp.notifications import extract_html, parse_notifications
+
+    client = OigCloudClient(
+        "http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=DemoPortal(None, lambda: moment)
+    )
+    try:
+        html = extract_html(await client.notifications_html())
+    finally:
+        await client.aclose()
+    assert html is not None
+    return [when for when, n in parse_notifications(html) if "100 %" in n.body]
+
+
+@pytest.mark.parametrize("moment", [NOON, NOON.replace(hour=18), NOON.replace(month=12, hour=15)])
+async def test_the_full_battery_notice_is_stamped_when_the_simulation_was_full(
+    moment: datetime,
+) -> None:
+    (when,) = await battery_notices(moment)
+    assert when is not None
+    assert when <= moment
+    steps = simulate_day(moment.date())
+    before, after = (steps[step_index(when - timedelta(minutes=m))] for m in (16, 1))
+    assert round(after.soc_pct) == 100  # the quarter hour ending at the stamp filled it
+    assert round(before.soc_pct) < 100  # and it was not full a quarter hour earlier
+
+
+@pytest.mark.parametrize("moment", [NIGHT, NOON.replace(hour=2, minute=20), NOON.replace(hour=8)])
+async def test_no_full_battery_notice_before_the_battery_was_full_today(moment: datetime) -> None:
+    assert await battery_notices(moment) == []
+    assert all(round(s.soc_pct) < 100 for s in today_steps(moment))

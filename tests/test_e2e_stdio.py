@@ -207,9 +207,10 @@ def test_two_server_processes_writing_at_once_are_serialised(
     portal.write_delay_s = 0.5
     writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode,set_grid_delivery"}
     with StdioSession(writable) as first, StdioSession(writable) as second:
-        for server in (first, second):
+        for server, mode in ((first, "Home 2"), (second, "Home 3")):
             server.initialize()
             server.call_tool("get_basic_data")
+            server.call_tool("set_box_mode", mode=mode)  # the preview the user is shown
         results: list[object] = []
         calls = [
             threading.Thread(

@@ -53,12 +53,13 @@ async def test_todays_energy_report_reads_the_day_counters(mcp: Client, portal: 
     assert data["solar"] == {"kwh": 45.6, "source": "counter", "field": "dc_in.fv_ad"}
     assert data["consumption"] == {"kwh": 6.9, "source": "counter", "field": "ac_out.en_day"}
     assert (data["grid_import"]["kwh"], data["grid_export"]["kwh"]) == (7.6, 18.1)
-    assert (data["self_consumption_pct"], data["net_grid_kwh"]) == (60.2, 10.5)
+    assert (data["self_consumption_pct"], data["net_export_kwh"]) == (60.2, 10.5)
     assert data["battery_charged"] == {"kwh": None, "source": None, "field": None}
     text = result.content[0].text
     assert text.startswith("Today (2025-04-05), box 2205232120: solar 45.6 kWh, imported 7.6 kWh")
     assert "self-consumption 60.2 %" in text
     assert "backed-up output" in text  # the notes follow the summary line
+    assert "net export +10.5 kWh (+ = exported more than imported)" in text
     assert wire_size(result) <= ANSWER_LIMIT
     assert portal.count("json.php") == 1
 
@@ -203,7 +204,7 @@ async def test_a_day_long_ago_is_asked_for_and_an_empty_answer_says_so(
 
     data = (await call(mcp, "get_day_profile", date="2019-01-01")).structured_content
 
-    assert data["notes"] == ["json2.php returned no samples for this day."]
+    assert data["notes"] == ["OIG Cloud's history has no samples for this day."]
     assert all(row["solar_w"] is None for row in data["hours"])
     assert data["energy"]["solar_kwh"] is None
 

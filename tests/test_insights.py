@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def test_today_report_of_the_sample_uses_the_day_counters(box: dict[str, Any]) -
     assert (report.grid_import.kwh, report.grid_import.field) == (7.6, "ac_in.ac_ad")
     assert (report.grid_export.kwh, report.grid_export.field) == (18.1, "ac_in.ac_pd")
     assert (report.consumption.kwh, report.consumption.field) == (6.9, "ac_out.en_day")
-    assert report.net_grid_kwh == 10.5  # 18.132 - 7.583 = 10.549
+    assert report.net_export_kwh == 10.5  # 18.132 - 7.583 = 10.549
     assert any("backed-up output" in note for note in report.notes)
 
 
@@ -102,7 +103,7 @@ def test_missing_counters_are_null_figures_not_zero(box: dict[str, Any]) -> None
 
     assert dumped["solar"] == {"kwh": None, "source": None, "field": None}
     assert dumped["grid_import"] == {"kwh": None, "source": None, "field": None}
-    assert dumped["net_grid_kwh"] is None
+    assert dumped["net_export_kwh"] is None
     assert dumped["self_consumption_pct"] is None
     assert dumped["self_sufficiency_pct"] is None
     assert dumped["consumption"]["kwh"] == 6.9
@@ -119,7 +120,7 @@ def test_non_numeric_and_infinite_counters_count_as_missing(box: dict[str, Any])
     assert report.solar.kwh is None
     assert report.grid_export.kwh is None
     assert report.grid_import.kwh == 7.6
-    assert report.net_grid_kwh is None
+    assert report.net_export_kwh is None
 
 
 def test_month_consumption_is_an_estimate_with_inferred_kwh_units(box: dict[str, Any]) -> None:
@@ -131,7 +132,7 @@ def test_month_consumption_is_an_estimate_with_inferred_kwh_units(box: dict[str,
     assert report.consumption.kwh == 117.0  # 229 + 11 - 123
     assert report.consumption.source == "estimate"
     assert report.consumption.field == "solar + import - export"
-    assert report.net_grid_kwh == 112.0
+    assert report.net_export_kwh == 112.0
     assert report.self_consumption_pct == 46.3  # 106 / 229
     assert report.self_sufficiency_pct == 90.6  # 106 / 117
     assert any("read as kWh" in note and "inferred" in note for note in report.notes)
@@ -143,7 +144,7 @@ def test_year_report_uses_the_year_counters(box: dict[str, Any]) -> None:
 
     assert report.period_label == "2025"
     assert report.consumption.kwh == 1069.0  # 2385 + 186 - 1502
-    assert report.net_grid_kwh == 1316.0
+    assert report.net_export_kwh == 1316.0
     assert report.self_consumption_pct == 37.0  # 883 / 2385 = 0.37023
     assert report.self_sufficiency_pct == 82.6  # 883 / 1069 = 0.82601
 
@@ -395,3 +396,35 @@ def test_equal_loads_make_the_lower_phase_the_busiest(box: dict[str, Any]) -> No
     box["ac_out"].update(aco_pr=500, aco_ps=900, aco_pt=900)
 
     assert phase_report(box, None).busiest == "L2"
+
+
+# --- Notes are for people -----------------------------------------------------------------
+
+PORTAL_JARGON = re.compile(r"\.php|_prms|\b(ac_out|ac_in|dc_in|batt)\.|\b[a-z]+_[a-z]+\.[a-z_]+")
+"""Portal field and endpoint names (ac_out.en_day, box_prms.p_bat, json2.php)."""
+
+
+@pytest.mark.parametrize("period", ["today", "this_month", "this_year"])
+def test_energy_report_notes_name_no_portal_fields(box: dict[str, Any], period: Any) -> None:
+    box["batt"] = {}
+    report = energy_report(BOX_ID, box, period, NOW)
+
+    assert report.notes
+    for note in report.notes:
+        assert PORTAL_JARGON.search(note) is None, note
+    if period == "today":
+        assert report.notes[0] == (
+            "Consumption is the box's day counter of its backed-up output; loads wired "
+            "before the box are not counted."
+        )
+        assert report.consumption.field == "ac_out.en_day"  # structured names stay
+
+
+def test_battery_outlook_notes_name_no_portal_fields(box: dict[str, Any]) -> None:
+    del box["box_prms"]["p_bat"]
+
+    outlook = battery_outlook(box, None, NOW)
+
+    assert "The box does not report its battery capacity." in outlook.notes
+    for note in outlook.notes:
+        assert PORTAL_JARGON.search(note) is None, note

@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"snapshot", "day_profile", "state_files", "client_wire"},
     {"client"},
     {"security", "session_store", "credentials"},
-    {"pending", "demo", "render", "service", "writes", "status"},
+    {"pending", "demo", "render", "service", "write_plans", "writes", "status"},
     {"server"},
     {"cli", "__main__"},
 ]

@@ -100,6 +100,8 @@ def test_the_same_change_confirmed_twice_at_once_is_written_once(
         pair = running if len(running) == 2 else running * 2
         outcomes = []
         for mode in ("Home UPS", "Home 2", "Home 3"):
+            for server in running:  # each process previews it first, as the user is shown
+                server.call_tool("set_box_mode", mode=mode)
             confirm = {"mode": mode, "confirm": True}
             results = all_at_once([(server, "set_box_mode", confirm) for server in pair])
             outcomes.append(sorted(r["structuredContent"]["outcome"] for r in results))
@@ -115,6 +117,7 @@ def test_a_server_killed_mid_write_does_not_send_the_change_again_after_a_restar
     portal.apply_delay_s = 3600
     writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode"}
     with servers(writable, 1) as (first,):
+        first.call_tool("set_box_mode", mode="Home UPS")  # the preview the user is shown
         first.start_tool("set_box_mode", mode="Home UPS", confirm=True)
         deadline = time.monotonic() + 30
         while not portal.write_requests() and time.monotonic() < deadline:
@@ -131,4 +134,4 @@ def test_a_server_killed_mid_write_does_not_send_the_change_again_after_a_restar
     assert "outcome is unknown" in text(again)
     assert [(p["requested"], p["status"]) for p in listed] == [("Home UPS", "outcome_unknown")]
     audit = (state_dir_of(env) / "audit.jsonl").read_text().splitlines()
-    assert [json.loads(line)["outcome"] for line in audit] == ["sending", "unchanged"]
+    assert [json.loads(line)["outcome"] for line in audit] == ["previewed", "sending", "unchanged"]

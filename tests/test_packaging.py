@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -21,6 +23,7 @@ from oig_cloud_mcp import HOMEPAGE, __version__, config
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.models import WRITE_TOOLS
 from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.write_plans import EXPORT_LEGAL_NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))
@@ -123,7 +126,6 @@ def test_the_extension_whitelists_the_account_it_is_given(manifest: dict[str, An
     assert env["OIG_CLOUD_PASSWORD"] == "${user_config.password}"
     user = manifest["user_config"]
     assert user["password"]["sensitive"] is True
-    assert user["email"]["required"] is True
     used = set(re.findall(r"\$\{user_config\.(\w+)\}", json.dumps(mcp)))
     assert used == set(user)
     writes = [key for key in user if key.startswith("allow_")]
@@ -141,3 +143,86 @@ def test_the_extension_settings_enable_exactly_the_ticked_write_tools(
     untouched = re.sub(r"\$\{user_config\.(\w+)\}", "false", template)
     assert config.parse_allowed_writes(untouched) == frozenset()
     assert config.parse_allowed_writes(template) == frozenset()  # placeholders left unfilled
+
+
+def test_the_demo_box_switch_works_without_an_account(manifest: dict[str, Any]) -> None:
+    user = manifest["user_config"]
+    for field in ("email", "password"):
+        assert user[field]["required"] is False
+        assert "leave empty only to use the demo box" in user[field]["description"]
+    assert user["demo"]["required"] is False
+
+
+def test_the_extension_tells_the_server_it_runs_as_one(
+    manifest: dict[str, Any], server_json: dict[str, Any]
+) -> None:
+    env = manifest["server"]["mcp_config"]["env"]
+    assert env[config.ENV_EXTENSION] == "1"
+    assert Settings.from_env(env).extension is True  # placeholders unfilled: still read
+    (package,) = server_json["packages"]
+    assert config.ENV_EXTENSION not in {v["name"] for v in package["environmentVariables"]}
+
+
+def test_the_grid_export_switch_carries_the_distributor_approval_warning(
+    manifest: dict[str, Any],
+) -> None:
+    user = manifest["user_config"]
+    assert EXPORT_LEGAL_NOTE in user["allow_set_grid_delivery"]["description"]
+    others = [key for key in user if key.startswith("allow_") and key != "allow_set_grid_delivery"]
+    assert not any("distributor" in user[key]["description"] for key in others)
+
+
+GIT = shutil.which("git")
+needs_git = pytest.mark.skipif(GIT is None, reason="needs git")
+STRAYS = ("src/pkg/.env", "src/pkg/secret.txt", "src/pkg/demo/demo_box.json", "src/.DS_Store")
+
+
+def source_tree(root: Path) -> None:
+    """A package with what a developer's checkout also holds: secrets and local state."""
+    for name in ("src/pkg/__init__.py", "src/pkg/ui/view.html", "src/pkg/py.typed", *STRAYS):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x\n")
+    (root / "src/pkg/__pycache__").mkdir()
+    (root / "src/pkg/__pycache__/m.cpython-311.pyc").write_bytes(b"\0")
+
+
+def staged(root: Path) -> set[str]:
+    return {str(path) for path in build_mcpb.source_files(root)}
+
+
+@needs_git
+def test_a_git_checkout_stages_only_the_files_git_tracks(tmp_path: Path) -> None:
+    source_tree(tmp_path)
+    git = [str(GIT), "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "src/pkg/__init__.py", "src/pkg/ui/view.html"], check=True)
+
+    assert staged(tmp_path) == {"src/pkg/__init__.py", "src/pkg/ui/view.html"}
+
+
+def test_outside_git_every_file_but_secrets_state_and_caches_is_staged(tmp_path: Path) -> None:
+    source_tree(tmp_path)
+
+    assert staged(tmp_path) == {"src/pkg/__init__.py", "src/pkg/ui/view.html", "src/pkg/py.typed"}
+
+
+@needs_git
+def test_this_checkout_stages_exactly_its_tracked_package_files() -> None:
+    tracked = subprocess.run(
+        [str(GIT), "-C", str(ROOT), "ls-files", "--", "src"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    present = {name for name in tracked if (ROOT / name).is_file()}
+
+    assert staged(ROOT) == present
+    assert "src/oig_cloud_mcp/__main__.py" in present  # the manifest's entry point
+
+
+def test_the_readme_documents_every_environment_variable() -> None:
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    names = {value for name, value in vars(config).items() if name.startswith("ENV_")}
+    assert {name for name in names if f"`{name}`" not in table} == set()
+    assert "set by the Claude Desktop extension" in table

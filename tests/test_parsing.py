@@ -13,10 +13,14 @@ from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.notifications import bypass_state, extract_html, parse_notifications
 from oig_cloud_mcp.parsing import (
     PORTAL_TZ,
+    box_ids,
     decode_grid_delivery,
+    duration_words,
+    number,
     parse_box_config,
     parse_history,
 )
+from oig_cloud_mcp.render import basic_data_text
 from oig_cloud_mcp.snapshot import parse_basic_data
 
 from .fake_portal import SAMPLE, FakePortal
@@ -87,7 +91,7 @@ def test_missing_fields_are_null_not_zero(sample: dict[str, Any]) -> None:
 def test_a_stale_box_is_flagged(sample: dict[str, Any]) -> None:
     later = NOW.replace(hour=23)
     data = parse_basic_data(sample, None, later)
-    assert any("last reported 125 minutes ago" in note for note in data.notes)
+    assert any("last reported 2 h ago" in note for note in data.notes)
 
 
 def test_unknown_box_id_names_the_boxes_there_are(sample: dict[str, Any]) -> None:
@@ -253,3 +257,92 @@ def test_box_config_reads_sizes_settings_and_the_boiler(
     assert (config.boiler_present, config.boiler_mode) == (present, mode)
     assert config.mode_effect is not None
     assert config.mode_effect.startswith("Solar feeds the house first")
+
+
+# -- numbers, box keys and notifications the portal should never send -----------------------
+
+HOSTILE_NUMBERS = [
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    "NaN",
+    "nan",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "-1e999",
+    10**400,
+    -(10**400),
+    1e308,
+    -1e308,
+    1e13,
+    "1e13",
+    "9" * 100_000,
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS, ids=lambda v: repr(v)[:20])
+def test_non_finite_and_absurd_numbers_read_as_unknown(value: object) -> None:
+    assert number(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, 0), (-1250, -1250), ("42", 42), ("49.98", 49.98), (1e12, 1e12), ("-3.5", -3.5)],
+)
+def test_ordinary_numbers_are_read_as_they_are(value: object, expected: float) -> None:
+    assert number(value) == expected
+
+
+def test_a_box_silent_for_long_says_how_many_days(sample: dict[str, Any]) -> None:
+    later = NOW.replace(year=2026, month=11, day=20)
+
+    data = parse_basic_data(sample, None, later)
+
+    assert "The box last reported 594 days ago; check that it is online." in data.notes
+    assert "(594 days ago)" in basic_data_text(data)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "0 s"),
+        (119, "119 s"),
+        (120, "2 min"),
+        (7199, "119 min"),
+        (7200, "2 h"),
+        (47 * 3600, "47 h"),
+        (48 * 3600, "2 days"),
+        (595 * 86400 + 5, "595 days"),
+    ],
+)
+def test_durations_are_said_in_s_min_h_or_days(seconds: int, words: str) -> None:
+    assert duration_words(seconds) == words
+
+
+@pytest.mark.parametrize(
+    "key", ["abc\x1b[2J", "٣٤٥", "２２０５", "1" * 21, "x" * 100_000, "", "12 ", "12\n", "-1"]
+)
+def test_only_keys_of_1_to_20_ascii_digits_are_boxes(sample: dict[str, Any], key: str) -> None:
+    payload = {key: copy.deepcopy(sample["2205232120"]), **sample}
+
+    assert box_ids(payload) == ["2205232120"]
+    data = parse_basic_data(payload, None, NOW)
+    assert data.box_id == "2205232120"
+    assert data.boxes == ["2205232120"]
+    ignored = "OIG Cloud also sent an entry whose key is not a Battery Box id (1 to 20 digits)"
+    assert f"{ignored}; ignored." in data.notes
+
+
+def test_a_notification_box_id_is_ascii_digits_only() -> None:
+    fragment = (
+        '<div class="folder"><div class="point level-2"></div>'
+        '<div class="date">28. 6. 2025 | 13:05</div>'
+        '<div class="row-2"><strong>Box #٣٤٥</strong> - Chyba</div>'
+        '<div class="body"><p>Text</p></div></div>'
+    )
+
+    [(_, notification)] = parse_notifications(fragment)
+
+    assert notification.box_id is None
+    assert notification.title == "Chyba"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.models import MODE_EFFECTS
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import BOX_ID, FakePortal
+from .stdio_session import StdioSession
 
 pytestmark = pytest.mark.anyio
 PROMPTS = {
@@ -163,3 +166,48 @@ async def test_a_box_configuration_with_a_bad_id_makes_no_request(
     with pytest.raises(MCPError, match="box_id must be a Battery Box id"):
         await mcp.read_resource("oig://box/12ab/config")
     assert portal.log == []
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "sentence"),
+    [
+        (
+            "daily_check_in",
+            {"box_id": "1", "other": "x"},
+            "Unknown argument other; this prompt takes: box_id.",
+        ),
+        ("why_bypass", {"x" * 1000: "1"}, "Unknown argument " + "x" * 39 + "…; this prompt"),
+        ("no_such_prompt", None, "No prompt 'no_such_prompt'; choose one of: daily_check_in, "),
+    ],
+)
+async def test_an_unknown_prompt_or_argument_is_one_invalid_params_sentence(
+    mcp: Client,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+    arguments: dict[str, str] | None,
+    sentence: str,
+) -> None:
+    with pytest.raises(MCPError) as caught:
+        await mcp.get_prompt(name, arguments)
+
+    assert caught.value.error.code == INVALID_PARAMS
+    assert caught.value.error.message.startswith(sentence), caught.value.error.message
+    assert len(caught.value.error.message) < 300
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.e2e
+def test_a_bad_prompt_request_leaves_no_traceback_in_the_server_log(env: dict[str, str]) -> None:
+    with StdioSession(env) as session:
+        session.initialize()
+        extra = session.request(
+            "prompts/get", {"name": "daily_check_in", "arguments": {"box_id": "1", "other": "x"}}
+        )
+        unknown = session.request("prompts/get", {"name": "nope"})
+
+    assert extra["error"]["code"] == INVALID_PARAMS
+    assert extra["error"]["message"] == "Unknown argument other; this prompt takes: box_id."
+    assert unknown["error"]["code"] == INVALID_PARAMS
+    assert unknown["error"]["message"].startswith("No prompt 'nope'; choose one of:")
+    assert "Traceback" not in session.stderr
+    assert "ERROR" not in session.stderr

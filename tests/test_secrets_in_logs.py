@@ -9,7 +9,7 @@ import pytest
 
 from oig_cloud_mcp.server import RedactSecrets
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, preview_then_confirm
 from .fake_portal import FakePortal
 from .stdio_session import StdioSession
 
@@ -30,7 +30,7 @@ def test_a_debug_run_logs_no_cookie_and_no_password(
         portal.expire_sessions()
         server.call_tool("get_basic_data")  # a second login
         server.call_tool("get_notifications")
-        server.call_tool("set_box_mode", mode="Home UPS", confirm=True)
+        preview_then_confirm(server.call_tool, "set_box_mode", mode="Home UPS")
 
     assert " DEBUG " in server.stderr  # the run really logged at DEBUG
     assert len(portal.issued_cookies) == 2

@@ -18,6 +18,7 @@ from oig_cloud_mcp.private_io import (
 )
 from oig_cloud_mcp.state_files import StateFile, json_codec
 
+from .conftest import preview_then_confirm
 from .fake_portal import FakePortal
 from .stdio_session import StdioSession
 
@@ -139,7 +140,7 @@ def test_the_demo_creates_only_private_directories(tmp_path: Path, portal: FakeP
     }
     with StdioSession(env, "--demo") as server:
         server.initialize()
-        server.call_tool("set_box_mode", mode="Home 2", confirm=True)
+        preview_then_confirm(server.call_tool, "set_box_mode", mode="Home 2")
 
     created = [p for p in home.rglob("*") if p.is_dir()]
     assert any(p.name == "demo" for p in created)

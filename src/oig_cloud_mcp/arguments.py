@@ -69,19 +69,43 @@ def properties(schema: Schema) -> Mapping[str, Schema]:
     return props if isinstance(props, Mapping) else {}
 
 
-def unknown_arguments(schema: Schema, arguments: Iterable[str]) -> str | None:
-    """A sentence about argument names the tool does not take, or None."""
+NAME_CHARS = 40
+NAMES_LISTED = 5
+"""An unknown argument name is echoed cut to `NAME_CHARS`, and at most `NAMES_LISTED` of
+them: whatever a caller sends, the sentence stays short."""
+
+
+def shown_name(name: str) -> str:
+    """An argument name as an error sentence echoes it: at most `NAME_CHARS` characters."""
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
+def _names(names: Sequence[str]) -> str:
+    listed = ", ".join(shown_name(name) for name in names[:NAMES_LISTED])
+    more = len(names) - NAMES_LISTED
+    return f"{listed} and {more} more" if more > 0 else listed
+
+
+def unknown_arguments(
+    schema: Schema, arguments: Iterable[str], *, what: str = "tool"
+) -> str | None:
+    """A sentence about argument names the tool (or prompt: `what`) does not take, or None."""
     known = properties(schema)
     unknown = [name for name in arguments if name not in known]
     if not unknown:
         return None
     takes = ", ".join(known) if known else "no arguments"
     plural = "s" if len(unknown) > 1 else ""
-    return f"Unknown argument{plural} {', '.join(unknown)}; this tool takes: {takes}."
+    return f"Unknown argument{plural} {_names(unknown)}; this {what} takes: {takes}."
 
 
 def _got(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, str) and len(value) > 40:
+        value = value[:40]  # no need to encode a megabyte to show 37 characters
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # e.g. an integer of more than 4300 digits
+        text = f"a {type(value).__name__} too large to show"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -106,8 +130,9 @@ def argument_problems(schema: Schema, errors: Iterable[Mapping[str, Any]]) -> st
 
 # -- the command line: KEY=VALUE words as typed in a shell ------------------------------
 
-_TRUE_WORDS = {"true", "yes", "on", "1"}
-_FALSE_WORDS = {"false", "no", "off", "0"}
+_BOOLEANS = {"true": True, "false": False}
+"""The only boolean words: `confirm=yes` or `confirm=1` is refused, as the server
+refuses anything but the JSON value true."""
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SAMPLE_DATE = "2025-06-24"
@@ -194,8 +219,8 @@ def _from_text(option: Schema, raw: str) -> Any:
         _in_range(option, number)
         return number
     if kind == "boolean":
-        if text.lower() in _TRUE_WORDS | _FALSE_WORDS:
-            return text.lower() in _TRUE_WORDS
+        if text.lower() in _BOOLEANS:
+            return _BOOLEANS[text.lower()]
         raise ValueError
     if kind == "array":
         return [_from_text(option.get("items", {}), word) for word in _list_words(text)]
@@ -243,9 +268,11 @@ def parse_pairs(tool: str, schema: Schema, pairs: Sequence[str]) -> dict[str, An
                     f"{pair} needs a value: write {pair}=VALUE, where VALUE is "
                     f"{accepts(props[pair], required=pair in required)}."
                 )
-            raise ArgumentError(f"{pair!r} is not KEY=VALUE; {takes}.")
+            raise ArgumentError(f"{shown_name(pair)!r} is not KEY=VALUE; {takes}.")
         if name not in props:
-            raise ArgumentError(f"Unknown argument {name}{_closest(name, props)}; {takes}.")
+            raise ArgumentError(
+                f"Unknown argument {shown_name(name)}{_closest(name, props)}; {takes}."
+            )
         if name in arguments:
             raise ArgumentError(f"{name} is given twice; give it once.")
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -37,11 +38,13 @@ from .client_wire import (
     is_certificate_failure,
     mock_transport,
     portal_ssl_context,
+    read_capped,
     write_endpoint,
 )
 from .errors import (
     AuthenticationError,
     OigConnectionError,
+    OigError,
     PortalError,
     SessionExpiredError,
     WriteOutcomeUnknownError,
@@ -53,11 +56,19 @@ T = TypeVar("T")
 
 SESSION_REFRESH_AFTER_S = 300.0
 """A session unused for this long is checked with a read before a write is sent on it."""
+LOGIN_PAUSE_AFTER_REFUSAL_S = 60.0
+"""After OIG Cloud refuses a brand-new session or sends no session cookie, this process
+makes no automatic login for that account for this long (no login on every call)."""
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _FORM = "application/x-www-form-urlencoded; charset=UTF-8"
 UNKNOWN_WRITE = (
     "The change was sent to OIG Cloud but no answer came back, so it may or may not have "
     "been accepted. Do not send it again yet: check get_basic_data in a few minutes."
+)
+UNCLEAR_WRITE = (
+    "OIG Cloud answered the change as if the session had ended, but the session still works, "
+    "so the change may or may not have been accepted. Do not send it again yet: check "
+    "get_basic_data in a few minutes."
 )
 
 
@@ -84,6 +95,8 @@ class OigCloudClient:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.shown_url = str(httpx.URL(self.base_url).copy_with(userinfo=b""))
+        """The base URL without a user name or password, for messages."""
         self._credentials = credentials
         self._account = account or (lambda: credentials().account)
         self._sessions: SessionKeeper = sessions or MemorySessions()
@@ -93,6 +106,7 @@ class OigCloudClient:
         self._cookie: str | None = None
         self._session_used_at: float | None = None
         self._login_lock = asyncio.Lock()
+        self._logins_paused_until: dict[str, float] = {}
         self._endpoint_locks: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._live: tuple[float, dict[str, Any]] | None = None
@@ -138,18 +152,23 @@ class OigCloudClient:
             headers["Content-Type"] = _FORM
         elif body is not None:
             content, headers["Content-Type"] = json.dumps(body), "application/json"
+        request = self._http.build_request(
+            endpoint.method, endpoint.path, params=query, content=content, headers=headers
+        )
         lock = self._endpoint_locks.setdefault(endpoint.path, asyncio.Lock())
         async with lock:
             try:
-                response = await self._http.request(
-                    endpoint.method, endpoint.path, params=query, content=content, headers=headers
-                )
+                response = await self._http.send(request, stream=True)
+                try:
+                    raw = await read_capped(endpoint, response)
+                finally:
+                    await response.aclose()
             except httpx.HTTPError as exc:
                 if endpoint.write and not isinstance(exc, _NOT_SENT):
                     raise WriteOutcomeUnknownError(UNKNOWN_WRITE) from exc
                 raise self._connection_error(exc) from exc
         log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
-        return answer(endpoint, response)
+        return answer(endpoint, response, raw)
 
     def _connection_error(self, exc: httpx.HTTPError) -> OigConnectionError:
         if isinstance(exc, httpx.TimeoutException):
@@ -159,12 +178,12 @@ class OigCloudClient:
             )
         if is_certificate_failure(exc):
             return OigConnectionError(
-                f"The TLS certificate of {self.base_url} could not be verified, so nothing was "
+                f"The TLS certificate of {self.shown_url} could not be verified, so nothing was "
                 "sent. If a proxy or antivirus intercepts HTTPS on this network, let it pass "
                 "this host; otherwise try again later."
             )
         return OigConnectionError(
-            f"Cannot reach OIG Cloud at {self.base_url} ({type(exc).__name__}); "
+            f"Cannot reach OIG Cloud at {self.shown_url} ({type(exc).__name__}); "
             "check the internet connection and try again."
         )
 
@@ -194,8 +213,8 @@ class OigCloudClient:
                 f"{self._sessions.fix_hint}"
             ) from None
         if answer.cookie is None:
-            raise PortalError(
-                "OIG Cloud accepted the login but sent no session cookie; try again later."
+            raise self._pause_logins(
+                creds.account, "OIG Cloud accepted the login but sent no session cookie"
             )
         renewal.accepted(answer.cookie)
         self._cookie = answer.cookie
@@ -218,29 +237,48 @@ class OigCloudClient:
                 if stored is not None and stored != dead:
                     self._cookie = stored  # another process renewed it
                     return stored, False
+                self._check_logins_not_paused(account)
                 renewal.check_may_login(explicit=False)
                 return await self._login_once(self._credentials(), renewal), True
+
+    def _pause_logins(self, account: str, what: str) -> PortalError:
+        """Pause automatic logins for `account`: the portal did not give a usable session."""
+        self._logins_paused_until[account] = self._clock() + LOGIN_PAUSE_AFTER_REFUSAL_S
+        return PortalError(f"{what}; try again in {LOGIN_PAUSE_AFTER_REFUSAL_S:g} s.")
+
+    def _check_logins_not_paused(self, account: str) -> None:
+        left = self._logins_paused_until.get(account, 0.0) - self._clock()
+        if left > 0:
+            raise PortalError(
+                "OIG Cloud did not give a usable session at the last login, so this server "
+                f"waits before logging in again; try again in {math.ceil(left)} s."
+            )
 
     async def _authed(self, endpoint: Endpoint, **request: Any) -> Answer:
         """Send with the session; a dead session is renewed and the request sent again.
 
         A cookie adopted from another process may turn out dead too (it died in the same
         expiry); then one more renewal logs in. Only a cookie from a login made just now
-        that is refused is the portal's fault.
+        that is refused is the portal's fault: automatic logins then pause for a while.
+
+        A write answered like a dead session is sent again only if a read with the same
+        cookie shows the session really is dead; otherwise its outcome is unknown.
         """
         account = self._account()
         self._sessions.allow(account)
+        fresh = False  # the cookie comes from a login made just now
         cookie = self._cookie or self._sessions.stored_cookie(account)
         if cookie is None:
-            cookie, _ = await self._renew(account, dead=None)
-        fresh = False  # a login that replaced a dead session, not the first one
+            cookie, fresh = await self._renew(account, dead=None)
         for attempt in range(3):
             try:
                 answer = await self._request(endpoint, cookie=cookie, **request)
             except SessionExpiredError as exc:
+                if endpoint.write and not await self._session_is_dead(cookie):
+                    raise WriteOutcomeUnknownError(UNCLEAR_WRITE) from exc
                 if fresh:
-                    raise PortalError(
-                        "OIG Cloud refused a brand-new session; try again in a few minutes."
+                    raise self._pause_logins(
+                        account, "OIG Cloud refused a brand-new session"
                     ) from exc
                 if attempt == 2:
                     raise PortalError(
@@ -253,6 +291,17 @@ class OigCloudClient:
             self._session_used_at = self._clock()
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _session_is_dead(self, cookie: str) -> bool:
+        """Whether a read with `cookie` says the session is dead (after a write was answered
+        like that); any other failure leaves it open, so the write is not sent again."""
+        try:
+            await self._request(LIVE, cookie=cookie)
+        except SessionExpiredError:
+            return True
+        except OigError:
+            return False
+        return False
 
     async def _single_flight(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """Identical concurrent reads share one upstream request."""
@@ -315,8 +364,9 @@ class OigCloudClient:
         """POST one write script (spec §6) and return the portal's message.
 
         HTTP 200 means accepted (not applied). A session unused for a while is checked
-        with a read first; a dead session is renewed and the write sent again, since the
-        portal provably did not take it. Any other failure is reported, never retried.
+        with a read first; a dead session (a redirect or 401/403, confirmed by a read with
+        the same cookie) is renewed and the write sent again, since the portal provably
+        did not take it. Any other failure is reported, never retried.
         """
         used = self._session_used_at
         if used is None or self._clock() - used > SESSION_REFRESH_AFTER_S:

@@ -16,10 +16,18 @@ from typing import Any, Literal
 import httpx
 
 from .client_types import PortalCall, PortalHandler
-from .errors import LiveDataUnavailableError, PortalError, SessionExpiredError
+from .errors import (
+    LiveDataUnavailableError,
+    PortalError,
+    SessionExpiredError,
+    WriteOutcomeUnknownError,
+)
 
 LOGIN_OK: list[Any] = [[2, "", False]]
-SESSION_COOKIE = re.compile(r"PHPSESSID=([A-Za-z0-9,-]{1,256})(?:[;,\s]|$)")
+SESSION_COOKIE = re.compile(r"\s*PHPSESSID=([A-Za-z0-9,-]{1,256})\s*(?:;|$)")
+"""One Set-Cookie header that sets PHPSESSID (PHP's ids may contain `,` and `-`)."""
+MAX_ANSWER_BYTES = 5 * 1024 * 1024
+"""The largest portal answer read (after decompression); json.php is about 20 KB a box."""
 
 
 @dataclass(frozen=True)
@@ -103,13 +111,52 @@ def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
+async def read_capped(endpoint: Endpoint, response: httpx.Response) -> bytes:
+    """The body of a streamed response, refused once it exceeds `MAX_ANSWER_BYTES`."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise _too_large(endpoint)
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _too_large(endpoint)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(endpoint: Endpoint) -> PortalError | WriteOutcomeUnknownError:
+    limit = f"over {MAX_ANSWER_BYTES // (1024 * 1024)} MB"
+    if endpoint.write:
+        return WriteOutcomeUnknownError(
+            f"OIG Cloud sent an answer too large to use ({limit}) to the change, so it may or "
+            "may not have been accepted. Do not send it again yet: check get_basic_data in a "
+            "few minutes."
+        )
+    return PortalError(
+        f"OIG Cloud sent an answer too large to use ({limit}); try again later.",
+        endpoint=endpoint.path,
+    )
+
+
+def session_cookie(set_cookie_headers: list[str]) -> str | None:
+    """The PHPSESSID a login answer sets, each Set-Cookie header read on its own (the last
+    one wins, as in a browser)."""
+    found = None
+    for header in set_cookie_headers:
+        match = SESSION_COOKIE.match(header)
+        if match:
+            found = match.group(1)
+    return found
+
+
 def _not_normal(what: str) -> PortalError:
     return PortalError(f"OIG Cloud is not answering normally ({what}); try again later.")
 
 
-def answer(endpoint: Endpoint, response: httpx.Response) -> Answer:
-    """Map the status and body of `response` to an `Answer` or one of our errors."""
-    status, text = response.status_code, response.text
+def answer(endpoint: Endpoint, response: httpx.Response, body: bytes) -> Answer:
+    """Map the status of `response` and its `body` to an `Answer` or one of our errors."""
+    status, text = response.status_code, body.decode(response.encoding or "utf-8", "replace")
     if endpoint.session and (status in (401, 403) or 300 <= status < 400):
         raise SessionExpiredError(f"{endpoint.path} answered HTTP {status}")
     if not endpoint.session and status in (401, 403):
@@ -145,8 +192,7 @@ def answer(endpoint: Endpoint, response: httpx.Response) -> Answer:
     if endpoint is LOGIN:
         if data != LOGIN_OK:
             raise LoginRejectedError
-        match = SESSION_COOKIE.search(", ".join(response.headers.get_list("set-cookie")))
-        return Answer(data=data, cookie=match.group(1) if match else None)
+        return Answer(data=data, cookie=session_cookie(response.headers.get_list("set-cookie")))
     return Answer(data=data)
 
 

@@ -29,6 +29,15 @@ ENV_TIMEOUT = "OIG_CLOUD_MCP_TIMEOUT"
 ENV_LOG_LEVEL = "OIG_CLOUD_MCP_LOG_LEVEL"
 ENV_ALLOW_WRITES = "OIG_CLOUD_MCP_ALLOW_WRITES"
 ENV_WRITE_ENCODING = "OIG_CLOUD_WRITE_ENCODING"
+ENV_EXTENSION = "OIG_CLOUD_MCP_EXTENSION"
+"""Set to 1 by the Claude Desktop extension's manifest: messages then point to its settings."""
+
+DEFAULT_TIMEOUT_S = 30.0
+MAX_TIMEOUT_S = 600.0
+"""Longer than any portal answer worth waiting for; a client gives up well before."""
+DEFAULT_CACHE_TTL_S = 20.0
+MAX_CACHE_TTL_S = 3600.0
+"""Live data older than an hour is not live any more."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -38,6 +47,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 WRITE_ENCODINGS = ("json", "form")
 _UNFILLED = re.compile(r"\$\{user_config\.[^}]*\}")
 """What Claude Desktop's extension host passes for an optional field left empty."""
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+"""A number of seconds as people type it: ASCII digits, an optional decimal point."""
 
 
 def _text(value: str | None) -> str:
@@ -74,17 +85,19 @@ class _Reader:
             self.refuse(name, "1, true, yes or on (or 0, false, no, off)")
         return text in _TRUE
 
-    def seconds(self, name: str, default: float, *, allow_zero: bool) -> float:
+    def seconds(self, name: str, default: float, *, allow_zero: bool, most: float) -> float:
+        """ASCII digits with an optional decimal point (no exponent, no other script's
+        digits, no inf), from 0 (or just above) up to `most`."""
         text = self.text(name)
         if not text:
             return default
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+        if math.isnan(value) or (value == 0 and not allow_zero):
             low = "0 or more" if allow_zero else "more than 0"
             self.refuse(name, f"a number of seconds, {low} (default {default:g})")
+            return default
+        if value > most:
+            self.refuse(name, f"a number of seconds, at most {most:g} (default {default:g})")
             return default
         return value
 
@@ -102,8 +115,13 @@ class _Reader:
         text = self.text(name)
         if not text:
             return default
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(text)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not one
+        except ValueError:  # e.g. an unclosed IPv6 bracket, a port out of range
+            usable = False
+        if not usable:
             self.refuse(name, f"an http:// or https:// URL such as {default}")
             return default
         return text
@@ -143,6 +161,8 @@ def parse_allowed_writes(value: str | None, *, source: str = ENV_ALLOW_WRITES) -
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, ticked, flag = item.partition("=")
         name, flag = name.strip(), _text(flag).lower()
+        if name in named:  # `x=true,x=false` must not fail open
+            raise ConfigurationError(f"{source} names {name} twice; name each write tool once.")
         named.add(name)
         if ticked and flag not in _TRUE | _FALSE:
             raise ConfigurationError(
@@ -178,11 +198,13 @@ class Settings:
     env_password: str | None = field(default=None, repr=False)
     demo: bool = False
     whitelist_extra: tuple[str, ...] = ()
-    cache_ttl_s: float = 20.0
-    timeout_s: float = 30.0
+    cache_ttl_s: float = DEFAULT_CACHE_TTL_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
     log_level: str = "WARNING"
     allowed_writes: frozenset[str] = frozenset()
     write_encoding: str = "json"
+    extension: bool = False
+    """Started by the Claude Desktop extension (OIG_CLOUD_MCP_EXTENSION)."""
     config_dir: Path = Path()
     state_dir: Path = Path()
     cache_dir: Path = Path()
@@ -202,11 +224,16 @@ class Settings:
         base_url = read.url(ENV_BASE_URL, DEFAULT_BASE_URL)
         demo = read.flag(ENV_DEMO)
         whitelist_extra = read.emails(ENV_WHITELIST)
-        cache_ttl_s = read.seconds(ENV_CACHE_TTL, 20.0, allow_zero=True)
-        timeout_s = read.seconds(ENV_TIMEOUT, 30.0, allow_zero=False)
+        cache_ttl_s = read.seconds(
+            ENV_CACHE_TTL, DEFAULT_CACHE_TTL_S, allow_zero=True, most=MAX_CACHE_TTL_S
+        )
+        timeout_s = read.seconds(
+            ENV_TIMEOUT, DEFAULT_TIMEOUT_S, allow_zero=False, most=MAX_TIMEOUT_S
+        )
         log_level = read.choice(ENV_LOG_LEVEL, LOG_LEVELS, "WARNING")
         allowed_writes = read.writes(ENV_ALLOW_WRITES)
         write_encoding = read.choice(ENV_WRITE_ENCODING, WRITE_ENCODINGS, "json")
+        extension = read.flag(ENV_EXTENSION)
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
         config_dir, state_dir, cache_dir = _user_dirs()
@@ -221,6 +248,7 @@ class Settings:
             log_level=log_level,
             allowed_writes=allowed_writes,
             write_encoding=write_encoding,
+            extension=extension,
             config_dir=config_dir,
             state_dir=state_dir,
             cache_dir=cache_dir,
@@ -234,6 +262,13 @@ class Settings:
     def has_env_credentials(self) -> bool:
         """Both OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set."""
         return bool(self.env_email and self.env_password)
+
+    @property
+    def missing_env_credential(self) -> str | None:
+        """The variable missing when only one of OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD is set."""
+        if bool(self.env_email) == bool(self.env_password):
+            return None
+        return ENV_PASSWORD if self.env_email else ENV_EMAIL
 
     @property
     def whitelist_path(self) -> Path:

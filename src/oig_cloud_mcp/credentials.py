@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .config import ENV_EMAIL, ENV_PASSWORD
 from .errors import CredentialsNotFoundError, KeyringUnavailableError
 from .models import Credentials, account_key, is_plausible_email
 from .private_io import write_private
@@ -19,15 +20,38 @@ if TYPE_CHECKING:
     from .config import Settings
 
 KEYRING_SERVICE = "oig-cloud-mcp"
-NOT_SET_UP = (
-    "No OIG Cloud account is set up; run `oig-cloud-mcp login` in a terminal "
-    "(or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
+NO_ACCOUNT = "No OIG Cloud account is set up"
+SET_UP = (
+    "; run `oig-cloud-mcp login` in a terminal (or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
+)
+NOT_SET_UP = NO_ACCOUNT + SET_UP
+EXTENSION_SETTINGS = "Claude Desktop: Settings → Extensions → OIG Cloud"
+EXTENSION_SET_UP = (
+    f"{{why}}; enter your OIG Cloud e-mail and password in {EXTENSION_SETTINGS} "
+    "(or switch on its demo box)."
+)
+PARTLY_SET = (
+    ": {given} is set but {missing} is not (an empty value counts as unset); set both in "
+    "the MCP client's configuration, or remove {given} and run `oig-cloud-mcp login` in a "
+    "terminal."
 )
 NO_KEYRING = (
     "No usable OS keyring is available on this machine ({detail}). Either set "
-    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration, or install "
-    "a keyring backend such as keyrings.alt (`pip install keyrings.alt`) and log in again."
+    "OIG_CLOUD_EMAIL, OIG_CLOUD_PASSWORD and OIG_CLOUD_MCP_WHITELIST (the same e-mail) in the "
+    "MCP client's configuration, or add a keyring backend to oig-cloud-mcp's own environment "
+    "and log in again: `uv tool install --with keyrings.alt oig-cloud-mcp` (pipx: `pipx inject "
+    "oig-cloud-mcp keyrings.alt`; uvx: `uvx --with keyrings.alt oig-cloud-mcp login`, and "
+    "`--with keyrings.alt` in the client's args too); keyrings.alt keeps the password "
+    "unencrypted in a file only you can read."
 )
+NO_KEYRING_NOT_NEEDED = (
+    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set, so the server logs in with them and "
+    "`login` is not needed: it would only store a password in the OS keyring, for when they "
+    "are unset, and no usable keyring is available here ({detail}).{whitelist}"
+)
+WHITELIST_ENV = " Put the same e-mail in OIG_CLOUD_MCP_WHITELIST, next to OIG_CLOUD_EMAIL."
+PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring"}
+"""Backends that keep the password unencrypted (base64) in a file of their own."""
 
 
 def _keyring_call(action: str, *args: str) -> str | None:
@@ -46,19 +70,41 @@ def _keyring_call(action: str, *args: str) -> str | None:
 
 
 def keyring_backend_name() -> str:
-    """A readable name of the active keyring backend."""
+    """The active keyring backend, with what a user should know about it.
+
+    No usable backend reads "none usable (...)"; a backend that stores the password
+    unencrypted in a file says so, and names the file.
+    """
     import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
 
     backend = keyring.get_keyring()
-    return f"{type(backend).__module__}.{type(backend).__name__}"
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if isinstance(backend, FailKeyring):
+        return "none usable (login will fail; see Troubleshooting in the README)"
+    if name in PLAINTEXT_BACKENDS:
+        where = getattr(backend, "file_path", None)
+        return f"{name}, unencrypted in the 0600 file {where or 'of keyrings.alt'}"
+    return name
 
 
-def ensure_keyring_usable() -> None:
-    """Raise `KeyringUnavailableError` when keyring has no real backend (headless Linux)."""
+def ensure_keyring_usable(settings: Settings | None = None) -> None:
+    """Raise `KeyringUnavailableError` when keyring has no real backend (headless Linux).
+
+    With `settings` whose OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set, the message says
+    that `login` is not needed at all.
+    """
     import keyring
     from keyring.backends.fail import Keyring as FailKeyring
 
     if isinstance(keyring.get_keyring(), FailKeyring):
+        if settings is not None and settings.env_email and settings.has_env_credentials:
+            listed = account_key(settings.env_email) in map(account_key, settings.whitelist_extra)
+            raise KeyringUnavailableError(
+                NO_KEYRING_NOT_NEEDED.format(
+                    detail="no backend found", whitelist="" if listed else WHITELIST_ENV
+                )
+            )
         raise KeyringUnavailableError(NO_KEYRING.format(detail="no backend found"))
 
 
@@ -118,19 +164,51 @@ def forget_account(settings: Settings) -> bool:
 
 
 def hints(settings: Settings) -> Hints:
-    """What helps after a rejected login or while logins are paused, for this setup."""
+    """What helps after a rejected login, while logins are paused, or for an account not
+    on the whitelist, for where this setup's login comes from."""
+    if settings.has_env_credentials and settings.extension:
+        return Hints(
+            rejected=f"correct them in the extension's settings ({EXTENSION_SETTINGS}).",
+            locked=f"after that, the e-mail and password in the extension's settings are "
+            f"tried again: correct them in {EXTENSION_SETTINGS}.",
+            not_listed="the extension normally puts its own e-mail on it "
+            "(OIG_CLOUD_MCP_WHITELIST): update or reinstall the extension, or add the e-mail "
+            "as a line in that file.",
+        )
     if settings.has_env_credentials:
         return Hints(
-            rejected="OIG_CLOUD_PASSWORD is wrong (it wins over the keyring); correct "
-            "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration.",
-            locked="correct OIG_CLOUD_PASSWORD in the MCP client's configuration (it wins "
-            "over the keyring); `oig-cloud-mcp login` with the right password lifts the lock.",
+            rejected="they come from OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD (which win over "
+            "the keyring): correct them in the MCP client's configuration.",
+            locked="correct OIG_CLOUD_EMAIL or OIG_CLOUD_PASSWORD in the MCP client's "
+            "configuration (they win over the keyring) and it is tried again after that; "
+            "`oig-cloud-mcp login` in a terminal with the right password lifts the lock now.",
+            not_listed="the login comes from OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD, so "
+            "put the same e-mail in OIG_CLOUD_MCP_WHITELIST, next to OIG_CLOUD_EMAIL in the "
+            "MCP client's configuration (or add it as a line in that file).",
         )
     return Hints(
         rejected="run `oig-cloud-mcp login` to enter them again.",
         locked="run `oig-cloud-mcp login` with the right password: it always tries once "
         "and lifts the lock.",
     )
+
+
+def set_up_hint(settings: Settings) -> str:
+    """Why no account can be used and where to set one up, for this setup: the rest of a
+    sentence that starts with "No OIG Cloud account is set up" (or "Account: none")."""
+    missing = settings.missing_env_credential
+    if settings.extension:
+        field = {ENV_EMAIL: "e-mail", ENV_PASSWORD: "password"}.get(missing or "")
+        return EXTENSION_SET_UP.format(why=f": the extension's {field} is empty" if field else "")
+    if missing is not None:
+        given = ENV_PASSWORD if missing == ENV_EMAIL else ENV_EMAIL
+        return PARTLY_SET.format(given=given, missing=missing)
+    return SET_UP
+
+
+def not_set_up(settings: Settings) -> str:
+    """The sentence for "no account can be used", for this setup."""
+    return NO_ACCOUNT + set_up_hint(settings)
 
 
 def account_email(settings: Settings) -> str | None:
@@ -144,7 +222,7 @@ def current_account(settings: Settings) -> str:
     """The account key (case-folded e-mail) in use, without touching the keyring."""
     email = account_email(settings)
     if email is None:
-        raise CredentialsNotFoundError(NOT_SET_UP)
+        raise CredentialsNotFoundError(not_set_up(settings))
     return account_key(email)
 
 
@@ -154,7 +232,7 @@ def resolve_credentials(settings: Settings) -> Credentials:
         return Credentials(settings.env_email, settings.env_password, source="environment")
     email = remembered_account(settings)
     if email is None:
-        raise CredentialsNotFoundError(NOT_SET_UP)
+        raise CredentialsNotFoundError(not_set_up(settings))
     password = stored_password(email)
     if password is None:
         raise CredentialsNotFoundError(

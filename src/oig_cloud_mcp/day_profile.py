@@ -157,14 +157,14 @@ def _check(counter_wh: Number | None, integrated_kwh: float | None) -> EnergyChe
 def _profile_notes(placed: Mapping[SeriesName, _Placed], span: str) -> list[str]:
     spacings = {name: p.spacing_min for name, p in placed.items() if p.spacing_min is not None}
     if not spacings:
-        return ["json2.php returned no samples for this day."]
+        return ["OIG Cloud's history has no samples for this day."]
     if len(set(spacings.values())) == 1:
         detail = f"{next(iter(spacings.values()))} min"
     else:
         detail = ", ".join(f"{name} {minutes} min" for name, minutes in spacings.items())
     notes = [
         f"Sample spacing inferred from the sample count over {span}: {detail} "
-        "(json2.php sends no timestamps, so sample times are an inference)."
+        "(OIG Cloud's history has no sample times, so the times are inferred)."
     ]
     dropped = sum(p.dropped for p in placed.values())
     if dropped:

@@ -132,6 +132,20 @@ def today_steps(now: datetime) -> list[Step]:
     return list(simulate_day(now.astimezone(PORTAL_TZ).date())[: step_index(now) + 1])
 
 
+def charged_full_at(now: datetime) -> datetime | None:
+    """When the battery first reached 100 % today (the end of that quarter hour), or None
+    if it has not been full today by `now`."""
+    local = now.astimezone(PORTAL_TZ)
+    midnight = datetime.combine(local.date(), datetime.min.time(), tzinfo=PORTAL_TZ)
+    for i, step in enumerate(simulate_day(local.date())):
+        done = midnight + timedelta(minutes=STEP_MIN * (i + 1))
+        if done > local:
+            return None
+        if round(step.soc_pct) >= 100:
+            return done
+    return None
+
+
 def counters(now: datetime) -> dict[str, dict[str, int]]:
     """Day counters (Wh) and month/year counters (kWh) that add up: a month is the sum
     of its days, the year the sum of its days, each including today so far."""
@@ -270,10 +284,13 @@ class DemoPortal:
         }
 
     def notifications_html(self) -> str:
-        """The notification widget: recent writes plus three fixed notices."""
+        """The notification widget: recent writes, "charged to 100 %" when the simulated
+        battery was full today (stamped when it got full), and two fixed bypass notices."""
         now = self._clock().astimezone(PORTAL_TZ)
         entries = [(when, 1, "Změna nastavení", text) for when, text in self.log]
-        entries.append((now - timedelta(hours=3), 1, "Stav baterie", "Baterie nabita na 100 %."))
+        full = charged_full_at(now)
+        if full is not None:
+            entries.append((full, 1, "Stav baterie", "Baterie nabita na 100 %."))
         for ago, state in (
             (timedelta(days=1, hours=2, minutes=25), "Zapnut"),
             (timedelta(days=1, hours=2), "Vypnut"),

@@ -41,7 +41,9 @@ class EnergyReport(BaseModel):
     consumption: EnergyFigure = Field(description="House consumption on the box's output.")
     battery_charged: EnergyFigure
     battery_discharged: EnergyFigure = Field(description="Today only; no month/year counter.")
-    net_grid_kwh: float | None = Field(description="Export minus import; + = net exporter.")
+    net_export_kwh: float | None = Field(
+        description="Export minus import: + = exported more than imported."
+    )
     self_consumption_pct: float | None = Field(description="Share of solar used at home.")
     self_sufficiency_pct: float | None = Field(
         description="Share of consumption not bought from the grid."

@@ -50,9 +50,8 @@ _PERIOD_INDEX: dict[Period, int] = {"today": 0, "this_month": 1, "this_year": 2}
 
 
 def finite(value: object) -> Number | None:
-    """A portal number that is finite, else None."""
-    parsed = number(value)
-    return parsed if parsed is not None and math.isfinite(parsed) else None
+    """A portal number that is finite and believable, else None (see `parsing.number`)."""
+    return number(value)
 
 
 def get_field(box: Mapping[str, Any], path: str) -> Number | None:
@@ -133,7 +132,7 @@ def _consumption(
         if kwh is None:
             return None, _no_figure(), None
         note = (
-            "Consumption is the box's backed-up output (ac_out.en_day); "
+            "Consumption is the box's day counter of its backed-up output; "
             "loads wired before the box are not counted."
         )
         figure = EnergyFigure(kwh=round1(kwh), source="counter", field=paths["consumption"])
@@ -216,7 +215,7 @@ def energy_report(
         consumption=figures["consumption"],
         battery_charged=figures["battery_charged"],
         battery_discharged=figures["battery_discharged"],
-        net_grid_kwh=None if bought is None or sold is None else round1(sold - bought),
+        net_export_kwh=None if bought is None or sold is None else round1(sold - bought),
         self_consumption_pct=sc_pct,
         self_sufficiency_pct=ss_pct,
         notes=notes,
@@ -285,7 +284,7 @@ def battery_outlook(
     if live is None:
         notes.append("Battery power is unknown while live data is off, so no times are estimated.")
     if capacity is None:
-        notes.append("The box does not report its battery capacity (box_prms.p_bat).")
+        notes.append("The box does not report its battery capacity.")
     if at_reserve:
         notes.append(f"The battery is at or below its {reserve} % reserve.")
     return BatteryOutlook(

@@ -25,9 +25,14 @@ SEVERITY_BY_LEVEL: dict[int, Severity] = {
 }
 SEVERITY_RANK: dict[Severity, int] = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 
-_DATE = re.compile(r"(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{4})\s*\|?\s*(\d{1,2}):(\d{2})")
-_BOX = re.compile(r"#\s*(\d+)")
-_LEVEL = re.compile(r"level-(\d+)")
+MAX_TITLE_CHARS = 200
+MAX_BODY_CHARS = 1000
+"""Longer titles and bodies are cut (ending in "…"): real ones are a line or two."""
+
+# [0-9], not \d: a box id or date is ASCII digits, never other scripts' digits.
+_DATE = re.compile(r"([0-9]{1,2})\.\s*([0-9]{1,2})\.\s*([0-9]{4})\s*\|?\s*([0-9]{1,2}):([0-9]{2})")
+_BOX = re.compile(r"#\s*([0-9]{1,20})(?![0-9])")
+_LEVEL = re.compile(r"level-([0-9]{1,2})(?![0-9])")
 _FIELDS = ("date", "row-2", "body")
 
 
@@ -97,6 +102,10 @@ class _FolderParser(HTMLParser):
             entry.strong.append(data)
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _clean(parts: list[str]) -> str:
     lines = ("".join(parts)).split("\n")
     return "\n".join(" ".join(line.split()) for line in lines if line.strip())
@@ -120,8 +129,8 @@ def _to_notification(raw: _Raw) -> tuple[datetime | None, Notification]:
     label = _clean(raw.strong)
     box_match = _BOX.search(label or row)
     title = row[len(label) :] if label and row.startswith(label) else row
-    title = title.strip().removeprefix("-").strip() or row
-    body = _clean(raw.texts["body"])
+    title = _cut(title.strip().removeprefix("-").strip() or row, MAX_TITLE_CHARS)
+    body = _cut(_clean(raw.texts["body"]), MAX_BODY_CHARS)
     severity = SEVERITY_BY_LEVEL.get(raw.level or 1, "info")
     if "bypass" in f"{title} {body}".casefold() and SEVERITY_RANK[severity] < 1:
         severity = "warning"

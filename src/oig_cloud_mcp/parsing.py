@@ -7,6 +7,7 @@ treated as optional (spec §5.1, §8); what is missing becomes `None`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,11 @@ from .models import (
 
 PORTAL_TZ = ZoneInfo("Europe/Prague")
 UNLIMITED_EXPORT_W = 10000
+MAX_MAGNITUDE = 1e12
+"""The largest portal number we believe (in absolute value). The biggest real field is a
+year counter of a few thousand kWh or an installed size of some 100,000 W; anything past
+this is damage, and reading it would overflow sums and averages."""
+_BOX_KEY = re.compile(r"[0-9]{1,20}")
 
 
 HISTORY_FIELDS: dict[str, tuple[tuple[int, str, str], ...]] = {
@@ -43,16 +49,29 @@ HISTORY_FIELDS: dict[str, tuple[tuple[int, str, str], ...]] = {
 """Value positions of json2.php rows per series (spec §5.2)."""
 
 
+def _believable(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+
+
 def number(value: object) -> Number | None:
-    """A JSON number (or numeric string) as int/float; anything else as None."""
+    """A JSON number (or numeric string) as int/float; anything else as None.
+
+    NaN, infinities and magnitudes beyond `MAX_MAGNITUDE` (the portal's JSON may carry
+    `NaN`, `Infinity`, `1e999` or a 400-digit integer) are None too, so no consumer ever
+    sums, averages or prints one.
+    """
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_MAGNITUDE else None
+    if isinstance(value, float):
+        return value if _believable(value) else None
+    if isinstance(value, str) and len(value) <= 64:
         try:
             parsed = float(value)
         except ValueError:
+            return None
+        if not _believable(parsed):
             return None
         return int(parsed) if parsed.is_integer() and "." not in value else parsed
     return None
@@ -64,9 +83,25 @@ def section(box: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _is_box(key: object, value: object) -> bool:
+    return (
+        isinstance(key, str) and _BOX_KEY.fullmatch(key) is not None and isinstance(value, Mapping)
+    )
+
+
 def box_ids(payload: Mapping[str, Any]) -> list[str]:
-    """The box ids of a json.php payload, in portal order."""
-    return [key for key, value in payload.items() if isinstance(value, Mapping)]
+    """The box ids of a json.php payload, in portal order: keys of 1 to 20 ASCII digits
+    whose value is an object. Anything else is not a Battery Box and is ignored."""
+    return [key for key, value in payload.items() if _is_box(key, value)]
+
+
+def ignored_entries(payload: Mapping[str, Any]) -> int:
+    """How many objects in a json.php payload sit under a key that is not a box id."""
+    return sum(
+        1
+        for key, value in payload.items()
+        if isinstance(value, Mapping) and not _is_box(key, value)
+    )
 
 
 def select_box(payload: Mapping[str, Any], box_id: str | None) -> tuple[str, Mapping[str, Any]]:
@@ -93,6 +128,18 @@ def parse_lastcall(text: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=PORTAL_TZ)
+
+
+def duration_words(seconds: float) -> str:
+    """A duration as people say it: "45 s", "12 min", "5 h", "595 days"."""
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 120 * 60:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"
 
 
 def decode_mode(code: Number | None) -> str | None:
@@ -125,7 +172,7 @@ def _kilo(box: Mapping[str, Any], key: str) -> float | None:
     """An installed size from `box_prms` (W, Wh or Wp) in thousands, one decimal; 0 or
     missing is unknown."""
     value = number(section(box, "box_prms").get(key))
-    return round(value / 1000, 1) if value and value > 0 and math.isfinite(value) else None
+    return round(value / 1000, 1) if value and value > 0 else None
 
 
 def installed_pv_kwp(box: Mapping[str, Any]) -> float | None:

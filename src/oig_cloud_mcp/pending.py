@@ -10,9 +10,10 @@ again. Unresolved entries become `applied` when the live data shows the value, o
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import os
+import math
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from pydantic import AwareDatetime, BaseModel, Field, RootModel, StringConstrain
 from .errors import StateFileError
 from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
 from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
-from .private_io import MAX_BYTES, append_private, read_private
+from .private_io import MAX_BYTES, append_private, read_private, read_tail
 from .state_files import StateFile, json_codec
 
 log = logging.getLogger(__name__)
@@ -92,15 +93,15 @@ class PendingChanges:
         self.path = path
         self.file = StateFile(path, json_codec(PendingFile))
 
-    def unresolved(
-        self, tool: str, box_id: str, requested: str, now: datetime
-    ) -> StoredChange | None:
-        """The same change, already sent and not yet resolved, if there is one."""
+    def unresolved(self, tool: str, box_id: str, now: datetime) -> StoredChange | None:
+        """The newest change of `tool` on `box_id` that was sent and is not resolved yet
+        (pending, or outcome unknown, within the 60 minutes), whatever value it asked for."""
+        found = None
         for entry in self.file.read().root:
-            same = (entry.tool, entry.box_id, entry.requested) == (tool, box_id, requested)
-            if same and entry.status in UNRESOLVED and _age(entry, now) <= APPLY_DEADLINE:
-                return entry
-        return None
+            mine = (entry.tool, entry.box_id) == (tool, box_id)
+            if mine and entry.status in UNRESOLVED and _age(entry, now) <= APPLY_DEADLINE:
+                found = entry
+        return found
 
     def record_intent(
         self, tool: WriteTool, box_id: str, requested: str, check: Check, now: datetime
@@ -171,8 +172,64 @@ class PendingChanges:
         ]
 
 
+AUDIT_TEXT_CHARS = 200
+"""Each text in an audit line (argument value, box id) is cut to this many characters,
+so every line stays whole, valid JSON however much a caller sends."""
+AUDIT_NAME_CHARS = 40
+AUDIT_ARGUMENTS = 10
+"""At most this many arguments are recorded per line (the rest are counted)."""
+AUDIT_DETAIL_CHARS = 600
+TAIL_BYTES = 65536
+"""How much of a log grown past `MAX_BYTES` `last()` reads, from its end."""
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _audited_value(value: object) -> object:
+    """`value` as an audit line keeps it: small JSON scalars as they are, anything else as
+    text of at most `AUDIT_TEXT_CHARS` characters."""
+    if isinstance(value, str):
+        return _cut(value, AUDIT_TEXT_CHARS)
+    small_int = isinstance(value, int) and abs(value) < 10**15  # bool included
+    if value is None or small_int or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    try:
+        text = json.dumps(_sketch(value), ensure_ascii=False, default=str)
+    except ValueError:  # an integer of more than 4300 digits
+        text = f"{type(value).__name__} too large to record"
+    return _cut(text, AUDIT_TEXT_CHARS)
+
+
+def _sketch(value: object, depth: int = 3) -> object:
+    """Enough of a nested value to fill `AUDIT_TEXT_CHARS`: a few items, short strings,
+    a few levels; serialising it costs little whatever the value's size."""
+    if isinstance(value, str):
+        return _cut(value, AUDIT_TEXT_CHARS)
+    if isinstance(value, list | tuple | dict) and depth == 0:
+        return "…"
+    if isinstance(value, list | tuple):
+        return [_sketch(item, depth - 1) for item in value[:AUDIT_ARGUMENTS]]
+    if isinstance(value, dict):
+        items = itertools.islice(value.items(), AUDIT_ARGUMENTS)
+        return {_cut(str(k), AUDIT_NAME_CHARS): _sketch(v, depth - 1) for k, v in items}
+    return value
+
+
+def audited_arguments(arguments: Mapping[str, Any]) -> dict[str, object]:
+    """The arguments as an audit line records them: names and values cut to size."""
+    kept: dict[str, object] = {}
+    for name, value in itertools.islice(arguments.items(), AUDIT_ARGUMENTS):
+        kept[_cut(str(name), AUDIT_NAME_CHARS)] = _audited_value(value)
+    if len(arguments) > AUDIT_ARGUMENTS:
+        kept["…"] = f"{len(arguments) - AUDIT_ARGUMENTS} more arguments"
+    return kept
+
+
 class AuditLog:
-    """Append-only JSON lines: time, tool, box, arguments, outcome."""
+    """Append-only JSON lines: time, tool, box, arguments, outcome; every line is whole
+    JSON (values are cut to size before they are written)."""
 
     def __init__(
         self, path: Path, now: Callable[[], datetime] = lambda: datetime.now(PORTAL_TZ)
@@ -191,14 +248,14 @@ class AuditLog:
         """Append one entry, durably; raises `StateFileError` when it cannot."""
         entry = {
             "time": self._now().isoformat(timespec="seconds"),
-            "tool": tool,
-            "box_id": box_id,
-            "arguments": dict(arguments),
+            "tool": _cut(tool, AUDIT_NAME_CHARS),
+            "box_id": None if box_id is None else _cut(box_id, AUDIT_TEXT_CHARS),
+            "arguments": audited_arguments(arguments),
             "outcome": outcome,
         }
         if detail:
-            entry["detail"] = detail
-        append_private(self.path, json.dumps(entry, ensure_ascii=False, default=str)[:4000])
+            entry["detail"] = _cut(detail, AUDIT_DETAIL_CHARS)
+        append_private(self.path, json.dumps(entry, ensure_ascii=False, default=str))
 
     def note(
         self,
@@ -234,9 +291,7 @@ class AuditLog:
             return True  # let read_private say what is wrong
 
     def _tail(self) -> bytes:
-        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        try:
-            os.lseek(fd, -65536, os.SEEK_END)
-            return os.read(fd, 65536).split(b"\n", 1)[-1]
-        finally:
-            os.close(fd)
+        """The whole lines in the last `TAIL_BYTES` of the log; a log that cannot be read
+        raises `StateFileError` naming it."""
+        data = read_tail(self.path, TAIL_BYTES) or b""
+        return data.split(b"\n", 1)[-1]

@@ -1,9 +1,11 @@
 """Private files on disk, read and written the careful way, and locks between processes.
 
 - Directories are created 0700 (missing parents too); files are 0600.
-- Reads never follow a symbolic link and stop at `MAX_BYTES`; a file that cannot be read
-  (permissions, a directory or special file in its place) is a `StateFileError` that
-  names it and says what to do.
+- Reads never follow a symbolic link (but the whitelist's) and stop at `MAX_BYTES`; a
+  file that cannot be read (permissions, a directory or special file in its place) is a
+  `StateFileError` that names it and says what to do.
+- Nothing waits on a FIFO: every open is non-blocking, and reads and appends go to regular
+  files only (checked with fstat once open).
 - Writes go to a private temporary file, fsynced, then atomically renamed over the old
   one; appends are fsynced lines.
 - Locks are advisory locks on `NAME.lock`, shared by every process using the directory.
@@ -36,7 +38,10 @@ MAX_BYTES = 1 << 20
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+"""Opening a FIFO must not wait for its other end: every open is non-blocking, and
+anything but a regular file is refused once opened (fstat)."""
+_READ_FLAGS = os.O_RDONLY | _NOFOLLOW | _CLOEXEC | _NONBLOCK
 
 
 class CorruptFileError(Exception):
@@ -109,22 +114,30 @@ def _unusable(path: Path, exc: OSError | None = None, *, shape: str = "") -> Sta
     return StateFileError(message, path=path)
 
 
-def read_private(path: Path) -> bytes | None:
-    """The bytes of `path`, or None when it does not exist. Never follows a symbolic link."""
-    if path.is_symlink():
-        raise _unusable(path, shape="link")
+def _check_regular(path: Path, fd: int) -> os.stat_result:
+    """The fstat of an open file; a directory or special file (FIFO, device, socket)
+    raises the sentence that names it."""
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        raise _unusable(path, shape="directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise _unusable(path, shape="special")
+    return info
+
+
+def _read_bounded(path: Path, flags: int, *, tail: int | None = None) -> bytes | None:
+    """At most `MAX_BYTES + 1` bytes of the regular file `path` (with `tail`: its last
+    `tail` bytes), or None when it does not exist."""
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd = os.open(path, flags)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise _unusable(path, exc) from exc
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise _unusable(path, shape="directory")
-        if not stat.S_ISREG(mode):
-            raise _unusable(path, shape="special")
+        info = _check_regular(path, fd)
+        if tail is not None and info.st_size > tail:
+            os.lseek(fd, -tail, os.SEEK_END)
         chunks, size = [], 0
         while size <= MAX_BYTES and (chunk := os.read(fd, 65536)):
             chunks.append(chunk)
@@ -133,9 +146,26 @@ def read_private(path: Path) -> bytes | None:
         raise _unusable(path, exc) from exc
     finally:
         os.close(fd)
-    if size > MAX_BYTES:
+    return b"".join(chunks)[: MAX_BYTES + 1]
+
+
+def read_private(path: Path) -> bytes | None:
+    """The bytes of `path`, or None when it does not exist. Never follows a symbolic link."""
+    if path.is_symlink():
+        raise _unusable(path, shape="link")
+    data = _read_bounded(path, _READ_FLAGS)
+    if data is not None and len(data) > MAX_BYTES:
         raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
-    return b"".join(chunks)
+    return data
+
+
+def read_tail(path: Path, size: int) -> bytes | None:
+    """The last `size` bytes (at most `MAX_BYTES`) of `path`, or None when it does not
+    exist; for append-only logs that may outgrow `MAX_BYTES`. Never follows a link."""
+    if path.is_symlink():
+        raise _unusable(path, shape="link")
+    data = _read_bounded(path, _READ_FLAGS, tail=min(size, MAX_BYTES))
+    return None if data is None else data[-size:]
 
 
 def _cannot_write(path: Path, exc: OSError) -> StateFileError:
@@ -187,13 +217,25 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def append_private(path: Path, line: str) -> None:
-    """Append one line to `path` (created 0600) and fsync it."""
+    """Append one line to the regular file `path` (created 0600) and fsync it."""
     ensure_private_dir(path.parent)
     if path.is_symlink():
         raise _unusable(path, shape="link")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW | _CLOEXEC | _NONBLOCK
     try:
         fd = os.open(path, flags, PRIVATE_FILE)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise _unusable(path, shape="special") from exc
+        if exc.errno in (errno.EISDIR, errno.ELOOP):
+            raise _unusable(path, exc) from exc
+        raise _cannot_write(path, exc) from exc
+    try:
+        _check_regular(path, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
         _write_all_and_close(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
     except OSError as exc:
         raise _cannot_write(path, exc) from exc
@@ -209,7 +251,10 @@ def move_aside(path: Path, reason: str) -> Path:
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
     try:
         path.rename(target)
-        target.chmod(PRIVATE_FILE)
+        # Whatever now has the name may be a link put there since the file was read:
+        # never follow it (lstat, and no chmod for a link).
+        if not stat.S_ISLNK(target.lstat().st_mode):
+            target.chmod(PRIVATE_FILE)
     except OSError as exc:
         raise StateFileError(
             f"{path} is damaged ({reason}) and could not be moved aside ({exc.strerror or exc}); "
@@ -292,19 +337,14 @@ def read_text_file(path: Path, *, follow_links: bool = False) -> str | None:
 
     Raises `CorruptFileError` when the bytes are none of those.
     """
-    if follow_links:
-        try:
-            data: bytes | None = path.read_bytes()[: MAX_BYTES + 1]
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise _unusable(path, exc) from exc
+    if follow_links:  # the link's target must still be a regular file, read bounded
+        data = _read_bounded(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK)
+        if data is not None and len(data) > MAX_BYTES:
+            raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
     else:
         data = read_private(path)
     if data is None:
         return None
-    if len(data) > MAX_BYTES:
-        raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
     encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
         return data.decode(encoding)

@@ -6,16 +6,26 @@ summary a person would give, not a second copy of the JSON.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from .insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
 from .models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
+from .parsing import duration_words
+
+
+def _g(value: float, *, sign: bool = False) -> str:
+    """A number as people write it: `:g`, but 1234567 rather than 1.23457e+06."""
+    text = f"{value:+g}" if sign else f"{value:g}"
+    if "e+" in text:
+        text = f"{value:+.0f}" if sign else f"{value:.0f}"
+    return text
 
 
 def _n(value: Number | None, unit: str) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return "unknown"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
+    text = _g(value) if isinstance(value, float) else str(value)
     return f"{text} {unit}"
 
 
@@ -28,13 +38,7 @@ def _flow(value: Number | None, positive: str, negative: str) -> str:
 
 
 def _age(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 120:
-        return f" ({seconds} s ago)"
-    if seconds < 7200:
-        return f" ({seconds // 60} min ago)"
-    return f" ({seconds // 3600} h ago)"
+    return "" if seconds is None else f" ({duration_words(seconds)} ago)"
 
 
 def _lines(lines: Iterable[str]) -> str:
@@ -62,7 +66,7 @@ def _battery_line(b: Battery) -> str:
 
 
 def _triple(values: list[int | None] | list[float | None]) -> str:
-    return "/".join("?" if v is None else f"{v:g}" for v in values)
+    return "/".join("?" if v is None else _g(v) for v in values)
 
 
 def _phases_line(p: Phases) -> str:
@@ -136,17 +140,17 @@ _PERIODS = {"today": "Today", "this_month": "This month", "this_year": "This yea
 def _kwh(figure: EnergyFigure) -> str:
     if figure.kwh is None:
         return "unknown"
-    return f"{figure.kwh:g} kWh" + (" (estimated)" if figure.source == "estimate" else "")
+    return f"{_g(figure.kwh)} kWh" + (" (estimated)" if figure.source == "estimate" else "")
 
 
 def _pct(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:g} %"
+    return "unknown" if value is None or not math.isfinite(value) else f"{_g(value)} %"
 
 
 def energy_report_text(data: EnergyReport) -> str:
     """Energy totals in one line, then the notes."""
-    net = data.net_grid_kwh
-    balance = "unknown" if net is None else f"{'+' if net > 0 else ''}{net:g} kWh"
+    net = data.net_export_kwh
+    balance = "unknown" if net is None else f"{_g(net, sign=net > 0)} kWh"
     battery = ""
     if data.battery_charged.kwh is not None or data.battery_discharged.kwh is not None:
         battery = (
@@ -159,7 +163,8 @@ def energy_report_text(data: EnergyReport) -> str:
             f"{_kwh(data.solar)}, imported {_kwh(data.grid_import)}, exported "
             f"{_kwh(data.grid_export)}, consumption {_kwh(data.consumption)}; self-consumption "
             f"{_pct(data.self_consumption_pct)}, self-sufficiency "
-            f"{_pct(data.self_sufficiency_pct)}; net grid {balance} (+ = net export)." + battery,
+            f"{_pct(data.self_sufficiency_pct)}; net export {balance} (+ = exported more than "
+            "imported)." + battery,
             *data.notes,
         ]
     )
@@ -169,8 +174,8 @@ def _check(name: str, check: EnergyCheck) -> str:
     """`name +0.4 kWh (+3.1 %)`, or "" when there is no difference worth a word."""
     if check.difference_kwh is None or abs(check.difference_kwh) < 0.1:
         return ""
-    pct = f" ({check.difference_pct:+g} %)" if check.difference_pct is not None else ""
-    return f"{name} {check.difference_kwh:+g} kWh{pct}"
+    pct = f" ({_g(check.difference_pct, sign=True)} %)" if check.difference_pct is not None else ""
+    return f"{name} {_g(check.difference_kwh, sign=True)} kWh{pct}"
 
 
 def _checks_line(data: DayProfile) -> str:
@@ -200,7 +205,7 @@ def day_profile_text(data: DayProfile) -> str:
     high, low = data.battery_fullest, data.battery_emptiest
     if high and low:
         parts.append(
-            f"battery fullest {high.pct:g} % at {high.hour}:00, emptiest {low.pct:g} % at "
+            f"battery fullest {_g(high.pct)} % at {high.hour}:00, emptiest {_g(low.pct)} % at "
             f"{low.hour}:00;"
         )
     e = data.energy

@@ -69,14 +69,22 @@ class Whitelist:
         return account_key(email) in self.entries
 
 
-def check_whitelisted(path: Path, extra: Iterable[str], account: str) -> None:
-    """Refuse an account missing from the whitelist, before any network call."""
+NOT_LISTED_HINT = (
+    "run `oig-cloud-mcp login`, add the e-mail as a line in that file, or list it in "
+    "OIG_CLOUD_MCP_WHITELIST."
+)
+"""What helps an account missing from the whitelist when the login comes from the keyring."""
+
+
+def check_whitelisted(
+    path: Path, extra: Iterable[str], account: str, hint: str = NOT_LISTED_HINT
+) -> None:
+    """Refuse an account missing from the whitelist, before any network call.
+
+    `hint` says what helps, which depends on where the login comes from.
+    """
     if not Whitelist.load(path, extra).allows(account):
-        raise NotWhitelistedError(
-            f"The account {account} is not on the whitelist ({path}); run `oig-cloud-mcp "
-            "login`, add the e-mail as a line in that file, or list it in "
-            "OIG_CLOUD_MCP_WHITELIST."
-        )
+        raise NotWhitelistedError(f"The account {account} is not on the whitelist ({path}); {hint}")
 
 
 def add_to_whitelist(path: Path, email: str) -> bool:

@@ -49,7 +49,7 @@ _BOX_ID = re.compile(BOX_ID_PATTERN)
 
 def check_box_id(box_id: str | None) -> str | None:
     """A box id as the portal writes them (ASCII digits), checked before any request."""
-    if box_id is not None and not _BOX_ID.match(box_id):
+    if box_id is not None and not _BOX_ID.fullmatch(box_id):
         raise InvalidRequestError(
             "box_id must be a Battery Box id of 1 to 20 digits (0-9), or left out for the "
             "first box on the account."
@@ -183,7 +183,7 @@ class OigService:
         if any(s.sample_count > len(s.samples) for s in results):
             notes.append(
                 f"Samples are averaged into at most {max_samples} rows per series; "
-                "summaries cover every sample. The portal gives no sample times."
+                "summaries cover every sample. OIG Cloud's history has no sample times."
             )
         if all(s.sample_count == 0 for s in results):
             notes.append("OIG Cloud returned no history for this range.")

@@ -21,7 +21,7 @@ from .client_types import Renewal
 from .errors import StateFileError
 from .models import account_key
 from .private_io import locked_async
-from .security import BackoffFile, LoginBackoff, check_whitelisted
+from .security import NOT_LISTED_HINT, BackoffFile, LoginBackoff, check_whitelisted
 from .state_files import StateFile, json_codec
 
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
@@ -86,6 +86,8 @@ class Hints:
     """After a rejected login."""
     locked: str
     """While logins are paused."""
+    not_listed: str = NOT_LISTED_HINT
+    """For an account missing from the whitelist."""
 
 
 class SharedSessions:
@@ -110,7 +112,9 @@ class SharedSessions:
     def allow(self, account: str) -> None:
         """Refuse accounts missing from the whitelist (when one is checked)."""
         if self._whitelist is not None:
-            check_whitelisted(self._whitelist[0], self._whitelist[1], account)
+            check_whitelisted(
+                self._whitelist[0], self._whitelist[1], account, self.hints.not_listed
+            )
 
     def stored_cookie(self, account: str) -> str | None:
         """The stored cookie of `account` (read without the lock)."""

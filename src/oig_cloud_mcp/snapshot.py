@@ -17,6 +17,8 @@ from .parsing import (
     box_ids,
     decode_grid_delivery,
     decode_mode,
+    duration_words,
+    ignored_entries,
     installed_pv_kwp,
     number,
     parse_lastcall,
@@ -29,6 +31,11 @@ LIVE_DATA_OFF_NOTE = (
     "Live data is off in the OIG app, so these are the box's last regular values and "
     "battery power is unknown; turn on 'Live data' (Živá data) in the OIG app for live values."
 )
+
+
+def _ignored_note(count: int) -> str:
+    what = "an entry whose key is" if count == 1 else f"{count} entries whose keys are"
+    return f"OIG Cloud also sent {what} not a Battery Box id (1 to 20 digits); ignored."
 
 
 def _kwh(wh: Number | None) -> Number | None:
@@ -100,11 +107,13 @@ def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: dateti
     contact = parse_lastcall(section(box, "device").get("lastcall"))
     age = None if contact is None else max(0, int((now - contact).total_seconds()))
     if age is not None and age > STALE_AFTER.total_seconds():
-        notes.append(f"The box last reported {age // 60} minutes ago; check that it is online.")
+        notes.append(f"The box last reported {duration_words(age)} ago; check that it is online.")
     code = number(section(box, "box_prms").get("mode"))
     mode = decode_mode(code)
     if code is not None and mode is None:
         notes.append(f"The box reports an unknown mode code {code}.")
+    if ignored := ignored_entries(payload):
+        notes.append(_ignored_note(ignored))
     climate = section(box, "box")
     return BasicData(
         box_id=chosen,

@@ -12,23 +12,20 @@ from typing import TypeVar
 
 from . import __version__
 from . import credentials as store
-from .config import Settings
+from .config import ENV_EMAIL, ENV_PASSWORD, Settings
 from .errors import OigError
 from .models import account_key
+from .parsing import duration_words
 from .pending import PendingChanges
 from .security import LoginBackoff, Whitelist, backoff_file
 from .session_store import SessionStore
 from .state_files import Health, StateFile
 
 M = TypeVar("M")
-
-
-def _age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{int(seconds)} s"
-    if seconds < 7200:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds / 3600:.1f} h"
+WRITES_SCOPE = (
+    " (with this shell's settings; a server started by an MCP client follows the "
+    "--allow-writes or OIG_CLOUD_MCP_ALLOW_WRITES in the client's configuration)"
+)
 
 
 def _guarded(label: str, make: Callable[[], list[str]]) -> list[str]:
@@ -39,7 +36,9 @@ def _guarded(label: str, make: Callable[[], list[str]]) -> list[str]:
         return [f"{label}: {exc}"]
 
 
-def _file_line(label: str, health: Health, ok: str = "ok") -> str:
+def _file_line(label: str, health: Health, ok: str = "ok", missing: str | None = None) -> str:
+    if health.state == "missing" and missing is not None:
+        return f"{label}: {health.path} ({missing})"
     if health.state in ("ok", "missing"):
         return f"{label}: {health.path} ({ok})"
     if health.state == "moved aside":
@@ -56,16 +55,20 @@ def _checked(label: str, file: StateFile[M], ok: Callable[[], str]) -> str:
 
 def _account_lines(settings: Settings) -> list[str]:
     email = store.account_email(settings)
+    missing = settings.missing_env_credential
     if settings.has_env_credentials:
         source = "environment (OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD)"
     elif email is None:
-        return ["Account: none; run `oig-cloud-mcp login`"]
+        return [f"Account: none{store.set_up_hint(settings)}"]
     else:
         try:
             found = store.stored_password(email) is not None
         except OigError as exc:
             return [f"Account: {email}", f"Keyring: {exc}"]
         source = "OS keyring" if found else "missing from the keyring; run `oig-cloud-mcp login`"
+        if missing is not None:
+            given = ENV_PASSWORD if missing == ENV_EMAIL else ENV_EMAIL
+            source += f" ({given} is ignored: {missing} is not set)"
     return [f"Account: {email}", f"Password: {source}"]
 
 
@@ -74,7 +77,11 @@ def _session_line(settings: Settings, email: str | None) -> str:
 
     def state() -> str:
         saved = sessions.saved_at(account_key(email)) if email else None
-        return "no session" if saved is None else f"session saved {_age(time.time() - saved)} ago"
+        return (
+            "no session"
+            if saved is None
+            else f"session saved {duration_words(time.time() - saved)} ago"
+        )
 
     return _checked("Session cache", sessions.file, state)
 
@@ -115,7 +122,7 @@ def _audit_lines(settings: Settings) -> list[str]:
     for entry in entries:
         arguments = entry.get("arguments")
         shown = (
-            ", ".join(f"{k}={v}" for k, v in arguments.items())
+            ", ".join(f"{k}={v}" for k, v in arguments.items() if v is not None)
             if isinstance(arguments, dict)
             else ""
         )
@@ -132,7 +139,9 @@ def _whitelist_line(settings: Settings) -> str:
 
 def status_lines(settings: Settings) -> list[str]:
     """Account, credential source, keyring, state files, whitelist, lockout and writes."""
-    account_file = _checked("Account file", store.account_file(settings), lambda: "ok")
+    account_file = _file_line(
+        "Account file", store.account_file(settings).health(), missing="none yet"
+    )
     try:
         email = store.account_email(settings)
     except OigError:
@@ -142,6 +151,7 @@ def status_lines(settings: Settings) -> list[str]:
     except Exception as exc:  # any keyring failure is reported, never raised
         backend = f"unavailable ({type(exc).__name__})"
     writes = ", ".join(sorted(settings.allowed_writes)) or "disabled"
+    writes += WRITES_SCOPE
     return [
         f"oig-cloud-mcp {__version__}" + (" (demo mode)" if settings.demo else ""),
         f"Portal: {settings.base_url}",

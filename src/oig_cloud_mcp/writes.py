@@ -1,8 +1,9 @@
-"""Write actions: plan, preview or confirm, then exactly one well-formed write.
+"""Write actions: preview, or confirm and send exactly one well-formed write.
 
-Every write tool first builds a `WritePlan` from the current live data (no write),
-which is what a preview shows and an elicitation asks about. Only a confirmed plan
-is sent, one at a time across processes, and recorded as a pending change.
+Every write tool first builds a `WritePlan` (see `write_plans`) from the live data, which
+is what a preview shows and an elicitation asks about. A confirmed plan is sent only after
+a matching preview, one at a time across processes, recorded before it is sent and settled
+after.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import (
@@ -22,58 +22,35 @@ from .errors import (
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
-from .models import BOX_MODES, MODE_EFFECTS, WriteResult, WriteTool
-from .parsing import PORTAL_TZ, decode_grid_delivery, decode_mode, number, section, select_box
+from .models import WriteResult, WriteTool
+from .parsing import PORTAL_TZ, select_box
 from .pending import (
     APPLY_DEADLINE,
     AuditLog,
-    Check,
-    GridCheck,
     PendingChanges,
+    StoredChange,
     StoredStatus,
-    ValueCheck,
 )
 from .private_io import locked_async
+from .write_plans import (
+    APPLY_NOTE,
+    PLANNERS,
+    WritePlan,
+)
 
 if TYPE_CHECKING:
     from .service import OigService
 
 log = logging.getLogger(__name__)
-Decision = Literal["preview", "confirmed", "declined"]
-APPLY_NOTE = "The box applies changes within about 10 minutes (sometimes up to an hour)."
-EXPORT_LEGAL_NOTE = (
-    "Exporting to the grid needs your distributor's approval; exporting without it can be "
-    "penalised (see https://portal.oigpower.cz/pretoky-sankce.pdf)."
+Decision = Literal["preview", "confirmed", "accepted", "declined"]
+"""preview: no confirm; confirmed: the model's `confirm: true` (sent only after a preview);
+accepted: the user accepted the confirmation dialog (elicitation); declined: they did not."""
+PREVIEW_VALID_FOR = timedelta(minutes=30)
+"""A `confirm: true` is sent only if this process previewed the same change this recently."""
+SHOW_FIRST = (
+    "Nothing was sent: a change is first shown to the user as this preview and confirmed "
+    "after. Show it to the user, and call again with confirm=true only if they agree."
 )
-MODE_CODES = {name: code for code, name in BOX_MODES.items()}
-GRID_VALUES = {"off": 0, "on": 1, "limited": 2}
-
-
-@dataclass
-class WritePlan:
-    """One intended write: what is, what is asked, what it does and what would be sent."""
-
-    tool: WriteTool
-    box_id: str
-    current: str | None
-    requested: str
-    effect: str
-    script: str
-    body: dict[str, Any]
-    check: Check
-    arguments: dict[str, Any] = field(default_factory=dict)
-    unchanged_reason: str | None = None
-
-    def question(self) -> str:
-        """The confirmation question put to the user."""
-        return (
-            f"{self.tool} on box {self.box_id}: change "
-            f"{self.current or 'unknown'} to {self.requested}? {self.effect} {APPLY_NOTE}"
-        )
-
-    def request(self) -> dict[str, object]:
-        """The portal request as shown to the user."""
-        return {"script": self.script, "body": self.body}
 
 
 class WriteService:
@@ -89,6 +66,7 @@ class WriteService:
         self._allowed = settings.allowed_writes
         self._form = settings.write_encoding == "form"
         self._portal = "The demo box" if settings.demo else "OIG Cloud"
+        self._previewed: dict[tuple[str, str, str], datetime] = {}
 
     def _require_enabled(self, tool: str, arguments: Mapping[str, Any]) -> None:
         if tool not in self._allowed:
@@ -104,15 +82,9 @@ class WriteService:
     async def plan(self, tool: WriteTool, **arguments: Any) -> WritePlan:
         """The plan of one write tool call; refusals are audited as disabled or invalid."""
         self._require_enabled(tool, arguments)
-        planners: dict[str, Callable[..., Awaitable[WritePlan]]] = {
-            "set_box_mode": self._plan_box_mode,
-            "set_grid_delivery": self._plan_grid_delivery,
-            "set_boiler_mode": self._plan_boiler_mode,
-            "set_battery_grid_charging": self._plan_battery_grid_charging,
-        }
-        planner = planners[tool]
+        planner = PLANNERS[tool]
         try:
-            planned = await planner(**arguments)
+            planned = await planner(self._box, **arguments)
         except InvalidRequestError as exc:
             box_id = arguments.get("box_id")
             self.audit.note(tool, box_id, arguments, "invalid", str(exc))
@@ -123,168 +95,90 @@ class WriteService:
         except StateFileError as exc:
             raise StateFileError(f"Nothing was sent: {exc}", path=exc.path, kind=exc.kind) from exc
 
-    async def _plan_box_mode(self, mode: str, box_id: str | None) -> WritePlan:
-        """Plan `box_prms.mode` = 0..3."""
-        if mode not in MODE_CODES:
-            raise InvalidRequestError(
-                f"Unknown mode '{mode}'; use one of: {', '.join(MODE_CODES)}."
-            )
-        chosen, box = await self._box(box_id)
-        code = MODE_CODES[mode]
-        current = number(section(box, "box_prms").get("mode"))
-        return WritePlan(
-            tool="set_box_mode",
-            box_id=chosen,
-            current=decode_mode(current),
-            requested=mode,
-            effect=MODE_EFFECTS[mode],
-            script="Device.Set.Value.php",
-            body={"id_device": chosen, "table": "box_prms", "column": "mode", "value": code},
-            check=ValueCheck(table="box_prms", column="mode", value=code),
-            unchanged_reason=f"The box is already in {mode}." if current == code else None,
-        )
-
-    async def _plan_grid_delivery(
-        self, state: str, limit_w: int | None, box_id: str | None
-    ) -> WritePlan:
-        """Plan ToGrid.Toggle.php with `p_max_feed_grid` always present."""
-        if state not in GRID_VALUES:
-            raise InvalidRequestError(f"Unknown state '{state}'; use off, on or limited.")
-        if state == "limited" and limit_w is None:
-            raise InvalidRequestError(
-                "state 'limited' needs limit_w, the export limit in W (1-9999)."
-            )
-        if state != "limited" and limit_w is not None:
-            raise InvalidRequestError("limit_w applies only to state 'limited'; leave it out.")
-        if limit_w is not None and not 1 <= limit_w <= 9999:
-            raise InvalidRequestError(f"limit_w {limit_w} is out of range; use 1 to 9999 W.")
-        chosen, box = await self._box(box_id)
-        now_state, now_limit = decode_grid_delivery(box)
-        label = f"limited to {limit_w} W" if state == "limited" else state
-        current = f"limited to {now_limit} W" if now_state == "limited" else now_state
-        effect = {
-            "off": "Nothing is exported; surplus solar is curtailed once the battery is full.",
-            "on": "Surplus solar may be exported without a limit.",
-            "limited": f"Export is capped at {limit_w} W.",
-        }[state]
-        return WritePlan(
-            tool="set_grid_delivery",
-            box_id=chosen,
-            current=current,
-            requested=label,
-            effect=effect if state == "off" else f"{effect} {EXPORT_LEGAL_NOTE}",
-            script="ToGrid.Toggle.php",
-            body={"id_device": chosen, "value": GRID_VALUES[state], "p_max_feed_grid": limit_w},
-            check=GridCheck(grid=state, limit=limit_w),  # type: ignore[arg-type]
-            unchanged_reason=(
-                f"Grid export is already {label}."
-                if (now_state, now_limit) == (state, limit_w)
-                else None
-            ),
-        )
-
-    async def _plan_boiler_mode(self, mode: str, box_id: str | None) -> WritePlan:
-        """Plan `boiler_prms.manual` = 0 (auto) / 1 (manual)."""
-        if mode not in ("auto", "manual"):
-            raise InvalidRequestError(f"Unknown boiler mode '{mode}'; use auto or manual.")
-        chosen, box = await self._box(box_id)
-        if number(section(box, "boiler_prms").get("ison")) in (None, 0) or box.get("boiler") == []:
-            raise InvalidRequestError(
-                f"Box {chosen} has no boiler module, so there is nothing to set."
-            )
-        value = 1 if mode == "manual" else 0
-        current = number(section(box, "boiler_prms").get("manual"))
-        return WritePlan(
-            tool="set_boiler_mode",
-            box_id=chosen,
-            current={0: "auto", 1: "manual"}.get(int(current)) if current is not None else None,
-            requested=mode,
-            effect="The boiler heats at full power regardless of solar or tariff; this "
-            "can draw from the grid."
-            if value
-            else "The box heats the boiler from solar surplus (automatic).",
-            script="Device.Set.Value.php",
-            body={
-                "id_device": chosen,
-                "table": "boiler_prms",
-                "column": "manual",
-                "value": value,
-            },
-            check=ValueCheck(table="boiler_prms", column="manual", value=value),
-            unchanged_reason=f"The boiler is already in {mode} mode." if current == value else None,
-        )
-
-    async def _plan_battery_grid_charging(self, target_pct: int | None) -> WritePlan:
-        """Plan Battery.Format.Save.php (spec §6.4): charge from the grid to a target, or stop."""
-        if target_pct is not None and not 20 <= target_pct <= 100:
-            raise InvalidRequestError(f"target_pct {target_pct} is out of range; use 20 to 100.")
-        chosen, box = await self._box(None)
-        current = number(section(box, "box_prms").get("bat_ac"))
-        value = target_pct or 0
-        return WritePlan(
-            tool="set_battery_grid_charging",
-            box_id=chosen,
-            current=None if current is None else f"target {current} %",
-            requested="stop charging from the grid"
-            if target_pct is None
-            else f"charge from the grid to {target_pct} %",
-            effect="Stops charging the battery from the grid."
-            if target_pct is None
-            else f"Starts charging the battery from the grid now, up to {target_pct} %; this "
-            "buys grid energy.",
-            script="Battery.Format.Save.php",
-            body={"bat_ac": value},
-            check=ValueCheck(table="box_prms", column="bat_ac", value=value),
-        )
-
     def _finish(self, plan: WritePlan) -> WritePlan:
-        """Treat a change that was already sent and is not resolved yet as unchanged."""
-        if plan.unchanged_reason is None:
-            plan.unchanged_reason = self._repeat_reason(plan, self.service.now())
+        """Decide whether there is anything to send, given the changes not resolved yet."""
+        self._decide(plan, self.service.now())
         return plan
 
-    def _repeat_reason(self, plan: WritePlan, now: datetime) -> str | None:
-        same = self.pending.unresolved(plan.tool, plan.box_id, plan.requested, now)
-        if same is None:
-            return None
-        sent = same.requested_at.astimezone(PORTAL_TZ)
-        if same.status == "pending":
-            return f"{plan.requested} was already sent at {sent:%H:%M} and is pending. {APPLY_NOTE}"
-        retry = (sent + APPLY_DEADLINE).strftime("%H:%M")
-        return (
-            f"{plan.requested} was already sent at {sent:%H:%M} but its outcome is unknown (no "
-            "answer came back), so it is not sent again until the box shows it or "
-            f"{retry} passes; check get_basic_data."
-        )
+    def _decide(self, plan: WritePlan, now: datetime) -> None:
+        """Set `unchanged_reason` and `replaces` from the live value and the pending changes.
 
-    async def execute(self, plan: WritePlan, decision: Decision) -> WriteResult:
-        """Preview, decline, or perform the plan's single write."""
+        The same change still unresolved is not sent again. Another value still unresolved
+        is replaced, even by the value the box shows now: that one undoes it.
+        """
+        other = self.pending.unresolved(plan.tool, plan.box_id, now)
+        plan.replaces = None
+        if other is None:
+            plan.unchanged_reason = plan.already
+        elif other.requested == plan.requested:
+            plan.unchanged_reason = _repeat_reason(other)
+        else:
+            plan.unchanged_reason = None
+            plan.replaces = _replaces(other)
+
+    async def execute(
+        self, plan: WritePlan, decision: Decision, *, asked: WritePlan | None = None
+    ) -> WriteResult:
+        """Preview, decline, or perform the plan's single write.
+
+        `asked` is the plan the user's accepted dialog showed (decision "accepted").
+        """
         if plan.unchanged_reason is not None:
             self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
         if decision == "preview":
-            self.audit.note(plan.tool, plan.box_id, plan.arguments, "previewed")
-            return _result(
-                plan,
-                "previewed",
-                (
-                    f"Preview only, nothing was changed: {plan.current or 'unknown'} -> "
-                    f"{plan.requested} on box {plan.box_id}. {plan.effect} {APPLY_NOTE} "
-                    "Call again with confirm=true after the user agrees."
-                ),
-            )
+            return self._preview(plan, "Call again with confirm=true after the user agrees.")
         if decision == "declined":
             self.audit.note(plan.tool, plan.box_id, plan.arguments, "declined")
             return _result(plan, "declined", "The user declined; nothing was written.")
+        if decision == "confirmed" and not self._was_previewed(plan):
+            return self._preview(plan, SHOW_FIRST, detail="confirm=true without a preview")
+        if decision == "accepted":
+            self._check_asked(plan, asked)
         async with self._lock, locked_async(self._lock_path):
             return await self._send_once(plan)
 
+    def _preview(self, plan: WritePlan, ending: str, detail: str = "") -> WriteResult:
+        """Show the plan, and remember that this process showed it (see `_was_previewed`)."""
+        now = self.service.now()
+        self._previewed = {
+            key: when for key, when in self._previewed.items() if now - when <= PREVIEW_VALID_FOR
+        }
+        self._previewed[plan.key()] = now
+        self.audit.note(plan.tool, plan.box_id, plan.arguments, "previewed", detail)
+        return _result(
+            plan,
+            "previewed",
+            (
+                f"Preview only, nothing was changed: {plan.current or 'unknown'} -> "
+                f"{plan.requested} on box {plan.box_id}.{plan.replacing()} {plan.effect} "
+                f"{APPLY_NOTE} {ending}"
+            ),
+        )
+
+    def _was_previewed(self, plan: WritePlan) -> bool:
+        """Whether this process previewed the same change in the last 30 minutes."""
+        shown = self._previewed.get(plan.key())
+        return shown is not None and timedelta(0) <= self.service.now() - shown <= PREVIEW_VALID_FOR
+
+    def _check_asked(self, plan: WritePlan, asked: WritePlan | None) -> None:
+        """The user accepted a dialog about `asked`: send nothing if this plan is another."""
+        if asked is not None and asked.key() == plan.key():
+            return
+        what = "nothing" if asked is None else f"{asked.requested} on box {asked.box_id}"
+        reason = (
+            f"The user confirmed {what}, but this call would now send {plan.requested} on box "
+            f"{plan.box_id}, so nothing was written; ask again."
+        )
+        self.audit.note(plan.tool, plan.box_id, plan.arguments, "invalid", reason)
+        raise InvalidRequestError(reason)
+
     async def _send_once(self, plan: WritePlan) -> WriteResult:
         """Under the write lock: decide again, record the intent, send one request, settle."""
-        repeat = self._repeat_reason(plan, self.service.now())
-        if repeat is not None:
+        self._decide(plan, self.service.now())
+        if plan.unchanged_reason is not None:
             self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
-            return _result(plan, "unchanged", f"{repeat} Nothing was written.")
+            return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
         change_id = self._record_intent(plan)
         try:
             reply = await self.service.client.write(plan.script, plan.body, form=self._form)
@@ -302,8 +196,9 @@ class WriteService:
             "written",
             (
                 f"{self._portal} accepted the change {plan.current or 'unknown'} -> "
-                f"{plan.requested} for box {plan.box_id}. {APPLY_NOTE} get_basic_data lists it "
-                f"under pending_changes until the live data shows it.{problem}"
+                f"{plan.requested} for box {plan.box_id}.{plan.replacing()} {APPLY_NOTE} "
+                "get_basic_data lists it under pending_changes until the live data shows "
+                f"it.{problem}"
             ),
         )
 
@@ -352,6 +247,32 @@ class WriteService:
             f" (Its record could not be updated: {' '.join(problems)} Until then it is listed "
             "as outcome unknown, which keeps it from being sent twice.)"
         )
+
+
+def _sent_at(change: StoredChange) -> str:
+    return f"{change.requested_at.astimezone(PORTAL_TZ):%H:%M}"
+
+
+def _repeat_reason(same: StoredChange) -> str:
+    """Why the same change, sent and not resolved yet, is not sent again."""
+    if same.status == "pending":
+        return f"{same.requested} was already sent at {_sent_at(same)} and is pending. {APPLY_NOTE}"
+    retry = (same.requested_at.astimezone(PORTAL_TZ) + APPLY_DEADLINE).strftime("%H:%M")
+    return (
+        f"{same.requested} was already sent at {_sent_at(same)} but its outcome is unknown (no "
+        "answer came back), so it is not sent again until the box shows it or "
+        f"{retry} passes; check get_basic_data."
+    )
+
+
+def _replaces(other: StoredChange) -> str:
+    """The sentence saying that a change replaces another one not resolved yet."""
+    state = (
+        "which the box has not applied yet"
+        if other.status == "pending"
+        else "whose outcome is unknown (no answer came back)"
+    )
+    return f"It replaces the change to {other.requested} sent at {_sent_at(other)}, {state}."
 
 
 def _result(plan: WritePlan, outcome: Any, message: str) -> WriteResult:

@@ -12,6 +12,7 @@ interrupted by SIGINT / SIGTERM (see `cli.interrupt`).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -30,6 +31,18 @@ WAITING = (
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters but newline and tab: C0, DEL and C1. Raw, they would let a file,
+an argument or the portal's text drive the terminal (erase lines, set the title, write
+the clipboard with OSC 52)."""
+
+
+def shown(text: str) -> str:
+    """`text` safe for a terminal: every control character but newline and tab written as
+    an escape (`\\x1b`). Everything the command prints passes through here."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 def single(exc: BaseException) -> BaseException:
     """The one exception inside (nested) exception groups, else `exc` itself."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
@@ -39,7 +52,7 @@ def single(exc: BaseException) -> BaseException:
 
 def error(message: str, code: int = FAILED) -> NoReturn:
     """Write `Error: message` as one line on stderr and exit with `code`."""
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(f"Error: {shown(message)}\n")
     sys.stderr.flush()
     raise SystemExit(code)
 

@@ -10,8 +10,8 @@ import typer
 
 from ..config import Settings
 from ..errors import ArgumentError, OigError
-from . import interrupt
-from .base import app, echo, settings
+from . import interrupt, shown
+from .base import DebugOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
     from ..models import Credentials
@@ -68,8 +68,13 @@ def _given_email(current: Settings, email: str | None, password_stdin: bool) -> 
 
 def _ask_email(current: Settings) -> str:
     """Ask for the e-mail, offering the remembered account as the default."""
+    remembered = _remembered(current)
+    shown_default = f" [{shown(remembered)}]" if remembered else ""
     answer: str = typer.prompt(
-        "OIG Cloud e-mail", default=_remembered(current), value_proc=_checked_email
+        f"OIG Cloud e-mail{shown_default}",
+        default=remembered,
+        show_default=False,
+        value_proc=_checked_email,
     )
     return answer
 
@@ -97,7 +102,7 @@ async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
         try:
             return box_ids(await client.live_stats())
         except OigError as exc:
-            typer.echo(f"Warning: logged in, but reading live data failed: {exc}", err=True)
+            warn(f"Warning: logged in, but reading live data failed: {exc}")
             return []
     finally:
         await client.aclose()
@@ -122,6 +127,7 @@ def login(
             "for the remembered account.",
         ),
     ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Check your OIG Cloud login and store it in the OS keyring.
 
@@ -139,7 +145,7 @@ def login(
 
     current = settings()
     address = _given_email(current, email, password_stdin)  # usage errors before anything
-    store.ensure_keyring_usable()  # before asking for anything or touching the portal
+    store.ensure_keyring_usable(current)  # before asking for anything or touching the portal
     address = address or _ask_email(current)
     creds = Credentials(address, _read_password(password_stdin), source="keyring")
     boxes = interrupt.run(_verify_login(current, creds))
@@ -158,7 +164,7 @@ def login(
 
 
 @app.command(short_help="Remove the stored password, session and remembered account.")
-def logout() -> None:
+def logout(debug: DebugOption = False) -> None:
     """Remove the stored password, the cached session and the remembered account.
 
     Says what it removed and what was not there; running it twice is harmless.
@@ -176,9 +182,9 @@ def logout() -> None:
             store.delete_password(email)
             (removed if had_password else absent).append(f"the password of {email} (OS keyring)")
         except OigError as exc:
-            typer.echo(f"Warning: {exc}", err=True)
+            warn(f"Warning: {exc}")
     else:
-        absent.append("a stored password")
+        absent.append("the stored password")
     cleared = SessionStore(current.session_path).clear()
     (removed if cleared else absent).append(f"the cached session ({current.session_path})")
     forgot = store.forget_account(current)
@@ -186,7 +192,7 @@ def logout() -> None:
     if removed:
         echo("Removed " + "; ".join(removed) + ".")
     if absent:
-        echo("Nothing to remove for " + "; ".join(absent) + ".")
+        echo("Was not there: " + "; ".join(absent) + ".")
 
 
 @app.command(short_help="Show the account, where credentials and state live, and any lockout.")
@@ -194,6 +200,7 @@ def status(
     check: Annotated[
         bool, typer.Option("--check", help="Also read live data once (exit 1 if that fails).")
     ] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Show the account, where credentials and state live, and any lockout."""
     from ..status import status_lines

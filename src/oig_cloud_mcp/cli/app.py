@@ -27,7 +27,9 @@ def _usage_error(exc: BaseException) -> None:
         return None
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", PROG) or PROG
-    error(f"{message().rstrip('.')}. See `{path} --help`.", code)
+    sentence = message().rstrip()
+    end = "" if sentence.endswith((".", "?", "!")) else "."
+    error(f"{sentence}{end} See `{path} --help`.", code)
 
 
 def run() -> None:

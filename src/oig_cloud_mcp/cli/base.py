@@ -7,13 +7,15 @@ so nothing here may write to stdout on that path.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated
 
 import typer
 
 from .. import __version__
 from ..config import Settings, parse_allowed_writes
-from . import serve_stdio
+from . import serve_stdio, shown
 
 PROG = "oig-cloud-mcp"
 
@@ -51,6 +53,8 @@ WritesOption = Annotated[
     ),
 ]
 
+DEBUG_HELP = "Show tracebacks and debug logs on stderr."
+
 
 class _State:
     demo = False
@@ -60,6 +64,17 @@ class _State:
 
 
 STATE = _State()
+
+
+def _debug_flag(value: bool) -> None:
+    """`--debug` after a command: the same as before it."""
+    if value:
+        STATE.debug = True
+        if STATE.settings is not None:
+            STATE.settings = STATE.settings.with_overrides(log_level="DEBUG")
+
+
+DebugOption = Annotated[bool, typer.Option("--debug", callback=_debug_flag, help=DEBUG_HELP)]
 
 
 def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings:
@@ -84,8 +99,23 @@ def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings
 
 
 def echo(text: str = "") -> None:
-    """Print a line for the user."""
-    typer.echo(text)
+    """Print a line for the user (control characters escaped, see `shown`)."""
+    typer.echo(shown(text))
+
+
+def warn(text: str) -> None:
+    """Print a line on stderr (control characters escaped, see `shown`)."""
+    typer.echo(shown(text), err=True)
+
+
+def json_text(value: object) -> str:
+    """`value` as indented JSON for the terminal: non-ASCII text stays readable, and DEL
+    and C1 controls (which json.dumps leaves raw then) are written as \\u escapes too."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
 
 
 def _version(value: bool) -> None:
@@ -99,9 +129,7 @@ def root(
     ctx: typer.Context,
     demo: DemoOption = False,
     allow_writes: WritesOption = None,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks and debug logs on stderr.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -114,6 +142,8 @@ def root(
 
 
 @app.command(short_help="Serve MCP over stdio (the same as no command).")
-def serve(demo: DemoOption = False, allow_writes: WritesOption = None) -> None:
+def serve(
+    demo: DemoOption = False, allow_writes: WritesOption = None, debug: DebugOption = False
+) -> None:
     """Serve MCP over stdio (the same as no command): what MCP clients run."""
     serve_stdio(settings(demo=demo, allow_writes=allow_writes))

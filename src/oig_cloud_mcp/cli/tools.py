@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import sys
 import textwrap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -13,7 +13,7 @@ from ..config import ENV_ALLOW_WRITES, Settings
 from ..errors import ArgumentError, ConfigurationError
 from ..models import WRITE_TOOLS
 from . import USAGE, error, interrupt
-from .base import PROG, DemoOption, WritesOption, app, echo, settings
+from .base import PROG, DebugOption, DemoOption, WritesOption, app, echo, json_text, settings
 
 if TYPE_CHECKING:
     from ..server.local import LocalServer, ToolInfo
@@ -81,6 +81,7 @@ def list_tools(
     tool: Annotated[str | None, typer.Argument(metavar="TOOL", hidden=True)] = None,
     demo: DemoOption = False,
     allow_writes: WritesOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """List the MCP tools the server offers, each argument with what it accepts.
 
@@ -141,6 +142,11 @@ def call(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the structured result.")
     ] = False,
+    debug: DebugOption = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="With confirm=true: send the change without asking (scripts)."),
+    ] = False,
     show_help: Annotated[
         bool,
         typer.Option("--help", "-h", help="Show this message (with TOOL: its arguments) and exit."),
@@ -162,13 +168,37 @@ def call(
         arguments = parse_pairs(tool, tools[tool].input_schema, args or [])
     except ArgumentError as exc:
         error(f"{exc} See `{PROG} call --help {tool}`.", USAGE)
+    if tool in WRITE_TOOLS and arguments.get("confirm") is True:
+        _preview_and_ask(server, tool, arguments, yes=yes)
     answer = interrupt.run(server.call(tool, arguments))
     if answer.is_error:
         error(answer.text.removeprefix(f"Error executing tool {tool}: "))
     if not as_json:
         echo(answer.text)
         echo()
-    echo(json.dumps(answer.structured, indent=2, ensure_ascii=False))
+    echo(json_text(answer.structured))
+
+
+def _preview_and_ask(
+    server: LocalServer, tool: str, arguments: dict[str, Any], *, yes: bool
+) -> None:
+    """A change is previewed before it is sent, from the terminal too: show the preview,
+    then send only after the owner says yes (or passed --yes)."""
+    if not yes and not sys.stdin.isatty():
+        error(
+            "confirm=true shows the change and asks before sending it; run it in a terminal, "
+            "or add --yes to send it without asking.",
+            USAGE,
+        )
+    preview = interrupt.run(server.call(tool, {**arguments, "confirm": False}))
+    if preview.is_error:
+        error(preview.text.removeprefix(f"Error executing tool {tool}: "))
+    outcome = preview.structured.get("outcome") if isinstance(preview.structured, dict) else None
+    if outcome != "previewed":
+        return  # unchanged: the confirmed call says so and sends nothing
+    echo(preview.text)
+    if not yes and not typer.confirm("Send this change to the box?", default=False):
+        error("Nothing was changed.")
 
 
 def _help(ctx: typer.Context, tool: str | None, demo: bool, allow_writes: str | None) -> NoReturn:

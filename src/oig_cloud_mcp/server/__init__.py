@@ -45,8 +45,9 @@ __all__ = ["OigServer", "RedactSecrets", "build_server", "configure_logging"]
 WRITES_ON = (
     "Write tools enabled: {names}. They change a real house: call them without confirm first, "
     "show the preview to the user, and call again with confirm=true only after the user "
-    "agrees. OIG Cloud accepting a change does not mean the box applied it: boxes apply "
-    "changes within about 10 minutes (up to an hour); get_basic_data lists pending_changes."
+    "agrees (a confirm without that preview only returns the preview). OIG Cloud accepting a "
+    "change does not mean the box applied it: boxes apply changes within about 10 minutes "
+    "(up to an hour); get_basic_data lists pending_changes."
 )
 WRITES_OFF = "Write tools are disabled; the owner can enable them (see the README)."
 INSTRUCTIONS = """\

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from mcp.types import CallToolResult, Icon, TextContent, ToolAnnotations
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, StrictStr, ValidationError
 
-from ..arguments import argument_problems, unknown_arguments
+from ..arguments import argument_problems, shown_name, unknown_arguments
 from ..errors import OigError
 from ..models import BOX_ID_PATTERN, WRITE_TOOLS
 
@@ -101,9 +102,9 @@ def lean_schema(node: Any, *, merge_types: bool = False) -> Any:
 
 
 class OigServer(MCPServer):
-    """An MCPServer whose argument errors are one sentence, that audits every call of a
-    write tool (including ones refused before they reach the tool), and whose tool
-    schemas carry no generated titles."""
+    """An MCPServer whose argument errors (tools and prompts) are one sentence, that audits
+    every call of a write tool (including ones refused before they reach the tool), and
+    whose tool schemas carry no generated titles."""
 
     def __init__(self, *args: Any, audit: "AuditLog", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,6 +140,25 @@ class OigServer(MCPServer):
             )
         raise ToolError(reason)
 
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context | None = None
+    ) -> Any:
+        """Render a prompt; an unknown prompt or argument is one sentence (invalid params),
+        not the SDK's "Error rendering prompt" with a traceback in the log."""
+        prompts = {prompt.name: prompt for prompt in await self.list_prompts()}
+        prompt = prompts.get(name)
+        if prompt is None:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"No prompt {shown_name(name)!r}; choose one of: {', '.join(prompts)}.",
+            )
+        takes: dict[str, Any] = {argument.name: {} for argument in prompt.arguments or []}
+        known: dict[str, Any] = {"properties": takes}
+        unknown = unknown_arguments(known, arguments or {}, what="prompt")
+        if unknown is not None:
+            raise MCPError(INVALID_PARAMS, unknown)
+        return await super().get_prompt(name, arguments, context)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
     ) -> Any:
@@ -146,6 +166,9 @@ class OigServer(MCPServer):
         schema = await self._schema(name)
         if schema is None and name in WRITE_TOOLS:
             self._refuse(name, arguments, "disabled", WRITES_DISABLED.format(tool=name))
+        if schema is None:  # the SDK would echo the whole name, however long
+            tools = ", ".join(self._schemas or ())
+            raise ToolError(f"Unknown tool {shown_name(name)!r}; the tools are: {tools}.")
         unknown = unknown_arguments(schema, arguments) if schema is not None else None
         if schema is not None and unknown is not None:
             self._refuse(name, arguments, "invalid", unknown)

@@ -92,7 +92,7 @@ def _box(box_id: str | None) -> str:
 
 def modes_guide() -> str:
     """The `oig://guide/modes` text."""
-    from ..writes import APPLY_NOTE
+    from ..write_plans import APPLY_NOTE
 
     modes = "\n".join(f"- **{name}**: {effect}" for name, effect in MODE_EFFECTS.items())
     extra = " and ".join(REPORTED_ONLY_MODES.values())

@@ -1,10 +1,13 @@
 """The write tools of the MCP server (registered only when the owner enabled them).
 
 Part of the server layer: each write previews unless confirmed, asks the user through
-elicitation when the client can, and goes through `WriteService`.
+elicitation when the client can, and goes through `WriteService`. The plan a dialog
+showed is resolved once per call (`Asked`) and handed to the tool body too, which sends
+nothing if its own plan has become another change since.
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server.mcpserver import (
@@ -23,7 +26,8 @@ from ..models import MODES_BRIEF, WriteResult
 from .core import BoxId, run_tool
 
 if TYPE_CHECKING:
-    from ..writes import Decision, WritePlan, WriteService
+    from ..write_plans import WritePlan
+    from ..writes import Decision, WriteService
 
 WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
@@ -37,27 +41,39 @@ Confirm = Annotated[
 class Confirmation(BaseModel):
     """The user's answer to a write preview."""
 
-    confirm: bool = Field(description="Apply this change to the box now?")
+    confirm: StrictBool = Field(description="Apply this change to the box now?")
 
 
 class ConfirmArgument(Confirmation):
     """The model's own `confirm` argument, used when the client cannot ask the user."""
 
 
-async def ask_user(
-    ctx: Context, confirm: bool, plan: Callable[[], Awaitable["WritePlan"]]
-) -> Elicit[Confirmation] | Confirmation:
-    """Ask the user through elicitation when the client can; else pass `confirm` on."""
+@dataclass(frozen=True)
+class Asked:
+    """Whether the client can ask the user, and the plan to ask about (None if it failed)."""
+
+    can_ask: bool
+    plan: "WritePlan | None" = None
+
+
+async def plan_to_ask(ctx: Context, plan: Callable[[], Awaitable["WritePlan"]]) -> Asked:
+    """The plan to put to the user, when the client can ask (elicitation)."""
     capabilities = ctx.client_capabilities
     if not (capabilities and capabilities.elicitation):
-        return ConfirmArgument(confirm=confirm)
+        return Asked(can_ask=False)
     try:
-        planned = await plan()
+        return Asked(can_ask=True, plan=await plan())
     except OigError:
-        return ConfirmArgument(confirm=False)  # the tool body raises the same error
-    if planned.unchanged_reason is not None:
+        return Asked(can_ask=True)  # the tool body raises the same error
+
+
+def ask_user(asked: Asked, confirm: bool) -> Elicit[Confirmation] | Confirmation:
+    """Ask the user about the plan when the client can; else pass `confirm` on."""
+    if not asked.can_ask:
+        return ConfirmArgument(confirm=confirm)
+    if asked.plan is None or asked.plan.unchanged_reason is not None:
         return ConfirmArgument(confirm=False)
-    return Elicit(planned.question(), Confirmation)
+    return Elicit(asked.plan.question(), Confirmation)
 
 
 def decision(answer: ElicitationResult[Confirmation] | None) -> "Decision":
@@ -66,7 +82,7 @@ def decision(answer: ElicitationResult[Confirmation] | None) -> "Decision":
         return "declined"
     if isinstance(answer.data, ConfirmArgument):
         return "confirmed" if answer.data.confirm else "preview"
-    return "confirmed" if answer.data.confirm else "declined"
+    return "accepted" if answer.data.confirm else "declined"
 
 
 def write_text(result: WriteResult) -> str:
@@ -79,17 +95,20 @@ def register_write_tools(
 ) -> None:
     """Add the write tools the owner enabled; the others stay absent from tools/list."""
 
-    async def perform(plan: Awaitable["WritePlan"], answer: Any) -> WriteResult:
-        return await writes.execute(await plan, decision(answer))
+    async def perform(plan: Awaitable["WritePlan"], answer: Any, asked: Asked) -> WriteResult:
+        return await writes.execute(await plan, decision(answer), asked=asked.plan)
 
     if "set_box_mode" in allowed:
 
-        async def ask_box_mode(
-            mode: str, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx, confirm, lambda: writes.plan("set_box_mode", mode=mode, box_id=box_id)
+        async def plan_box_mode(mode: str, box_id: str | None, ctx: Context) -> Asked:
+            return await plan_to_ask(
+                ctx, lambda: writes.plan("set_box_mode", mode=mode, box_id=box_id)
             )
+
+        async def ask_box_mode(
+            asked: Annotated[Asked, Resolve(plan_box_mode)], confirm: bool
+        ) -> Elicit[Confirmation] | Confirmation:
+            return ask_user(asked, confirm)
 
         @server.tool(title="Set the box mode", annotations=WRITE)
         async def set_box_mode(
@@ -98,26 +117,33 @@ def register_write_tools(
             ],
             confirm: Confirm = False,
             box_id: BoxId = None,
+            asked: Annotated[Asked, Resolve(plan_box_mode)] = None,  # type: ignore[assignment]
             answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_box_mode)] = None,  # type: ignore[assignment]
         ) -> Annotated[CallToolResult, WriteResult]:
             """Switch the box's operating mode (previews unless confirmed)."""
             return await run_tool(
-                lambda: perform(writes.plan("set_box_mode", mode=mode, box_id=box_id), answer),
+                lambda: perform(
+                    writes.plan("set_box_mode", mode=mode, box_id=box_id), answer, asked
+                ),
                 write_text,
             )
 
     if "set_grid_delivery" in allowed:
 
-        async def ask_grid(
-            state: str, limit_w: int | None, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
+        async def plan_grid(
+            state: str, limit_w: int | None, box_id: str | None, ctx: Context
+        ) -> Asked:
+            return await plan_to_ask(
                 ctx,
-                confirm,
                 lambda: writes.plan(
                     "set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id
                 ),
             )
+
+        async def ask_grid(
+            asked: Annotated[Asked, Resolve(plan_grid)], confirm: bool
+        ) -> Elicit[Confirmation] | Confirmation:
+            return ask_user(asked, confirm)
 
         @server.tool(title="Set export to the grid", annotations=WRITE)
         async def set_grid_delivery(
@@ -128,6 +154,7 @@ def register_write_tools(
             ] = None,
             confirm: Confirm = False,
             box_id: BoxId = None,
+            asked: Annotated[Asked, Resolve(plan_grid)] = None,  # type: ignore[assignment]
             answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_grid)] = None,  # type: ignore[assignment]
         ) -> Annotated[CallToolResult, WriteResult]:
             """Turn export to the grid off, on, or on with a limit (previews unless confirmed)."""
@@ -135,42 +162,50 @@ def register_write_tools(
                 lambda: perform(
                     writes.plan("set_grid_delivery", state=state, limit_w=limit_w, box_id=box_id),
                     answer,
+                    asked,
                 ),
                 write_text,
             )
 
     if "set_boiler_mode" in allowed:
 
-        async def ask_boiler(
-            mode: str, confirm: bool, box_id: str | None, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx, confirm, lambda: writes.plan("set_boiler_mode", mode=mode, box_id=box_id)
+        async def plan_boiler(mode: str, box_id: str | None, ctx: Context) -> Asked:
+            return await plan_to_ask(
+                ctx, lambda: writes.plan("set_boiler_mode", mode=mode, box_id=box_id)
             )
+
+        async def ask_boiler(
+            asked: Annotated[Asked, Resolve(plan_boiler)], confirm: bool
+        ) -> Elicit[Confirmation] | Confirmation:
+            return ask_user(asked, confirm)
 
         @server.tool(title="Set the boiler mode", annotations=WRITE)
         async def set_boiler_mode(
             mode: Literal["auto", "manual"],
             confirm: Confirm = False,
             box_id: BoxId = None,
+            asked: Annotated[Asked, Resolve(plan_boiler)] = None,  # type: ignore[assignment]
             answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_boiler)] = None,  # type: ignore[assignment]
         ) -> Annotated[CallToolResult, WriteResult]:
             """Heat the boiler automatically from surplus, or manually at full power."""
             return await run_tool(
-                lambda: perform(writes.plan("set_boiler_mode", mode=mode, box_id=box_id), answer),
+                lambda: perform(
+                    writes.plan("set_boiler_mode", mode=mode, box_id=box_id), answer, asked
+                ),
                 write_text,
             )
 
     if "set_battery_grid_charging" in allowed:
 
-        async def ask_charging(
-            target_pct: int | None, confirm: bool, ctx: Context
-        ) -> Elicit[Confirmation] | Confirmation:
-            return await ask_user(
-                ctx,
-                confirm,
-                lambda: writes.plan("set_battery_grid_charging", target_pct=target_pct),
+        async def plan_charging(target_pct: int | None, ctx: Context) -> Asked:
+            return await plan_to_ask(
+                ctx, lambda: writes.plan("set_battery_grid_charging", target_pct=target_pct)
             )
+
+        async def ask_charging(
+            asked: Annotated[Asked, Resolve(plan_charging)], confirm: bool
+        ) -> Elicit[Confirmation] | Confirmation:
+            return ask_user(asked, confirm)
 
         @server.tool(title="Charge the battery from the grid", annotations=WRITE)
         async def set_battery_grid_charging(
@@ -179,12 +214,13 @@ def register_write_tools(
                 Field(ge=20, le=100, description="Charge to this %; null stops grid charging."),
             ],
             confirm: Confirm = False,
+            asked: Annotated[Asked, Resolve(plan_charging)] = None,  # type: ignore[assignment]
             answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_charging)] = None,  # type: ignore[assignment]
         ) -> Annotated[CallToolResult, WriteResult]:
             """Start charging the battery from the grid up to a target, or stop it."""
             return await run_tool(
                 lambda: perform(
-                    writes.plan("set_battery_grid_charging", target_pct=target_pct), answer
+                    writes.plan("set_battery_grid_charging", target_pct=target_pct), answer, asked
                 ),
                 write_text,
             )

@@ -1,0 +1,140 @@
+"""Text we do not control (a model's arguments, the portal's notifications and box keys)
+stays bounded where we echo or record it: audit lines stay whole JSON, error sentences
+stay short, notifications are cut, and a key that is not a box id is no box."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.models import WRITE_TOOLS
+from oig_cloud_mcp.notifications import MAX_BODY_CHARS, MAX_TITLE_CHARS
+from oig_cloud_mcp.pending import AUDIT_TEXT_CHARS, AuditLog
+from oig_cloud_mcp.server import build_server
+
+from .conftest import preview_then_confirm
+from .fake_portal import BOX_ID, FakePortal
+
+pytestmark = pytest.mark.anyio
+MEGABYTE = 1 << 20
+
+
+def audit_lines(settings: Settings) -> list[str]:
+    return settings.audit_path.read_text(encoding="utf-8").splitlines()
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> tuple[Any, str]:
+    result = await client.call_tool(tool, arguments)
+    return result, "".join(getattr(block, "text", "") for block in result.content)
+
+
+async def test_a_refused_write_with_huge_arguments_leaves_one_valid_audit_line(
+    mcp: Client, settings: Settings
+) -> None:
+    huge = {"mode": "\x1b[2J" * 5000, "x" * MEGABYTE: "y" * MEGABYTE, "confirm": True}
+
+    result, text = await call(mcp, "set_box_mode", **huge)
+
+    assert result.is_error
+    assert len(text) < 1000
+    [line] = audit_lines(settings)
+    entry = json.loads(line)  # whole JSON, not cut at 4000 characters
+    assert entry["tool"] == "set_box_mode"
+    assert entry["outcome"] == "disabled"
+    arguments = entry["arguments"]
+    assert arguments["mode"].startswith("\x1b[2J\x1b[2J")
+    assert len(arguments["mode"]) == AUDIT_TEXT_CHARS
+    assert arguments["mode"].endswith("…")
+    assert arguments["confirm"] is True
+    assert any(name.startswith("xxx") and len(name) <= 40 for name in arguments)
+    assert len(line) < 10_000
+
+
+def test_every_audit_line_is_valid_json_whatever_the_arguments(settings: Settings) -> None:
+    log = AuditLog(settings.audit_path)
+    log.record("set_box_mode", "1" * 5000, {"mode": "é" * 10_000}, "invalid", "d" * 10_000)
+    log.record("set_grid_delivery", None, {f"k{i}": [i] * 1000 for i in range(50)}, "invalid")
+    log.record("set_boiler_mode", None, {"n": 10**5000, "f": float("nan")}, "invalid")
+
+    entries = [json.loads(line) for line in audit_lines(settings)]
+
+    assert [e["tool"] for e in log.last()] == [
+        "set_box_mode",
+        "set_grid_delivery",
+        "set_boiler_mode",
+    ]
+    first, second, third = entries
+    assert len(first["box_id"]) == AUDIT_TEXT_CHARS
+    assert len(first["arguments"]["mode"]) == AUDIT_TEXT_CHARS
+    assert len(first["detail"]) <= 600
+    assert len(second["arguments"]) <= 11
+    assert all(len(json.dumps(v)) <= AUDIT_TEXT_CHARS + 2 for v in second["arguments"].values())
+    assert third["arguments"]["n"] == "int too large to record"
+    assert third["arguments"]["f"] == "NaN"
+
+
+async def test_an_unknown_argument_name_is_echoed_cut_and_listed_at_most_five_times(
+    mcp: Client,
+) -> None:
+    names = {f"{i}{'n' * MEGABYTE}": 1 for i in range(8)}
+
+    result, text = await call(mcp, "get_basic_data", **names)
+
+    assert result.is_error
+    assert len(text) < 600
+    assert text.startswith("Unknown arguments 0nnnn")
+    assert "…" in text
+    assert "and 3 more; this tool takes: box_id." in text
+
+
+async def test_an_unknown_tool_name_is_echoed_cut(mcp: Client) -> None:
+    result, text = await call(mcp, "t" * MEGABYTE)
+
+    assert result.is_error
+    assert text.startswith("Unknown tool '" + "t" * 39 + "…'; the tools are: get_basic_data")
+    assert len(text) < 300
+
+
+async def test_huge_notification_titles_and_bodies_are_cut(mcp: Client, portal: FakePortal) -> None:
+    portal.notifications = [
+        (4, "28. 6. 2025 | 13:05", BOX_ID, "T" * (2 * MEGABYTE), "B" * MEGABYTE)
+    ]
+
+    result, text = await call(mcp, "get_notifications")
+
+    assert not result.is_error, text
+    [notification] = result.structured_content["notifications"]
+    assert len(notification["title"]) == MAX_TITLE_CHARS
+    assert notification["title"].endswith("T…")
+    assert len(notification["body"]) == MAX_BODY_CHARS
+    assert notification["body"].endswith("B…")
+    assert len(text) < 2 * (MAX_TITLE_CHARS + MAX_BODY_CHARS)
+
+
+@pytest.fixture
+def writable(settings: Settings) -> Settings:
+    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+
+
+@pytest.mark.parametrize("key", ["abc\x1b[2J", "٣٤٥", "x" * 100_000, "２２０５２３２１２０"])
+async def test_a_json_php_key_that_is_no_box_id_is_ignored_by_confirmed_writes(
+    writable: Settings, portal: FakePortal, key: str
+) -> None:
+    portal.payload = {key: dict(portal.box()), **portal.payload}
+
+    async with Client(build_server(writable), mode="legacy") as client:
+        result, text = await preview_then_confirm(
+            functools.partial(call, client), "set_box_mode", mode="Home 2"
+        )
+        basic, _ = await call(client, "get_basic_data")
+
+    assert not result.is_error, text
+    assert "unexpected" not in text
+    assert [r.json()["id_device"] for r in portal.write_requests()] == [BOX_ID]
+    assert basic.structured_content["boxes"] == [BOX_ID]
+    assert any("not a Battery Box id" in note for note in basic.structured_content["notes"])
