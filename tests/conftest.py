@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
@@ -19,6 +20,11 @@ from oig_cloud_mcp.models import Credentials
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import FakePortal, RunningPortal
+
+# CI runs the same examples every time (a property test that finds a new input there would
+# block an unrelated change); local runs keep exploring new ones.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 EMAIL = "owner@example.com"
 PASSWORD = "s3cret-pw"

@@ -107,6 +107,14 @@ class FakePortal:
     write_then_redirect: bool = False
     """Take each write, then answer it with a 302 to the login page."""
 
+    def __repr__(self) -> str:
+        # short: hypothesis prints fixtures in its reports, and the log only grows
+        return f"{type(self).__name__}({len(self.log)} requests)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """What hypothesis's pretty printer shows (it would list every field otherwise)."""
+        printer.text(repr(self))
+
     # -- helpers for tests ----------------------------------------------------------
 
     def requests_to(self, suffix: str) -> list[Recorded]:

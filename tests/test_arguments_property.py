@@ -170,7 +170,15 @@ def previewed() -> set[tuple[str, str, str]]:
     return set()
 
 
-TOOLS = ["get_basic_data", "get_extended_data", "get_notifications", *WRITE_TOOLS]
+def every_tool() -> list[str]:
+    """Every tool of a server with all write tools enabled, read from the server itself."""
+    import asyncio
+
+    demo = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
+    return [tool.name for tool in asyncio.run(build_server(demo).list_tools())]
+
+
+TOOLS = every_tool()
 
 
 @pytest.mark.parametrize("tool", TOOLS)

@@ -294,3 +294,17 @@ def test_profile_notes_say_in_words_that_the_history_has_no_sample_times() -> No
         "(OIG Cloud's history has no sample times, so the times are inferred)."
     ]
     assert all(".php" not in note for note in profile.notes)
+
+
+def test_a_near_zero_day_counter_gets_no_percentage_difference(box: dict[str, Any]) -> None:
+    box["ac_in"]["ac_ad"] = 1.1447276731432449e-154  # ~0 Wh: found by a hypothesis test
+
+    check = day_profile(SIX_AM.date(), today_history(), box, SIX_AM).cross_check
+
+    assert check is not None
+    assert check.grid_import.model_dump() == {
+        "counter_kwh": 0.0,
+        "integrated_kwh": 1.2,
+        "difference_kwh": 1.2,
+        "difference_pct": None,  # was 1e156 %
+    }

@@ -142,10 +142,16 @@ def _battery_extremes(
     return BatteryExtreme(hour=high[1], pct=high[0]), BatteryExtreme(hour=low[1], pct=low[0])
 
 
+MIN_COUNTER_FOR_PCT_KWH = 0.05
+"""Below this a day counter is too small for a percentage difference to mean anything."""
+
+
 def _check(counter_wh: Number | None, integrated_kwh: float | None) -> EnergyCheck:
     counter = None if counter_wh is None else counter_wh / 1000
     diff = None if counter is None or integrated_kwh is None else integrated_kwh - counter
-    pct = diff / counter * 100 if diff is not None and counter else None
+    pct = None
+    if diff is not None and counter is not None and abs(counter) >= MIN_COUNTER_FOR_PCT_KWH:
+        pct = diff / counter * 100
     return EnergyCheck(
         counter_kwh=round1(counter),
         integrated_kwh=round1(integrated_kwh),
