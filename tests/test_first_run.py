@@ -11,7 +11,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends.fail import Keyring as FailKeyring
 from mcp import Client
 from typer.testing import CliRunner
@@ -23,7 +22,7 @@ from oig_cloud_mcp.errors import KeyringUnavailableError
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.status import status_lines
 
-from .conftest import EMAIL, PASSWORD, call, error_text
+from .conftest import EMAIL, PASSWORD, MemoryKeyring, call, error_text
 from .fake_portal import FakePortal
 from .test_cli import run_all, run_cli
 
@@ -90,25 +89,11 @@ def test_login_with_env_credentials_and_no_keyring_says_login_is_not_needed() ->
     assert "OIG_CLOUD_MCP_WHITELIST" not in str(listed.value)  # already done
 
 
-class PlaintextKeyring(KeyringBackend):
+class PlaintextKeyring(MemoryKeyring):
     """Stands in for keyrings.alt's backend of that name (not installed here)."""
 
     __module__ = "keyrings.alt.file"
-    priority = 1  # type: ignore[assignment]
     file_path = "/home/pi/.local/share/python_keyring/keyring_pass.cfg"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 def test_login_into_a_plaintext_keyring_says_the_password_is_unencrypted(
