@@ -109,3 +109,13 @@ class WriteNotAllowedError(OigError):
 
 class WriteOutcomeUnknownError(OigError):
     """A write left this machine but no answer came back; it may or may not have been accepted."""
+
+
+def sole_exception(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) single-member exception groups, else `exc` itself.
+
+    Task groups (the SDK's, anyio's) wrap whatever went wrong; callers report the cause.
+    """
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc

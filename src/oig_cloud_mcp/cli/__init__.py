@@ -43,13 +43,6 @@ def shown(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
-def single(exc: BaseException) -> BaseException:
-    """The one exception inside (nested) exception groups, else `exc` itself."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
 def error(message: str, code: int = FAILED) -> NoReturn:
     """Write `Error: message` as one line on stderr and exit with `code`."""
     sys.stderr.write(f"Error: {shown(message)}\n")
@@ -60,9 +53,9 @@ def error(message: str, code: int = FAILED) -> NoReturn:
 def fail(exc: BaseException, *, debug: bool) -> NoReturn:
     """Report an error as one line on stderr and exit 1, or 2 for a setting or command-line
     argument that cannot be used (with --debug, re-raise it). Interrupted: 130 / 143."""
-    from ..errors import ArgumentError, ConfigurationError, OigError
+    from ..errors import ArgumentError, ConfigurationError, OigError, sole_exception
 
-    exc = single(exc)
+    exc = sole_exception(exc)
     if isinstance(exc, KeyboardInterrupt) or interrupt.received() is not None:
         interrupt.stop()
     if debug:

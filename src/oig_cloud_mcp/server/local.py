@@ -11,6 +11,7 @@ from typing import Any
 from mcp import Client
 
 from ..config import Settings
+from ..errors import sole_exception
 from . import build_server, configure_logging
 
 
@@ -32,12 +33,6 @@ class ToolAnswer:
     text: str
     structured: Any
     is_error: bool
-
-
-def _single(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
 
 
 class LocalServer:
@@ -66,6 +61,6 @@ class LocalServer:
             async with Client(self._server, mode="legacy") as client:
                 result = await client.call_tool(name, arguments)
         except BaseExceptionGroup as group:  # the client's task group wraps what went wrong
-            raise _single(group) from None
+            raise sole_exception(group) from None
         text = "\n".join(getattr(block, "text", "") for block in result.content)
         return ToolAnswer(text, result.structured_content, bool(result.is_error))
