@@ -64,7 +64,7 @@ async def _catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from mcp import Client
 
     from oig_cloud_mcp.config import Settings
-    from oig_cloud_mcp.models import WRITE_TOOLS
+    from oig_cloud_mcp.domain.models import WRITE_TOOLS
     from oig_cloud_mcp.server import build_server
 
     settings = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
@@ -96,7 +96,7 @@ def _allow_writes_env() -> str:
 
 
 def _user_config() -> dict[str, Any]:
-    from oig_cloud_mcp.write_plans import EXPORT_LEGAL_NOTE
+    from oig_cloud_mcp.domain.write_plans import EXPORT_LEGAL_NOTE
 
     config: dict[str, Any] = {
         "email": {

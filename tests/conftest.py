@@ -16,7 +16,7 @@ from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import FakePortal, RunningPortal

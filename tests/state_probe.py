@@ -19,9 +19,9 @@ from typing import Any
 
 from mcp import Client
 
+from oig_cloud_mcp.app.status import status_lines
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.status import status_lines
 
 from .conftest import preview_then_confirm
 

@@ -26,13 +26,13 @@ import anyio
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.app_views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, ViewSpec
-from oig_cloud_mcp.client import OigCloudClient
+from oig_cloud_mcp.app.reads import OigService
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.demo import DEMO_BOX, DEMO_CREDENTIALS, DemoPortal
-from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
+from oig_cloud_mcp.portal.client import OigCloudClient
+from oig_cloud_mcp.portal.demo import DEMO_BOX, DEMO_CREDENTIALS, DemoPortal
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.service import OigService
+from oig_cloud_mcp.server.views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, ViewSpec
 
 from .browser.cdp import Browser, find_chromium
 from .browser.host import DARK, LIGHT, ViewHost

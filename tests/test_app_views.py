@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.app_views import (
+from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.server.views import (
     APP_MIME_TYPE,
     DAY_CURVES_URI,
     ENERGY_FLOW_URI,
@@ -26,8 +28,6 @@ from oig_cloud_mcp.app_views import (
     tool_meta,
     view_resources,
 )
-from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 UI_META = {"ui": {"csp": {"connectDomains": [], "resourceDomains": []}, "prefersBorder": True}}
@@ -123,12 +123,12 @@ import sys
 from pathlib import Path
 opened = []
 sys.addaudithook(lambda event, args: event == "open"
-                 and Path(str(args[0])).parent.match("oig_cloud_mcp/ui")
+                 and Path(str(args[0])).parent.match("oig_cloud_mcp/server/ui")
                  and opened.append(Path(str(args[0])).name))
 import tempfile
 import anyio
 from mcp import Client
-from oig_cloud_mcp.app_views import ENERGY_FLOW_URI
+from oig_cloud_mcp.server.views import ENERGY_FLOW_URI
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 
@@ -169,7 +169,7 @@ def stripped(text: str) -> str:
 @pytest.mark.parametrize("view", view_resources(), ids=lambda v: v.name)
 def test_shared_parts_are_inlined_into_one_document(view: ViewSpec) -> None:
     html = view.read()
-    ui = resources.files("oig_cloud_mcp") / "ui"
+    ui = resources.files("oig_cloud_mcp.server") / "ui"
 
     assert "@inline" not in html
     assert len(re.findall(r"<style\b", html)) == 1

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from mcp import Client
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import BOX_ID, FakePortal

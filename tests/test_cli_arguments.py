@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.arguments import accepts, argument_lines, example, parse_pairs
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.errors import ArgumentError
-from oig_cloud_mcp.models import WRITE_TOOLS
 from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.tools.arguments import accepts, argument_lines, example, parse_pairs
 
 
 @pytest.fixture(scope="module")

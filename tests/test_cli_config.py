@@ -11,8 +11,8 @@ import pytest
 
 from oig_cloud_mcp import config
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.errors import ConfigurationError
-from oig_cloud_mcp.models import WRITE_TOOLS
 
 from .test_cli import run_all
 

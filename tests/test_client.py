@@ -12,8 +12,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from oig_cloud_mcp.client import LOGIN_PAUSE_AFTER_REFUSAL_S, OigCloudClient
-from oig_cloud_mcp.client_wire import MAX_ANSWER_BYTES
+from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.errors import (
     AuthenticationError,
     LiveDataUnavailableError,
@@ -22,7 +21,8 @@ from oig_cloud_mcp.errors import (
     PortalError,
     WriteOutcomeUnknownError,
 )
-from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.portal.client import LOGIN_PAUSE_AFTER_REFUSAL_S, OigCloudClient
+from oig_cloud_mcp.portal.wire import MAX_ANSWER_BYTES
 
 from .conftest import EMAIL, PASSWORD, FakeClock
 from .fake_portal import FakePortal
@@ -355,7 +355,7 @@ async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
 async def test_a_shared_read_that_fails_after_its_waiter_left_is_not_reported_as_lost() -> None:
     import gc
 
-    from oig_cloud_mcp.client_types import PortalCall, PortalReply
+    from oig_cloud_mcp.portal.sessions import PortalCall, PortalReply
 
     release = asyncio.Event()
 

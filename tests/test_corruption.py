@@ -140,7 +140,7 @@ def file_path(settings: Settings, name: str) -> Path:
 
 def without_env_login(settings: Settings) -> Settings:
     """The account file only matters when the login comes from `oig-cloud-mcp login`."""
-    from oig_cloud_mcp import credentials
+    from oig_cloud_mcp.state import credentials
 
     credentials.store_password(EMAIL, "s3cret-pw")
     return settings.with_overrides(env_email=None, env_password=None)

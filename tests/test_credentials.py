@@ -8,9 +8,9 @@ import keyring
 import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 
-from oig_cloud_mcp import credentials
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import CredentialsNotFoundError, KeyringUnavailableError
+from oig_cloud_mcp.state import credentials
 
 from .conftest import EMAIL, PASSWORD, MemoryKeyring
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.day_profile import day_profile
-from oig_cloud_mcp.models import SeriesName
-from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.domain.day_profile import day_profile
+from oig_cloud_mcp.domain.models import SeriesName
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 
 BOX_ID = "2205232120"
 SAMPLE = json.loads(

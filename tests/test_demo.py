@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from oig_cloud_mcp.client import OigCloudClient
-from oig_cloud_mcp.demo import (
+from oig_cloud_mcp.domain.models import BasicData
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
+from oig_cloud_mcp.domain.snapshot import parse_basic_data
+from oig_cloud_mcp.portal.client import OigCloudClient
+from oig_cloud_mcp.portal.demo import (
     CAPACITY_WH,
     DEMO_BOX,
     DEMO_CREDENTIALS,
@@ -18,9 +21,6 @@ from oig_cloud_mcp.demo import (
     step_index,
     today_steps,
 )
-from oig_cloud_mcp.models import BasicData
-from oig_cloud_mcp.parsing import PORTAL_TZ
-from oig_cloud_mcp.snapshot import parse_basic_data
 
 pytestmark = pytest.mark.anyio
 NOON = datetime(2026, 6, 21, 12, 30, tzinfo=PORTAL_TZ)
@@ -126,9 +126,9 @@ def test_a_future_day_has_no_history_and_a_past_day_is_whole() -> None:
 async def test_the_demo_answers_every_new_tool_prompt_and_resource(tmp_path: Path) -> None:
     from mcp import Client
 
+    from oig_cloud_mcp.app.reads import OigService
     from oig_cloud_mcp.config import Settings
     from oig_cloud_mcp.server import build_server
-    from oig_cloud_mcp.service import OigService
 
     settings = Settings(demo=True, state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
     portal = DemoPortal(None, lambda: NOON)  # the demo portal on the service's fixed clock
@@ -157,7 +157,7 @@ async def test_the_demo_answers_every_new_tool_prompt_and_resource(tmp_path: Pat
 
 async def battery_notices(moment: datetime) -> list[datetime | None]:
     """The times of the demo's "charged to 100 %" notices, through the client and parser."""
-    from oig_cloud_mcp.notifications import extract_html, parse_notifications
+    from oig_cloud_mcp.domain.notifications import extract_html, parse_notifications
 
     client = OigCloudClient(
         "http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=DemoPortal(None, lambda: moment)

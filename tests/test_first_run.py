@@ -15,12 +15,12 @@ from keyring.backends.fail import Keyring as FailKeyring
 from mcp import Client
 from typer.testing import CliRunner
 
-from oig_cloud_mcp import credentials
+from oig_cloud_mcp.app.status import status_lines
 from oig_cloud_mcp.cli.app import app
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import KeyringUnavailableError
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.status import status_lines
+from oig_cloud_mcp.state import credentials
 
 from .conftest import EMAIL, PASSWORD, MemoryKeyring, call, error_text
 from .fake_portal import FakePortal

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from mcp import Client
 
+from oig_cloud_mcp.app.reads import OigService
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import MODES_BRIEF
-from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.domain.models import MODES_BRIEF
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.service import OigService
 
 from .conftest import call, error_text
 from .fake_portal import BOX_ID, FakePortal

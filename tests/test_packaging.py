@@ -21,9 +21,9 @@ from mcp import Client
 
 from oig_cloud_mcp import HOMEPAGE, __version__, config
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.write_plans import EXPORT_LEGAL_NOTE
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.write_plans import EXPORT_LEGAL_NOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))

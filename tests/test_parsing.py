@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.errors import InvalidRequestError
-from oig_cloud_mcp.notifications import bypass_state, extract_html, parse_notifications
-from oig_cloud_mcp.parsing import (
+from oig_cloud_mcp.domain.notifications import bypass_state, extract_html, parse_notifications
+from oig_cloud_mcp.domain.parsing import (
     PORTAL_TZ,
     box_ids,
     decode_grid_delivery,
@@ -20,8 +19,9 @@ from oig_cloud_mcp.parsing import (
     parse_box_config,
     parse_history,
 )
-from oig_cloud_mcp.render import basic_data_text
-from oig_cloud_mcp.snapshot import parse_basic_data
+from oig_cloud_mcp.domain.snapshot import parse_basic_data
+from oig_cloud_mcp.errors import InvalidRequestError
+from oig_cloud_mcp.tools.render import basic_data_text
 
 from .fake_portal import SAMPLE, FakePortal
 

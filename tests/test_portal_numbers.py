@@ -21,11 +21,11 @@ from mcp import Client
 from starlette.requests import Request
 from starlette.responses import Response
 
+from oig_cloud_mcp.app.reads import OigService
 from oig_cloud_mcp.config import Settings as OigSettings
-from oig_cloud_mcp.models import WRITE_TOOLS
-from oig_cloud_mcp.parsing import PORTAL_TZ
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.service import OigService
 
 from .fake_portal import BOX_ID, FakePortal, RunningPortal
 

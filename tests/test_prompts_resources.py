@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import MODE_EFFECTS
+from oig_cloud_mcp.domain.models import MODE_EFFECTS
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import BOX_ID, FakePortal

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
-from oig_cloud_mcp.security import (
+from oig_cloud_mcp.domain.security import (
     LoginBackoff,
     Whitelist,
     add_to_whitelist,
@@ -16,7 +15,8 @@ from oig_cloud_mcp.security import (
     check_whitelisted,
     parse_whitelist,
 )
-from oig_cloud_mcp.session_store import Hints, SessionStore, SharedSessions
+from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
+from oig_cloud_mcp.state.local.sessions import Hints, SessionStore, SharedSessions
 
 from .conftest import FakeClock
 

@@ -183,7 +183,7 @@ async def test_a_cached_session_needs_no_keyring_access(
     import keyring
     from keyring.backends.fail import Keyring as FailKeyring
 
-    from oig_cloud_mcp import credentials
+    from oig_cloud_mcp.state import credentials
 
     stored = settings.with_overrides(env_email=None, env_password=None)
     credentials.store_password(EMAIL, PASSWORD)

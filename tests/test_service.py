@@ -6,8 +6,8 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from oig_cloud_mcp.app.reads import check_box_id
 from oig_cloud_mcp.errors import InvalidRequestError
-from oig_cloud_mcp.service import check_box_id
 
 from .fake_portal import BOX_ID, FakePortal
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from oig_cloud_mcp.private_io import locked
-from oig_cloud_mcp.session_store import SessionStore
+from oig_cloud_mcp.state.local.files import locked
+from oig_cloud_mcp.state.local.sessions import SessionStore
 
 
 def test_cookies_are_stored_per_account_in_a_private_file(tmp_path: Path) -> None:

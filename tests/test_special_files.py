@@ -21,15 +21,15 @@ from mcp import Client
 
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import StateFileError
-from oig_cloud_mcp.pending import AuditLog
-from oig_cloud_mcp.private_io import (
+from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.state.local.files import (
     MAX_BYTES,
     CorruptFileError,
     append_private,
     move_aside,
     read_text_file,
 )
-from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.state.local.pending import AuditLog
 
 from .conftest import state_dir_of
 from .fake_portal import FakePortal
@@ -134,7 +134,7 @@ def read_whitelist_with_little_memory(path: Path) -> str:
     code = (
         "import resource, sys; from pathlib import Path\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from oig_cloud_mcp.private_io import read_text_file\n"
+        "from oig_cloud_mcp.state.local.files import read_text_file\n"
         "try:\n"
         "    read_text_file(Path(sys.argv[1]), follow_links=True)\n"
         "except BaseException as exc:\n"

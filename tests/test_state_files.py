@@ -9,14 +9,14 @@ import pytest
 from pydantic import BaseModel
 
 from oig_cloud_mcp.errors import StateFileError
-from oig_cloud_mcp.private_io import (
+from oig_cloud_mcp.state.local.files import (
     MAX_BYTES,
     append_private,
     ensure_private_dir,
     read_private,
     write_private,
 )
-from oig_cloud_mcp.state_files import StateFile, json_codec
+from oig_cloud_mcp.state.local.state_file import StateFile, json_codec
 
 from .conftest import preview_then_confirm
 from .fake_portal import FakePortal

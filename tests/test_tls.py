@@ -19,9 +19,9 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from oig_cloud_mcp.client import OigCloudClient, portal_ssl_context
+from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.errors import OigConnectionError
-from oig_cloud_mcp.models import Credentials
+from oig_cloud_mcp.portal.client import OigCloudClient, portal_ssl_context
 
 from .conftest import EMAIL, PASSWORD
 

@@ -12,10 +12,10 @@ import pytest
 from mcp import Client
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.models import WRITE_TOOLS
-from oig_cloud_mcp.notifications import MAX_BODY_CHARS, MAX_TITLE_CHARS
-from oig_cloud_mcp.pending import AUDIT_TEXT_CHARS, AuditLog
+from oig_cloud_mcp.domain.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.notifications import MAX_BODY_CHARS, MAX_TITLE_CHARS
 from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.state.local.pending import AUDIT_TEXT_CHARS, AuditLog
 
 from .conftest import preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal

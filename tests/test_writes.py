@@ -15,17 +15,17 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from oig_cloud_mcp.client import OigCloudClient
-from oig_cloud_mcp.client_types import PortalCall, PortalReply
+from oig_cloud_mcp.app.reads import OigService
+from oig_cloud_mcp.app.writes import WriteService
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.demo import DEMO_CREDENTIALS, DemoPortal
+from oig_cloud_mcp.domain.models import WRITE_TOOLS, Credentials
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.errors import WriteNotAllowedError
-from oig_cloud_mcp.models import WRITE_TOOLS, Credentials
-from oig_cloud_mcp.parsing import PORTAL_TZ
-from oig_cloud_mcp.pending import PendingChanges
+from oig_cloud_mcp.portal.client import OigCloudClient
+from oig_cloud_mcp.portal.demo import DEMO_CREDENTIALS, DemoPortal
+from oig_cloud_mcp.portal.sessions import PortalCall, PortalReply
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.service import OigService
-from oig_cloud_mcp.writes import WriteService
+from oig_cloud_mcp.state.local.pending import PendingChanges
 
 from .conftest import EMAIL, PASSWORD, FakeClock, preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
@@ -382,7 +382,7 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
     import fcntl
     import os
 
-    from oig_cloud_mcp.private_io import acquire_lock, release_lock
+    from oig_cloud_mcp.state.local.files import acquire_lock, release_lock
 
     service = OigService(writable)
     writes = WriteService(service)

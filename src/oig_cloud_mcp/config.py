@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .domain.models import WRITE_TOOLS, is_plausible_email
 from .errors import ConfigurationError
-from .models import WRITE_TOOLS, is_plausible_email
 
 APP_NAME = "oig-cloud-mcp"
 DEFAULT_BASE_URL = "https://portal.oigpower.cz/"

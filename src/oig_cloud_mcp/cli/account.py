@@ -14,12 +14,12 @@ from . import interrupt, shown
 from .base import DebugOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
-    from ..models import Credentials
+    from ..domain.models import Credentials
 
 
 def _checked_email(text: str) -> str:
     """An e-mail typed at the prompt (click shows the error and asks again)."""
-    from ..models import is_plausible_email
+    from ..domain.models import is_plausible_email
 
     address = text.strip()
     if not is_plausible_email(address):
@@ -40,7 +40,7 @@ def _read_password(password_stdin: bool) -> str:
 
 
 def _remembered(current: Settings) -> str | None:
-    from .. import credentials as store
+    from ..state import credentials as store
 
     with contextlib.suppress(OigError):  # status reports a damaged file; here: no default
         return store.remembered_account(current)
@@ -85,11 +85,11 @@ async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
     This is the owner's explicit attempt: it is made even while the account is locked
     after rejections, and a success lifts the lock.
     """
-    from ..client import OigCloudClient
-    from ..credentials import hints
-    from ..parsing import box_ids
-    from ..security import backoff_file
-    from ..session_store import SessionStore, SharedSessions
+    from ..domain.parsing import box_ids
+    from ..domain.security import backoff_file
+    from ..portal.client import OigCloudClient
+    from ..state.credentials import hints
+    from ..state.local.sessions import SessionStore, SharedSessions
 
     sessions = SharedSessions(
         SessionStore(current.session_path), backoff_file(current.backoff_path), hints(current)
@@ -139,9 +139,9 @@ def login(
       oig-cloud-mcp login
       echo "$PASSWORD" | oig-cloud-mcp login --email you@example.com --password-stdin
     """
-    from .. import credentials as store
-    from ..models import Credentials
-    from ..security import add_to_whitelist
+    from ..domain.models import Credentials
+    from ..domain.security import add_to_whitelist
+    from ..state import credentials as store
 
     current = settings()
     address = _given_email(current, email, password_stdin)  # usage errors before anything
@@ -169,8 +169,8 @@ def logout(debug: DebugOption = False) -> None:
 
     Says what it removed and what was not there; running it twice is harmless.
     """
-    from .. import credentials as store
-    from ..session_store import SessionStore
+    from ..state import credentials as store
+    from ..state.local.sessions import SessionStore
 
     current = settings()
     email = store.remembered_account(current)
@@ -203,14 +203,14 @@ def status(
     debug: DebugOption = False,
 ) -> None:
     """Show the account, where credentials and state live, and any lockout."""
-    from ..status import status_lines
+    from ..app.status import status_lines
 
     current = settings()
     for line in status_lines(current):
         echo(line)
     if check:
-        from ..render import basic_data_text
-        from ..service import OigService
+        from ..app.reads import OigService
+        from ..tools.render import basic_data_text
 
         async def read() -> str:
             service = OigService(current)

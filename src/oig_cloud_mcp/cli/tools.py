@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from ..config import ENV_ALLOW_WRITES, Settings
+from ..domain.models import WRITE_TOOLS
 from ..errors import ArgumentError, ConfigurationError
-from ..models import WRITE_TOOLS
 from . import USAGE, error, interrupt
 from .base import PROG, DebugOption, DemoOption, WritesOption, app, echo, json_text, settings
 
@@ -61,7 +61,7 @@ def _unknown_tool(name: str | None, current: Settings, offered: Iterable[str]) -
 
 
 def _tool_detail(tool: ToolInfo, current: Settings) -> list[str]:
-    from ..arguments import argument_lines, example
+    from ..tools.arguments import argument_lines, example
 
     state = "" if _is_enabled(current, tool.name) else "; off, enable it with --allow-writes"
     lines = [f"{tool.name} ({_kind(tool)}{state}): {tool.title}"]
@@ -88,7 +88,7 @@ def list_tools(
     With TOOL (a tool's name): its description, and each argument's type, range, allowed
     values, default and description.
     """
-    from ..arguments import argument_lines
+    from ..tools.arguments import argument_lines
 
     current = settings(demo=demo, allow_writes=allow_writes)
     tools = _every_tool(current)
@@ -153,7 +153,7 @@ def call(
     ] = False,
 ) -> None:
     """Call one tool through the real MCP server, in-process, and print its result."""
-    from ..arguments import parse_pairs
+    from ..tools.arguments import parse_pairs
 
     if show_help:
         _help(ctx, tool, demo, allow_writes)

@@ -16,18 +16,17 @@ from mcp.types import CallToolResult
 from pydantic import Field, StrictInt
 
 from .. import HOMEPAGE, __version__
-from ..app_views import tool_meta
+from ..app.reads import OigService
 from ..config import Settings
-from ..insight_models import DayProfile, EnergyReport, Period
-from ..models import BasicData, ExtendedData, Notifications, SeriesName, Severity
-from ..render import (
+from ..domain.insight_models import DayProfile, EnergyReport, Period
+from ..domain.models import BasicData, ExtendedData, Notifications, SeriesName, Severity
+from ..tools.render import (
     basic_data_text,
     day_profile_text,
     energy_report_text,
     extended_data_text,
     notifications_text,
 )
-from ..service import OigService
 from .apps import register_views
 from .core import (
     READ_ONLY,
@@ -39,6 +38,7 @@ from .core import (
     trim_server_info,
 )
 from .logs import RedactSecrets, configure_logging
+from .views import tool_meta
 
 __all__ = ["OigServer", "RedactSecrets", "build_server", "configure_logging"]
 
@@ -81,7 +81,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
-    from ..pending import AuditLog
+    from ..state.local.pending import AuditLog
 
     server = OigServer(
         "oig-cloud",
@@ -159,7 +159,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         )
 
     if allowed:
-        from ..writes import WriteService
+        from ..app.writes import WriteService
         from .write_tools import register_write_tools
 
         writes = WriteService(oig)

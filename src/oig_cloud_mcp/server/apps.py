@@ -6,7 +6,7 @@ apps ignore both and get the same answers as before.
 
 from mcp.server.mcpserver import MCPServer
 
-from ..app_views import view_resources
+from .views import view_resources
 
 
 def register_views(server: MCPServer) -> None:

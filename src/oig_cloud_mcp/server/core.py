@@ -15,12 +15,12 @@ from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent, ToolAnn
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, StrictStr, ValidationError
 
-from ..arguments import argument_problems, shown_name, unknown_arguments
+from ..domain.models import BOX_ID_PATTERN, WRITE_TOOLS
 from ..errors import OigError
-from ..models import BOX_ID_PATTERN, WRITE_TOOLS
+from ..tools.arguments import argument_problems, shown_name, unknown_arguments
 
 if TYPE_CHECKING:
-    from ..pending import AuditLog
+    from ..state.local.pending import AuditLog
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -189,7 +189,7 @@ SERVER_INFO_EXTRAS_SINCE = "2025-11-25"
 
 def server_icon() -> Icon:
     """The package's 48x48 icon as a data URI (no host has to fetch anything)."""
-    png = (resources.files("oig_cloud_mcp") / "icon.png").read_bytes()
+    png = (resources.files("oig_cloud_mcp.server") / "icon.png").read_bytes()
     data = base64.b64encode(png).decode("ascii")
     return Icon(src=f"data:image/png;base64,{data}", mime_type="image/png", sizes=["48x48"])
 

@@ -14,11 +14,11 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
+from ..domain.models import BOX_ID_PATTERN, MODE_EFFECTS, REPORTED_ONLY_MODES
 from ..errors import OigError
-from ..models import BOX_ID_PATTERN, MODE_EFFECTS, REPORTED_ONLY_MODES
 
 if TYPE_CHECKING:
-    from ..service import OigService
+    from ..app.reads import OigService
 
 PromptBoxId = Annotated[
     str | None, Field(description="Battery Box id; leave empty for the first box.")
@@ -92,7 +92,7 @@ def _box(box_id: str | None) -> str:
 
 def modes_guide() -> str:
     """The `oig://guide/modes` text."""
-    from ..write_plans import APPLY_NOTE
+    from ..domain.write_plans import APPLY_NOTE
 
     modes = "\n".join(f"- **{name}**: {effect}" for name, effect in MODE_EFFECTS.items())
     extra = " and ".join(REPORTED_ONLY_MODES.values())

@@ -21,13 +21,13 @@ from mcp.server.mcpserver import (
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
+from ..domain.models import MODES_BRIEF, WriteResult
 from ..errors import OigError
-from ..models import MODES_BRIEF, WriteResult
 from .core import BoxId, run_tool
 
 if TYPE_CHECKING:
-    from ..write_plans import WritePlan
-    from ..writes import Decision, WriteService
+    from ..app.writes import Decision, WriteService
+    from ..domain.write_plans import WritePlan
 
 WRITE = ToolAnnotations(
     read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True

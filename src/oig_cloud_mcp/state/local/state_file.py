@@ -18,8 +18,8 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import StateFileError
-from .private_io import CorruptFileError, locked, move_aside, read_private, write_private
+from ...errors import StateFileError
+from .files import CorruptFileError, locked, move_aside, read_private, write_private
 
 M = TypeVar("M")
 B = TypeVar("B", bound=BaseModel)

@@ -23,10 +23,19 @@ from urllib.parse import urlencode
 
 import httpx
 
-from . import __version__
-from .client_types import MemorySessions, PortalCall, PortalHandler, PortalReply, Renewal
-from .client_types import SessionKeeper as SessionKeeper
-from .client_wire import (
+from .. import __version__
+from ..domain.models import Credentials
+from ..errors import (
+    AuthenticationError,
+    OigConnectionError,
+    OigError,
+    PortalError,
+    SessionExpiredError,
+    WriteOutcomeUnknownError,
+)
+from .sessions import MemorySessions, PortalCall, PortalHandler, PortalReply, Renewal
+from .sessions import SessionKeeper as SessionKeeper
+from .wire import (
     HISTORY,
     LIVE,
     LOGIN,
@@ -41,15 +50,6 @@ from .client_wire import (
     read_capped,
     write_endpoint,
 )
-from .errors import (
-    AuthenticationError,
-    OigConnectionError,
-    OigError,
-    PortalError,
-    SessionExpiredError,
-    WriteOutcomeUnknownError,
-)
-from .models import Credentials
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

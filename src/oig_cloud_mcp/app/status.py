@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from . import __version__
-from . import credentials as store
-from .config import ENV_EMAIL, ENV_PASSWORD, Settings
-from .errors import OigError
-from .models import account_key
-from .parsing import duration_words
-from .pending import PendingChanges
-from .security import LoginBackoff, Whitelist, backoff_file
-from .session_store import SessionStore
-from .state_files import Health, StateFile
+from .. import __version__
+from ..config import ENV_EMAIL, ENV_PASSWORD, Settings
+from ..domain.models import account_key
+from ..domain.parsing import duration_words
+from ..domain.security import LoginBackoff, Whitelist, backoff_file
+from ..errors import OigError
+from ..state import credentials as store
+from ..state.local.pending import PendingChanges
+from ..state.local.sessions import SessionStore
+from ..state.local.state_file import Health, StateFile
 
 M = TypeVar("M")
 WRITES_SCOPE = (
@@ -115,7 +115,7 @@ def _pending_line(settings: Settings) -> str:
 
 
 def _audit_lines(settings: Settings) -> list[str]:
-    from .pending import AuditLog
+    from ..state.local.pending import AuditLog
 
     entries = AuditLog(settings.audit_path).last(3)
     lines = [f"Audit log: {settings.audit_path}" + ("" if entries else " (empty)")]

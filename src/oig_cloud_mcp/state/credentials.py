@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .config import ENV_EMAIL, ENV_PASSWORD
-from .errors import CredentialsNotFoundError, KeyringUnavailableError
-from .models import Credentials, account_key, is_plausible_email
-from .private_io import write_private
-from .session_store import Hints
-from .state_files import Codec, StateFile
+from ..config import ENV_EMAIL, ENV_PASSWORD
+from ..domain.models import Credentials, account_key, is_plausible_email
+from ..errors import CredentialsNotFoundError, KeyringUnavailableError
+from .local.files import write_private
+from .local.sessions import Hints
+from .local.state_file import Codec, StateFile
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..config import Settings
 
 KEYRING_SERVICE = "oig-cloud-mcp"
 NO_ACCOUNT = "No OIG Cloud account is set up"

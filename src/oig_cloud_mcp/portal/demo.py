@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import Field, RootModel
 
-from .client_types import PortalCall, PortalReply
-from .models import Credentials
-from .parsing import PORTAL_TZ
-from .state_files import StateFile, json_codec
+from ..domain.models import Credentials
+from ..domain.parsing import PORTAL_TZ
+from ..state.local.state_file import StateFile, json_codec
+from .sessions import PortalCall, PortalReply
 
 DEMO_BOX = "2400000001"
 

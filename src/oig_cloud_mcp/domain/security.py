@@ -15,10 +15,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, FiniteFloat, RootModel, field_validator
 
-from .errors import LoginLockedError, NotWhitelistedError, StateFileError
+from ..errors import LoginLockedError, NotWhitelistedError, StateFileError
+from ..state.local.files import CorruptFileError, read_text_file, write_private
+from ..state.local.state_file import StateFile, json_codec
 from .models import account_key
-from .private_io import CorruptFileError, read_text_file, write_private
-from .state_files import StateFile, json_codec
 
 FREE_REJECTIONS = 3
 FIRST_LOCK_S = 10.0

@@ -17,12 +17,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
 
-from .client_types import Renewal
-from .errors import StateFileError
-from .models import account_key
-from .private_io import locked_async
-from .security import NOT_LISTED_HINT, BackoffFile, LoginBackoff, check_whitelisted
-from .state_files import StateFile, json_codec
+from ...domain.models import account_key
+from ...domain.security import NOT_LISTED_HINT, BackoffFile, LoginBackoff, check_whitelisted
+from ...errors import StateFileError
+from ...portal.sessions import Renewal
+from .files import locked_async
+from .state_file import StateFile, json_codec
 
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
 

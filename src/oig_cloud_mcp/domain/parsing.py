@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import InvalidRequestError, PortalError
+from ..errors import InvalidRequestError, PortalError
 from .models import (
     BOX_MODES,
     MODE_EFFECTS,

@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 import httpx
 
-from .client_types import PortalCall, PortalHandler
-from .errors import (
+from ..errors import (
     LiveDataUnavailableError,
     PortalError,
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
+from .sessions import PortalCall, PortalHandler
 
 LOGIN_OK: list[Any] = [[2, "", False]]
 SESSION_COOKIE = re.compile(r"\s*PHPSESSID=([A-Za-z0-9,-]{1,256})\s*(?:;|$)")
@@ -89,7 +89,7 @@ def portal_ssl_context() -> ssl.SSLContext:
     import certifi
 
     context = ssl.create_default_context(cafile=certifi.where())
-    pem = resources.files("oig_cloud_mcp").joinpath("certum_dv_tls_g2_r39_ca.pem").read_text()
+    pem = resources.files("oig_cloud_mcp.portal").joinpath("certum_dv_tls_g2_r39_ca.pem").read_text()
     context.load_verify_locations(cadata=pem)
     return context
 

@@ -22,11 +22,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, RootModel, StringConstraints
 
-from .errors import StateFileError
-from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
-from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
-from .private_io import MAX_BYTES, append_private, read_private, read_tail
-from .state_files import StateFile, json_codec
+from ...domain.models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
+from ...domain.parsing import PORTAL_TZ, decode_grid_delivery, number, section
+from ...errors import StateFileError
+from .files import MAX_BYTES, append_private, read_private, read_tail
+from .state_file import StateFile, json_codec
 
 log = logging.getLogger(__name__)
 

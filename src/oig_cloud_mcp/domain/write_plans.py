@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidRequestError
+from ..errors import InvalidRequestError
+from ..state.local.pending import Check, GridCheck, ValueCheck
 from .models import BOX_MODES, MODE_EFFECTS, WriteTool
 from .parsing import decode_grid_delivery, decode_mode, number, section
-from .pending import Check, GridCheck, ValueCheck
 
 BoxReader = Callable[[str | None], Awaitable[tuple[str, Mapping[str, Any]]]]
 """Reads the live data of a box (default: the first): its id and its json.php section."""

@@ -72,7 +72,7 @@ class ViewSpec:
 
         Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line.
         """
-        folder = resources.files("oig_cloud_mcp") / "ui"
+        folder = resources.files("oig_cloud_mcp.server") / "ui"
         page = (folder / self.file).read_text("utf-8")
         return _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
 

@@ -15,31 +15,31 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import (
+from ..domain.models import WriteResult, WriteTool
+from ..domain.parsing import PORTAL_TZ, select_box
+from ..domain.write_plans import (
+    APPLY_NOTE,
+    PLANNERS,
+    WritePlan,
+)
+from ..errors import (
     InvalidRequestError,
     OigError,
     StateFileError,
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
-from .models import WriteResult, WriteTool
-from .parsing import PORTAL_TZ, select_box
-from .pending import (
+from ..state.local.files import locked_async
+from ..state.local.pending import (
     APPLY_DEADLINE,
     AuditLog,
     PendingChanges,
     StoredChange,
     StoredStatus,
 )
-from .private_io import locked_async
-from .write_plans import (
-    APPLY_NOTE,
-    PLANNERS,
-    WritePlan,
-)
 
 if TYPE_CHECKING:
-    from .service import OigService
+    from .reads import OigService
 
 log = logging.getLogger(__name__)
 Decision = Literal["preview", "confirmed", "accepted", "declined"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from .insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
-from .models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
-from .parsing import duration_words
+from ..domain.insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
+from ..domain.models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
+from ..domain.parsing import duration_words
 
 
 def _g(value: float, *, sign: bool = False) -> str:

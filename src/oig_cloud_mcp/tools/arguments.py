@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from .errors import ArgumentError
-from .models import BOX_ID_PATTERN
+from ..domain.models import BOX_ID_PATTERN
+from ..errors import ArgumentError
 
 Schema = Mapping[str, Any]
 

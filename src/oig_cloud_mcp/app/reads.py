@@ -13,9 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings
-from .errors import InvalidRequestError, StateFileError
-from .models import (
+from ..config import Settings
+from ..domain.models import (
     BOX_ID_PATTERN,
     BasicData,
     BoxConfig,
@@ -24,19 +23,20 @@ from .models import (
     SeriesName,
     Severity,
 )
-from .parsing import (
+from ..domain.parsing import (
     PORTAL_TZ,
     box_ids,
     parse_box_config,
     parse_history,
     select_box,
 )
-from .pending import PendingChanges
-from .snapshot import parse_basic_data
+from ..domain.snapshot import parse_basic_data
+from ..errors import InvalidRequestError, StateFileError
+from ..state.local.pending import PendingChanges
 
 if TYPE_CHECKING:
-    from .client import OigCloudClient
-    from .insight_models import DayProfile, EnergyReport, Period
+    from ..domain.insight_models import DayProfile, EnergyReport, Period
+    from ..portal.client import OigCloudClient
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class OigService:
     ) -> EnergyReport:
         """Energy totals and ratios of one box for today, this month or this year."""
         check_box_id(box_id)
-        from .insights import energy_report
+        from ..domain.insights import energy_report
 
         payload = await self.client.live_stats()
         chosen, box = select_box(payload, box_id)
@@ -209,7 +209,7 @@ class OigService:
     async def day_profile(self, day: str, box_id: str | None = None) -> DayProfile:
         """One day by the hour from the four history series; today is cross-checked."""
         check_box_id(box_id)
-        from .day_profile import SERIES, day_profile
+        from ..domain.day_profile import SERIES, day_profile
 
         now = self.now()
         wanted = validate_day(day, now.astimezone(PORTAL_TZ).date()).isoformat()
@@ -234,7 +234,12 @@ class OigService:
     ) -> Notifications:
         """Notifications, newest first, filtered by box and minimum severity."""
         check_box_id(box_id)
-        from .notifications import SEVERITY_RANK, bypass_state, extract_html, parse_notifications
+        from ..domain.notifications import (
+            SEVERITY_RANK,
+            bypass_state,
+            extract_html,
+            parse_notifications,
+        )
 
         if box_id is not None:  # the same "not on this account" sentence as the other tools
             box_id, _ = select_box(await self.client.live_stats(), box_id)
@@ -260,10 +265,10 @@ class OigService:
 
 def build_client(settings: Settings) -> OigCloudClient:
     """The portal client for `settings`: the demo portal, or the real one with our guards."""
-    from .client import OigCloudClient
+    from ..portal.client import OigCloudClient
 
     if settings.demo:
-        from .demo import DEMO_CREDENTIALS, DemoPortal
+        from ..portal.demo import DEMO_CREDENTIALS, DemoPortal
 
         return OigCloudClient(
             "http://demo.invalid/",
@@ -271,9 +276,9 @@ def build_client(settings: Settings) -> OigCloudClient:
             cache_ttl_s=settings.cache_ttl_s,
             handler=DemoPortal(settings.state_dir / "demo_box.json"),
         )
-    from .credentials import current_account, hints, resolve_credentials
-    from .security import backoff_file
-    from .session_store import SessionStore, SharedSessions
+    from ..domain.security import backoff_file
+    from ..state.credentials import current_account, hints, resolve_credentials
+    from ..state.local.sessions import SessionStore, SharedSessions
 
     sessions = SharedSessions(
         SessionStore(settings.session_path),

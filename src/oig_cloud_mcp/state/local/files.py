@@ -27,7 +27,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from .errors import StateFileError
+from ...errors import StateFileError
 
 log = logging.getLogger(__name__)
 
