@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,15 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def given(credentials: Credentials) -> Callable[[], Awaitable[Credentials]]:
+    """A client's source of credentials that always gives `credentials`."""
+
+    async def source() -> Credentials:
+        return credentials
+
+    return source
 
 
 @pytest.fixture

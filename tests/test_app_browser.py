@@ -26,7 +26,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.app.reads import OigService
+from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.portal.client import OigCloudClient
@@ -36,6 +36,7 @@ from oig_cloud_mcp.server.views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, V
 
 from .browser.cdp import Browser, find_chromium
 from .browser.host import DARK, LIGHT, ViewHost
+from .conftest import given
 
 MOMENT = datetime(2026, 4, 21, 10, 30, tzinfo=PORTAL_TZ)  # spring sun, the battery charging
 PAST_DAY = "2026-04-20"
@@ -76,8 +77,8 @@ async def _demo_results(state_dir: Path) -> dict[str, dict[str, Any]]:
     """Results of the real tools on the demo box at MOMENT, as the host forwards them."""
     settings = Settings(demo=True, state_dir=state_dir, config_dir=state_dir, cache_dir=state_dir)
     portal = DemoPortal(None, lambda: MOMENT)
-    client = OigCloudClient("http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=portal)
-    service = OigService(settings, now=lambda: MOMENT, client=client)
+    client = OigCloudClient("http://demo.invalid/", given(DEMO_CREDENTIALS), handler=portal)
+    service = build_app(settings, now=lambda: MOMENT, client=client)
     calls = {
         "basic": ("get_basic_data", {}),
         "day": ("get_day_profile", {"date": PAST_DAY}),

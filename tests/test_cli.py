@@ -251,7 +251,8 @@ def test_login_without_a_keyring_backend_says_what_to_do_before_any_request(
 
 def test_status_and_login_do_not_load_the_mcp_server() -> None:
     code = (
-        "import sys; import oig_cloud_mcp.cli.app, oig_cloud_mcp.app.status, oig_cloud_mcp.portal.client; "
+        "import sys; import oig_cloud_mcp.cli.app, oig_cloud_mcp.app.status; "
+        "import oig_cloud_mcp.portal.client; "
         "print('oig_cloud_mcp.server' in sys.modules, 'mcp' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

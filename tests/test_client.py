@@ -24,7 +24,7 @@ from oig_cloud_mcp.errors import (
 from oig_cloud_mcp.portal.client import LOGIN_PAUSE_AFTER_REFUSAL_S, OigCloudClient
 from oig_cloud_mcp.portal.wire import MAX_ANSWER_BYTES
 
-from .conftest import EMAIL, PASSWORD, FakeClock
+from .conftest import EMAIL, PASSWORD, FakeClock, given
 from .fake_portal import FakePortal
 
 BASE = "https://portal.oigpower.cz/"
@@ -44,10 +44,10 @@ class Recorder:
         self.stored = stored
         self.events: list[str] = []
 
-    def allow(self, account: str) -> None:
+    async def allow(self, account: str) -> None:
         self.events.append("allow")
 
-    def stored_cookie(self, account: str) -> str | None:
+    async def stored_cookie(self, account: str) -> str | None:
         return self.stored
 
     @contextlib.asynccontextmanager
@@ -59,16 +59,16 @@ class RecordedRenewal:
     def __init__(self, owner: Recorder) -> None:
         self.owner = owner
 
-    def stored_cookie(self) -> str | None:
+    async def stored_cookie(self) -> str | None:
         return self.owner.stored
 
-    def check_may_login(self, *, explicit: bool) -> None:
+    async def check_may_login(self, *, explicit: bool) -> None:
         self.owner.events.append("before_login")
 
-    def rejected(self) -> None:
+    async def rejected(self) -> None:
         self.owner.events.append("rejected")
 
-    def accepted(self, cookie: str) -> None:
+    async def accepted(self, cookie: str) -> None:
         self.owner.stored = cookie
         self.owner.events.append(f"saved {cookie}")
 
@@ -82,7 +82,7 @@ def recorder() -> Recorder:
 async def client(recorder: Recorder, clock: FakeClock) -> AsyncIterator[OigCloudClient]:
     oig = OigCloudClient(
         BASE,
-        lambda: Credentials(EMAIL, PASSWORD),
+        given(Credentials(EMAIL, PASSWORD)),
         sessions=recorder,
         clock=clock,
     )
@@ -124,7 +124,7 @@ async def test_a_stored_cookie_is_used_without_logging_in(
     httpx_mock.add_response(
         url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=storedcookie"}
     )
-    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored)
+    oig = OigCloudClient(BASE, given(Credentials(EMAIL, PASSWORD)), sessions=stored)
     try:
         assert await oig.live_stats() == STATS
     finally:
@@ -167,7 +167,7 @@ async def test_dead_session_costs_exactly_one_login_and_one_retry(
     httpx_mock: HTTPXMock, clock: FakeClock, dead_answer: dict[str, object]
 ) -> None:
     stored = Recorder(stored="first")  # a session from an earlier run, dead by now
-    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, clock=clock)
+    oig = OigCloudClient(BASE, given(Credentials(EMAIL, PASSWORD)), sessions=stored, clock=clock)
     httpx_mock.add_response(url=LIVE, **dead_answer)  # type: ignore[arg-type]
     login_ok(httpx_mock, "second")
     httpx_mock.add_response(url=LIVE, json=STATS)
@@ -186,7 +186,7 @@ async def test_a_session_that_dies_twice_is_reported_not_looped(
     httpx_mock: HTTPXMock, clock: FakeClock
 ) -> None:
     stored = Recorder(stored="first")
-    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=stored, clock=clock)
+    oig = OigCloudClient(BASE, given(Credentials(EMAIL, PASSWORD)), sessions=stored, clock=clock)
     httpx_mock.add_response(url=LIVE, json=[])
     login_ok(httpx_mock)
     httpx_mock.add_response(url=LIVE, json=[])
@@ -327,7 +327,7 @@ async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
     httpx_mock: HTTPXMock, clock: FakeClock
 ) -> None:
     shared = Recorder(stored="mine")
-    oig = OigCloudClient(BASE, lambda: Credentials(EMAIL, PASSWORD), sessions=shared, clock=clock)
+    oig = OigCloudClient(BASE, given(Credentials(EMAIL, PASSWORD)), sessions=shared, clock=clock)
     httpx_mock.add_response(url=LIVE, json=STATS, match_headers={"Cookie": "PHPSESSID=mine"})
     httpx_mock.add_response(url=LIVE, json=[], match_headers={"Cookie": "PHPSESSID=mine"})
     httpx_mock.add_response(url=LIVE, json=[], match_headers={"Cookie": "PHPSESSID=theirs"})
@@ -336,7 +336,7 @@ async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
     try:
         await oig.live_stats()  # this process now holds "mine"
         shared.stored = "theirs"  # another process renewed; that session died too since
-        oig.forget_live_stats()
+        await oig.forget_live_stats()
 
         assert await oig.live_stats() == STATS
     finally:
@@ -355,7 +355,7 @@ async def test_an_adopted_session_that_died_too_leads_to_one_login_not_an_error(
 async def test_a_shared_read_that_fails_after_its_waiter_left_is_not_reported_as_lost() -> None:
     import gc
 
-    from oig_cloud_mcp.portal.sessions import PortalCall, PortalReply
+    from oig_cloud_mcp.portal.inprocess import PortalCall, PortalReply
 
     release = asyncio.Event()
 
@@ -369,7 +369,7 @@ async def test_a_shared_read_that_fails_after_its_waiter_left_is_not_reported_as
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(lambda _, context: reported.append(context))
     oig = OigCloudClient(
-        "http://portal.invalid/", lambda: Credentials(EMAIL, PASSWORD), handler=slow_failing_portal
+        "http://portal.invalid/", given(Credentials(EMAIL, PASSWORD)), handler=slow_failing_portal
     )
     try:
         waiter = asyncio.ensure_future(oig.live_stats())
@@ -393,7 +393,7 @@ async def test_a_portal_refusing_new_sessions_gets_one_login_per_minute_not_one_
     portal: FakePortal, portal_url: str, clock: FakeClock, login_answer: str
 ) -> None:
     portal.login_answer = login_answer
-    oig = OigCloudClient(portal_url, lambda: Credentials(EMAIL, PASSWORD), clock=clock)
+    oig = OigCloudClient(portal_url, given(Credentials(EMAIL, PASSWORD)), clock=clock)
     texts = []
     try:
         for _ in range(10):
@@ -433,7 +433,7 @@ async def test_each_set_cookie_header_is_read_on_its_own(
 
 async def test_a_base_url_with_a_password_is_shown_without_it() -> None:
     oig = OigCloudClient(
-        "http://someone:hunter2-pw@127.0.0.1:9/", lambda: Credentials(EMAIL, PASSWORD)
+        "http://someone:hunter2-pw@127.0.0.1:9/", given(Credentials(EMAIL, PASSWORD))
     )
     try:
         with pytest.raises(OigConnectionError) as caught:

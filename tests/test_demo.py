@@ -21,6 +21,9 @@ from oig_cloud_mcp.portal.demo import (
     step_index,
     today_steps,
 )
+from oig_cloud_mcp.state.local.demo import DemoFile
+
+from .conftest import given
 
 pytestmark = pytest.mark.anyio
 NOON = datetime(2026, 6, 21, 12, 30, tzinfo=PORTAL_TZ)
@@ -29,7 +32,9 @@ NIGHT = datetime(2026, 6, 21, 2, 0, tzinfo=PORTAL_TZ)
 
 async def snapshot(moment: datetime, state: Path | None = None) -> BasicData:
     client = OigCloudClient(
-        "http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=DemoPortal(state, lambda: moment)
+        "http://demo.invalid/",
+        given(DEMO_CREDENTIALS),
+        handler=DemoPortal(DemoFile(state) if state else None, lambda: moment),
     )
     try:
         return parse_basic_data(await client.live_stats(), None, moment)
@@ -66,7 +71,9 @@ async def test_today_counters_grow_during_the_day() -> None:
 async def test_demo_writes_are_remembered_between_runs(tmp_path: Path) -> None:
     state = tmp_path / "demo_box.json"
     client = OigCloudClient(
-        "http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=DemoPortal(state, lambda: NOON)
+        "http://demo.invalid/",
+        given(DEMO_CREDENTIALS),
+        handler=DemoPortal(DemoFile(state), lambda: NOON),
     )
     try:
         body = {"id_device": DEMO_BOX, "table": "box_prms", "column": "mode", "value": 3}
@@ -126,14 +133,14 @@ def test_a_future_day_has_no_history_and_a_past_day_is_whole() -> None:
 async def test_the_demo_answers_every_new_tool_prompt_and_resource(tmp_path: Path) -> None:
     from mcp import Client
 
-    from oig_cloud_mcp.app.reads import OigService
+    from oig_cloud_mcp.app.wiring import build_app
     from oig_cloud_mcp.config import Settings
     from oig_cloud_mcp.server import build_server
 
     settings = Settings(demo=True, state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
     portal = DemoPortal(None, lambda: NOON)  # the demo portal on the service's fixed clock
-    http = OigCloudClient("http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=portal)
-    service = OigService(settings, now=lambda: NOON, client=http)
+    http = OigCloudClient("http://demo.invalid/", given(DEMO_CREDENTIALS), handler=portal)
+    service = build_app(settings, now=lambda: NOON, client=http)
     async with Client(build_server(settings, service), mode="legacy") as client:
         basic = await client.call_tool("get_basic_data", {})
         report = await client.call_tool("get_energy_report", {"period": "this_year"})
@@ -160,7 +167,7 @@ async def battery_notices(moment: datetime) -> list[datetime | None]:
     from oig_cloud_mcp.domain.notifications import extract_html, parse_notifications
 
     client = OigCloudClient(
-        "http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=DemoPortal(None, lambda: moment)
+        "http://demo.invalid/", given(DEMO_CREDENTIALS), handler=DemoPortal(None, lambda: moment)
     )
     try:
         html = extract_html(await client.notifications_html())

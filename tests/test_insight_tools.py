@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.app.reads import OigService
+from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.models import MODES_BRIEF
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
@@ -26,7 +26,7 @@ ANSWER_LIMIT = 4096
 
 
 def server_at(settings: Settings, now: datetime) -> Any:
-    return build_server(settings, OigService(settings, now=lambda: now))
+    return build_server(settings, build_app(settings, now=lambda: now))
 
 
 @pytest.fixture

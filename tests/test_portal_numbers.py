@@ -21,7 +21,7 @@ from mcp import Client
 from starlette.requests import Request
 from starlette.responses import Response
 
-from oig_cloud_mcp.app.reads import OigService
+from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings as OigSettings
 from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
@@ -120,7 +120,7 @@ def hostile(running_portal: RunningPortal, portal: FakePortal) -> HostilePortal:
 def tool_call(settings: OigSettings, hostile: HostilePortal) -> Iterator[Any]:
     """A synchronous `call(tool, arguments)` into a server at NOW, every tool enabled."""
     writable = settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
-    server = build_server(writable, OigService(writable, now=lambda: NOW))
+    server = build_server(writable, build_app(writable, now=lambda: NOW))
     with start_blocking_portal() as runner:
         client = Client(server, mode="legacy")
         with runner.wrap_async_context_manager(client) as mcp:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from oig_cloud_mcp.domain.security import (
-    LoginBackoff,
-    Whitelist,
+from oig_cloud_mcp.domain.security import LoginBackoff, parse_whitelist
+from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
+from oig_cloud_mcp.state.local.security import (
     add_to_whitelist,
     backoff_file,
     check_whitelisted,
-    parse_whitelist,
+    load_whitelist,
 )
-from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
 from oig_cloud_mcp.state.local.sessions import Hints, SessionStore, SharedSessions
 
 from .conftest import FakeClock
@@ -29,18 +28,18 @@ def test_whitelist_ignores_comments_blank_lines_and_case() -> None:
 
 
 def test_an_empty_whitelist_allows_nobody(tmp_path: Path) -> None:
-    assert not Whitelist.load(tmp_path / "missing.txt").allows(ME)
+    assert not load_whitelist(tmp_path / "missing.txt").allows(ME)
 
 
 def test_whitelist_extra_entries_are_added(tmp_path: Path) -> None:
-    assert Whitelist.load(tmp_path / "missing.txt", [" owner@EXAMPLE.com "]).allows(ME)
+    assert load_whitelist(tmp_path / "missing.txt", [" owner@EXAMPLE.com "]).allows(ME)
 
 
 def test_adding_to_the_whitelist_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "whitelist.txt"
     assert add_to_whitelist(path, ME) is True
     assert add_to_whitelist(path, ME.upper()) is False
-    assert Whitelist.load(path).allows(ME)
+    assert load_whitelist(path).allows(ME)
     assert path.read_text().count("owner@example.com") == 1
 
 
@@ -96,12 +95,12 @@ async def test_backoff_survives_a_restart(tmp_path: Path) -> None:
     clock = FakeClock(start=time.time())
     for _ in range(3):
         async with shared(tmp_path, clock).renewal(ME) as renewal:
-            renewal.rejected()
+            await renewal.rejected()
 
     async with shared(tmp_path, clock).renewal(ME) as restarted:
         with pytest.raises(LoginLockedError, match="wait"):
-            restarted.check_may_login(explicit=False)
-        restarted.check_may_login(explicit=True)  # the owner's own login still tries
+            await restarted.check_may_login(explicit=False)
+        await restarted.check_may_login(explicit=True)  # the owner's own login still tries
     assert (tmp_path / "state" / "b.json").stat().st_mode & 0o777 == 0o600
 
 
@@ -123,7 +122,7 @@ def test_an_unlisted_account_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_a_whitelist_saved_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "whitelist.txt"
     path.write_bytes("# Windows Notepad\nowner@example.com\n".encode(encoding))
-    assert Whitelist.load(path).allows(ME)
+    assert load_whitelist(path).allows(ME)
 
 
 def test_a_symlinked_whitelist_stays_a_symlink_when_login_adds_to_it(tmp_path: Path) -> None:
@@ -137,8 +136,8 @@ def test_a_symlinked_whitelist_stays_a_symlink_when_login_adds_to_it(tmp_path: P
     assert add_to_whitelist(link, ME) is True
 
     assert link.is_symlink()
-    assert Whitelist.load(link).allows(ME)
-    assert Whitelist.load(link).allows("other@example.com")
+    assert load_whitelist(link).allows(ME)
+    assert load_whitelist(link).allows("other@example.com")
 
 
 def test_the_whitelist_file_written_by_login_is_private(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`OigService` checks what it is asked for before any request."""
+"""The read use cases check what it is asked for before any request."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from oig_cloud_mcp.app.reads import check_box_id
+from oig_cloud_mcp.domain.requests import check_box_id
 from oig_cloud_mcp.errors import InvalidRequestError
 
 from .fake_portal import BOX_ID, FakePortal

@@ -22,14 +22,15 @@ from mcp import Client
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import StateFileError
 from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.state.local.audit import LocalAudit
 from oig_cloud_mcp.state.local.files import (
     MAX_BYTES,
     CorruptFileError,
     append_private,
     move_aside,
-    read_text_file,
+    read_linked,
 )
-from oig_cloud_mcp.state.local.pending import AuditLog
+from oig_cloud_mcp.state.local.state_file import AppendLog
 
 from .conftest import state_dir_of
 from .fake_portal import FakePortal
@@ -129,14 +130,14 @@ def test_status_with_a_fifo_as_the_whitelist_answers_promptly(env: dict[str, str
 
 
 def read_whitelist_with_little_memory(path: Path) -> str:
-    """What `read_text_file(path, follow_links=True)` raises, in a process allowed 1 GiB of
+    """What `read_linked(path)` (the whitelist's read) raises, in a process allowed 1 GiB of
     memory, so that reading without end fails there rather than exhausting the machine."""
     code = (
         "import resource, sys; from pathlib import Path\n"
         "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from oig_cloud_mcp.state.local.files import read_text_file\n"
+        "from oig_cloud_mcp.state.local.files import read_linked\n"
         "try:\n"
-        "    read_text_file(Path(sys.argv[1]), follow_links=True)\n"
+        "    read_linked(Path(sys.argv[1]))\n"
         "except BaseException as exc:\n"
         "    print(type(exc).__name__, exc)\n"
     )
@@ -168,7 +169,7 @@ def test_a_huge_linked_whitelist_is_refused_as_too_large(tmp_path: Path) -> None
     whitelist.symlink_to(target)
 
     with pytest.raises(CorruptFileError, match="larger than 1024 KiB"):
-        read_text_file(whitelist, follow_links=True)
+        read_linked(whitelist)
 
 
 def test_moving_a_damaged_file_aside_never_changes_a_link_target(tmp_path: Path) -> None:
@@ -216,9 +217,9 @@ def big_audit_log(path: Path) -> None:
 def test_the_last_entries_of_a_big_audit_log_are_read_from_its_end(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     big_audit_log(log)
-    AuditLog(log).record("set_grid_delivery", None, {"state": "off"}, "written")
+    AppendLog(log).append(json.dumps({"tool": "set_grid_delivery", "outcome": "written"}))
 
-    entries = AuditLog(log).last(2)
+    entries = LocalAudit(log).read_last(2)
 
     assert [e["tool"] for e in entries] == ["set_box_mode", "set_grid_delivery"]
 

@@ -21,9 +21,10 @@ from starlette.routing import Route
 
 from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.errors import OigConnectionError
-from oig_cloud_mcp.portal.client import OigCloudClient, portal_ssl_context
+from oig_cloud_mcp.portal.client import OigCloudClient
+from oig_cloud_mcp.portal.tls import portal_ssl_context
 
-from .conftest import EMAIL, PASSWORD
+from .conftest import EMAIL, PASSWORD, given
 
 
 def test_the_ssl_context_trusts_the_certum_intermediate() -> None:
@@ -93,7 +94,7 @@ def untrusted_https(tmp_path: Path) -> Iterator[str]:
 async def test_an_unverifiable_certificate_is_refused_with_a_clear_sentence(
     untrusted_https: str,
 ) -> None:
-    client = OigCloudClient(untrusted_https, lambda: Credentials(EMAIL, PASSWORD))
+    client = OigCloudClient(untrusted_https, given(Credentials(EMAIL, PASSWORD)))
     try:
         with pytest.raises(OigConnectionError, match=r"certificate .* could not be verified"):
             await client.live_stats()

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 from mcp import Client
 
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.domain.audit import AUDIT_TEXT_CHARS, audit_entry
 from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.domain.notifications import MAX_BODY_CHARS, MAX_TITLE_CHARS
+from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.state.local.pending import AUDIT_TEXT_CHARS, AuditLog
+from oig_cloud_mcp.state.local.audit import LocalAudit
 
 from .conftest import preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
@@ -55,15 +58,20 @@ async def test_a_refused_write_with_huge_arguments_leaves_one_valid_audit_line(
     assert len(line) < 10_000
 
 
-def test_every_audit_line_is_valid_json_whatever_the_arguments(settings: Settings) -> None:
-    log = AuditLog(settings.audit_path)
-    log.record("set_box_mode", "1" * 5000, {"mode": "é" * 10_000}, "invalid", "d" * 10_000)
-    log.record("set_grid_delivery", None, {f"k{i}": [i] * 1000 for i in range(50)}, "invalid")
-    log.record("set_boiler_mode", None, {"n": 10**5000, "f": float("nan")}, "invalid")
+@pytest.mark.anyio
+async def test_every_audit_line_is_valid_json_whatever_the_arguments(settings: Settings) -> None:
+    log = LocalAudit(settings.audit_path)
+    now = datetime.now(PORTAL_TZ)
+    huge = {"mode": "é" * 10_000}
+    await log.append(audit_entry(now, "set_box_mode", "1" * 5000, huge, "invalid", "d" * 10_000))
+    wide = {f"k{i}": [i] * 1000 for i in range(50)}
+    await log.append(audit_entry(now, "set_grid_delivery", None, wide, "invalid"))
+    odd = {"n": 10**5000, "f": float("nan")}
+    await log.append(audit_entry(now, "set_boiler_mode", None, odd, "invalid"))
 
     entries = [json.loads(line) for line in audit_lines(settings)]
 
-    assert [e["tool"] for e in log.last()] == [
+    assert [e["tool"] for e in await log.last(5)] == [
         "set_box_mode",
         "set_grid_delivery",
         "set_boiler_mode",

@@ -15,19 +15,18 @@ import pytest
 from mcp import Client
 from mcp.types import ElicitResult
 
-from oig_cloud_mcp.app.reads import OigService
-from oig_cloud_mcp.app.writes import WriteService
+from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.models import WRITE_TOOLS, Credentials
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.errors import WriteNotAllowedError
 from oig_cloud_mcp.portal.client import OigCloudClient
 from oig_cloud_mcp.portal.demo import DEMO_CREDENTIALS, DemoPortal
-from oig_cloud_mcp.portal.sessions import PortalCall, PortalReply
+from oig_cloud_mcp.portal.inprocess import PortalCall, PortalReply
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.state.local.pending import PendingChanges
+from oig_cloud_mcp.state.local.pending import LocalPending
 
-from .conftest import EMAIL, PASSWORD, FakeClock, preview_then_confirm
+from .conftest import EMAIL, PASSWORD, FakeClock, given, preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
 
 pytestmark = pytest.mark.anyio
@@ -89,7 +88,7 @@ async def test_enabling_some_write_tools_lists_only_those(
 async def test_a_disabled_write_is_refused_even_when_called_directly(
     settings: Settings, portal: FakePortal
 ) -> None:
-    writes = WriteService(OigService(settings))
+    writes = build_app(settings).writes
     with pytest.raises(WriteNotAllowedError, match="--allow-writes set_box_mode"):
         await writes.plan("set_box_mode", mode="Home UPS", box_id=None)
     assert portal.log == []
@@ -319,7 +318,7 @@ async def test_pending_change_becomes_not_applied_after_an_hour(
 ) -> None:
     portal.apply_delay_s = 3600
     now = [datetime(2026, 11, 21, 12, 0, tzinfo=PORTAL_TZ)]
-    service = OigService(writable, now=lambda: now[0])
+    service = build_app(writable, now=lambda: now[0])
     async with Client(build_server(writable, service)) as client:
         await confirmed(client, "set_box_mode", mode="Home 3")
         now[0] += timedelta(minutes=30)
@@ -336,9 +335,9 @@ async def test_an_idle_session_is_refreshed_by_a_read_before_the_write(
 ) -> None:
     clock = FakeClock()
     client = OigCloudClient(
-        writable.base_url, lambda: Credentials(EMAIL, PASSWORD), cache_ttl_s=3600, clock=clock
+        writable.base_url, given(Credentials(EMAIL, PASSWORD)), cache_ttl_s=3600, clock=clock
     )
-    service = OigService(writable, client=client)
+    service = build_app(writable, client=client)
     async with Client(build_server(writable, service)) as mcp_client:
         await call(mcp_client, "get_basic_data")
         clock.advance(600)
@@ -384,12 +383,12 @@ async def test_a_write_cancelled_while_waiting_for_the_lock_leaves_it_free(
 
     from oig_cloud_mcp.state.local.files import acquire_lock, release_lock
 
-    service = OigService(writable)
-    writes = WriteService(service)
+    service = build_app(writable)
+    writes = service.writes
     plan = await writes.plan("set_box_mode", mode="Home UPS", box_id=None)
-    await writes.execute(plan, "preview")  # shown to the user, who then confirms
+    await writes.execute(plan, "preview", principal="owner")  # shown to the user, who then confirms
     held = acquire_lock(writable.state_dir / "write")  # another process is writing
-    waiting = asyncio.ensure_future(writes.execute(plan, "confirmed"))
+    waiting = asyncio.ensure_future(writes.execute(plan, "confirmed", principal="owner"))
     await asyncio.sleep(0.2)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -436,7 +435,7 @@ async def test_a_change_that_cannot_be_recorded_first_is_not_sent(
     assert text.startswith("Nothing was sent")
     assert str(writable.audit_path) in text
     assert portal.write_requests() == []
-    assert PendingChanges(writable.pending_path).file.read().root == []  # intent withdrawn
+    assert LocalPending(writable.pending_path).file.read().root == []  # intent withdrawn
 
 
 class BreaksTheRecordOnWrite:
@@ -459,8 +458,8 @@ async def test_bookkeeping_that_fails_after_an_accepted_write_is_reported_not_ra
     writable: Settings,
 ) -> None:
     portal = BreaksTheRecordOnWrite(writable.pending_path)
-    client = OigCloudClient("http://demo.invalid/", lambda: DEMO_CREDENTIALS, handler=portal)
-    service = OigService(writable, client=client)
+    client = OigCloudClient("http://demo.invalid/", given(DEMO_CREDENTIALS), handler=portal)
+    service = build_app(writable, client=client)
     async with Client(build_server(writable, service)) as mcp_client:
         result, text = await confirmed(mcp_client, "set_box_mode", mode="Home UPS")
 
@@ -598,7 +597,7 @@ async def test_a_preview_older_than_30_minutes_does_not_count(
     writable: Settings, portal: FakePortal
 ) -> None:
     now = [datetime(2026, 11, 21, 12, 0, tzinfo=PORTAL_TZ)]
-    service = OigService(writable, now=lambda: now[0])
+    service = build_app(writable, now=lambda: now[0])
     async with Client(build_server(writable, service)) as client:
         await call(client, "set_box_mode", mode="Home UPS")
         now[0] += timedelta(minutes=31)
@@ -712,7 +711,7 @@ async def test_a_write_taken_and_answered_with_a_redirect_is_unknown_and_never_s
 async def test_a_write_on_a_session_that_died_is_sent_once_more_after_one_login(
     writable: Settings, portal: FakePortal
 ) -> None:
-    client = OigCloudClient(writable.base_url, lambda: Credentials(EMAIL, PASSWORD))
+    client = OigCloudClient(writable.base_url, given(Credentials(EMAIL, PASSWORD)))
     try:
         await client.live_stats()
         portal.expire_sessions()  # the portal ends the session just before the write

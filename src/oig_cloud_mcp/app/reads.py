@@ -1,21 +1,19 @@
-"""`OigService`: what the tools do, independent of MCP.
+"""The read use cases: what the read tools answer, independent of MCP.
 
-It wires the client to the credentials, session store and security guard chosen by
-`Settings`, validates requests before any network call and turns raw portal data
-into models. The client is created on first use so that start-up stays cheap.
+Requests are checked before any network call (`domain.requests`), the portal is asked
+through the app's client, and raw portal data becomes models (`domain`). Reading the live
+data also resolves the pending changes it shows applied.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings
+from ..domain.changes import reviewed, shown
 from ..domain.models import (
-    BOX_ID_PATTERN,
     BasicData,
     BoxConfig,
     ExtendedData,
@@ -30,116 +28,38 @@ from ..domain.parsing import (
     parse_history,
     select_box,
 )
+from ..domain.requests import (
+    ALL_SERIES,
+    ONE_BOX_HISTORY_NOTE,
+    check_box_id,
+    validate_day,
+    validate_range,
+)
 from ..domain.snapshot import parse_basic_data
-from ..errors import InvalidRequestError, StateFileError
-from ..state.local.pending import PendingChanges
+from ..errors import StateFileError
 
 if TYPE_CHECKING:
     from ..domain.insight_models import DayProfile, EnergyReport, Period
     from ..portal.client import OigCloudClient
+    from .context import App
 
 log = logging.getLogger(__name__)
 
-ALL_SERIES: tuple[SeriesName, ...] = ("batt", "fve", "grid", "load")
-MAX_RANGE_DAYS = 31
-ONE_BOX_HISTORY_NOTE = "The portal's history request names no box; it answers for its selected box."
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_BOX_ID = re.compile(BOX_ID_PATTERN)
 
+class Reads:
+    """Reads one OIG Cloud account (or the demo box) for the read tools."""
 
-def check_box_id(box_id: str | None) -> str | None:
-    """A box id as the portal writes them (ASCII digits), checked before any request."""
-    if box_id is not None and not _BOX_ID.fullmatch(box_id):
-        raise InvalidRequestError(
-            "box_id must be a Battery Box id of 1 to 20 digits (0-9), or left out for the "
-            "first box on the account."
-        )
-    return box_id
-
-
-def _parse_date(name: str, text: str) -> date:
-    try:
-        if not _ISO_DATE.match(text.strip()):
-            raise ValueError(text)
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidRequestError(
-            f"{name} '{text}' is not a date; use YYYY-MM-DD, for example 2025-06-24."
-        ) from None
-
-
-def validate_range(start: str, end: str, today: date) -> tuple[date, date, list[str]]:
-    """Check a history range before any request; returns the dates and notes."""
-    first, last = _parse_date("start_date", start), _parse_date("end_date", end)
-    notes: list[str] = []
-    if first > last:
-        raise InvalidRequestError(
-            f"start_date {first} is after end_date {last}; swap them or pick another range."
-        )
-    if first > today:
-        raise InvalidRequestError(
-            f"start_date {first} is in the future (today is {today} in Prague); "
-            "history exists only for past days."
-        )
-    days = (last - first).days + 1
-    if days > MAX_RANGE_DAYS:
-        raise InvalidRequestError(
-            f"The range {first}..{last} covers {days} days; ask for at most "
-            f"{MAX_RANGE_DAYS} days at a time."
-        )
-    if last > today:
-        notes.append(f"end_date {last} is in the future; history ends today ({today}).")
-        last = today
-    return first, last, notes
-
-
-def validate_day(text: str, today: date) -> date:
-    """Check the day of a day profile before any request: a date, not after today.
-
-    There is no lower limit: how far back OIG Cloud keeps history is not documented
-    (spec §13 q6), and a day it has nothing for comes back empty with a note.
-    """
-    day = _parse_date("date", text)
-    if day > today:
-        raise InvalidRequestError(
-            f"date {day} is in the future (today is {today} in Prague); a day profile "
-            "exists for today and earlier days."
-        )
-    return day
-
-
-class OigService:
-    """Reads one OIG Cloud account (or the demo box) for the MCP tools."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        now: Callable[[], datetime] | None = None,
-        client: OigCloudClient | None = None,
-    ) -> None:
-        if settings.demo:  # the demo box keeps its pending changes and audit apart
-            settings = settings.with_overrides(state_dir=settings.state_dir / "demo")
-        self.settings = settings
-        self._now = now or (lambda: datetime.now(PORTAL_TZ))
-        self._client: OigCloudClient | None = client
-
-    def now(self) -> datetime:
-        """The current time (aware)."""
-        return self._now()
+    def __init__(self, app: App) -> None:
+        self.app = app
 
     @property
     def client(self) -> OigCloudClient:
-        """The portal client, created on first use."""
-        if self._client is None:
-            self._client = build_client(self.settings)
-        return self._client
+        """The app's portal client."""
+        return self.app.client
 
-    async def aclose(self) -> None:
-        """Close the portal client if it was ever created."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+    def now(self) -> datetime:
+        """The current time (aware)."""
+        return self.app.now()
 
     async def basic_data(self, box_id: str | None = None) -> BasicData:
         """The live snapshot of one box."""
@@ -147,15 +67,18 @@ class OigService:
         payload = await self.client.live_stats()
         now = self.now()
         data = parse_basic_data(payload, box_id, now)
-        self._review_pending(data, payload[data.box_id], now)
+        await self._review_pending(data, payload[data.box_id], now)
         return data
 
-    def _review_pending(self, data: BasicData, box: Mapping[str, Any], now: datetime) -> None:
-        path = self.settings.pending_path
-        if not (path.exists() or path.is_symlink()):
-            return
+    async def _review_pending(self, data: BasicData, box: Mapping[str, Any], now: datetime) -> None:
+        pending = self.app.state.pending
+        account = await self.client.account()
         try:
-            data.pending_changes = PendingChanges(path).review(data.box_id, box, now)
+            if await pending.changes(account):
+                kept = await pending.update(
+                    account, lambda entries: reviewed(entries, data.box_id, box, now)
+                )
+                data.pending_changes = shown(kept, data.box_id)
         except StateFileError as exc:  # the live data is still worth having
             data.notes.append(f"Pending changes are unknown: {exc}")
 
@@ -261,46 +184,3 @@ class OigService:
         return Notifications(
             notifications=items[:limit], total=len(items), bypass=bypass, notes=notes
         )
-
-
-def build_client(settings: Settings) -> OigCloudClient:
-    """The portal client for `settings`: the demo portal, or the real one with our guards."""
-    from ..portal.client import OigCloudClient
-
-    if settings.demo:
-        from ..portal.demo import DEMO_CREDENTIALS, DemoPortal
-
-        return OigCloudClient(
-            "http://demo.invalid/",
-            lambda: DEMO_CREDENTIALS,
-            cache_ttl_s=settings.cache_ttl_s,
-            handler=DemoPortal(settings.state_dir / "demo_box.json"),
-        )
-    from ..domain.security import backoff_file
-    from ..state.credentials import current_account, hints, resolve_credentials
-    from ..state.local.sessions import SessionStore, SharedSessions
-
-    sessions = SharedSessions(
-        SessionStore(settings.session_path),
-        backoff_file(settings.backoff_path),
-        hints(settings),
-        whitelist=(settings.whitelist_path, settings.whitelist_extra),
-    )
-    return OigCloudClient(
-        settings.base_url,
-        lambda: resolve_credentials(settings),
-        account=lambda: current_account(settings),
-        sessions=sessions,
-        cache_ttl_s=settings.cache_ttl_s,
-        timeout_s=settings.timeout_s,
-    )
-
-
-__all__ = [
-    "ALL_SERIES",
-    "OigService",
-    "build_client",
-    "check_box_id",
-    "validate_day",
-    "validate_range",
-]

@@ -14,12 +14,12 @@ from .. import __version__
 from ..config import ENV_EMAIL, ENV_PASSWORD, Settings
 from ..domain.models import account_key
 from ..domain.parsing import duration_words
-from ..domain.security import LoginBackoff, Whitelist, backoff_file
+from ..domain.security import LoginBackoff, Whitelist
 from ..errors import OigError
 from ..state import credentials as store
-from ..state.local.pending import PendingChanges
-from ..state.local.sessions import SessionStore
+from ..state.local import LocalFiles
 from ..state.local.state_file import Health, StateFile
+from .wiring import local_files
 
 M = TypeVar("M")
 WRITES_SCOPE = (
@@ -72,8 +72,8 @@ def _account_lines(settings: Settings) -> list[str]:
     return [f"Account: {email}", f"Password: {source}"]
 
 
-def _session_line(settings: Settings, email: str | None) -> str:
-    sessions = SessionStore(settings.session_path)
+def _session_line(files: LocalFiles, email: str | None) -> str:
+    sessions = files.sessions
 
     def state() -> str:
         saved = sessions.saved_at(account_key(email)) if email else None
@@ -86,8 +86,8 @@ def _session_line(settings: Settings, email: str | None) -> str:
     return _checked("Session cache", sessions.file, state)
 
 
-def _backoff_line(settings: Settings, email: str | None) -> str:
-    file = backoff_file(settings.backoff_path)
+def _backoff_line(files: LocalFiles, email: str | None) -> str:
+    file = files.backoff
 
     def state() -> str:
         if email is None:
@@ -104,8 +104,8 @@ def _backoff_line(settings: Settings, email: str | None) -> str:
     return _checked("Login backoff", file, state)
 
 
-def _pending_line(settings: Settings) -> str:
-    pending = PendingChanges(settings.pending_path)
+def _pending_line(files: LocalFiles) -> str:
+    pending = files.pending
 
     def state() -> str:
         entries = pending.file.read().root
@@ -114,11 +114,9 @@ def _pending_line(settings: Settings) -> str:
     return _checked("Pending changes", pending.file, state)
 
 
-def _audit_lines(settings: Settings) -> list[str]:
-    from ..state.local.pending import AuditLog
-
-    entries = AuditLog(settings.audit_path).last(3)
-    lines = [f"Audit log: {settings.audit_path}" + ("" if entries else " (empty)")]
+def _audit_lines(files: LocalFiles) -> list[str]:
+    entries = files.audit.read_last(3)
+    lines = [f"Audit log: {files.audit.path}" + ("" if entries else " (empty)")]
     for entry in entries:
         arguments = entry.get("arguments")
         shown = (
@@ -130,8 +128,8 @@ def _audit_lines(settings: Settings) -> list[str]:
     return lines
 
 
-def _whitelist_line(settings: Settings) -> str:
-    whitelist = Whitelist.load(settings.whitelist_path, settings.whitelist_extra)
+def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
+    whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelist_extra)
     return (
         f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})"
     )
@@ -150,6 +148,7 @@ def status_lines(settings: Settings) -> list[str]:
         backend = store.keyring_backend_name()
     except Exception as exc:  # any keyring failure is reported, never raised
         backend = f"unavailable ({type(exc).__name__})"
+    files = local_files(settings.with_overrides(demo=False))  # the account's own files
     writes = ", ".join(sorted(settings.allowed_writes)) or "disabled"
     writes += WRITES_SCOPE
     return [
@@ -158,12 +157,12 @@ def status_lines(settings: Settings) -> list[str]:
         account_file,
         *_guarded("Account", lambda: _account_lines(settings)),
         f"Keyring backend: {backend}",
-        *_guarded("Session cache", lambda: [_session_line(settings, email)]),
-        *_guarded("Whitelist", lambda: [_whitelist_line(settings)]),
-        *_guarded("Login backoff", lambda: [_backoff_line(settings, email)]),
-        *_guarded("Pending changes", lambda: [_pending_line(settings)]),
+        *_guarded("Session cache", lambda: [_session_line(files, email)]),
+        *_guarded("Whitelist", lambda: [_whitelist_line(settings, files)]),
+        *_guarded("Login backoff", lambda: [_backoff_line(files, email)]),
+        *_guarded("Pending changes", lambda: [_pending_line(files)]),
         f"Write tools: {writes}",
-        *_guarded("Audit log", lambda: _audit_lines(settings)),
+        *_guarded("Audit log", lambda: _audit_lines(files)),
         f"Config dir: {settings.config_dir}",
         f"State dir: {settings.state_dir}",
     ]

@@ -1,27 +1,33 @@
-"""Write actions: preview, or confirm and send exactly one well-formed write.
+"""The write use cases: preview, or confirm and send exactly one well-formed write.
 
-Every write tool first builds a `WritePlan` (see `write_plans`) from the live data, which
-is what a preview shows and an elicitation asks about. A confirmed plan is sent only after
-a matching preview, one at a time across processes, recorded before it is sent and settled
-after.
+Every write tool first builds a `WritePlan` (see `domain.write_plans`) from the live data,
+which is what a preview shows and an elicitation asks about. A confirmed plan is sent only
+after the same principal was shown the same change (the preview ledger), one at a time per
+account across processes (the write lock), recorded before it is sent and settled after.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..config import ENV_ALLOW_WRITES
+from ..domain.audit import audit_entry
+from ..domain.changes import (
+    APPLY_DEADLINE,
+    StoredChange,
+    StoredStatus,
+    new_change,
+    settled,
+    unresolved,
+    with_intent,
+)
 from ..domain.models import WriteResult, WriteTool
 from ..domain.parsing import PORTAL_TZ, select_box
-from ..domain.write_plans import (
-    APPLY_NOTE,
-    PLANNERS,
-    WritePlan,
-)
+from ..domain.write_plans import APPLY_NOTE, PLANNERS, WritePlan
 from ..errors import (
     InvalidRequestError,
     OigError,
@@ -29,84 +35,108 @@ from ..errors import (
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
-from ..state.local.files import locked_async
-from ..state.local.pending import (
-    APPLY_DEADLINE,
-    AuditLog,
-    PendingChanges,
-    StoredChange,
-    StoredStatus,
-)
 
 if TYPE_CHECKING:
-    from .reads import OigService
+    from .context import App
 
 log = logging.getLogger(__name__)
 Decision = Literal["preview", "confirmed", "accepted", "declined"]
 """preview: no confirm; confirmed: the model's `confirm: true` (sent only after a preview);
 accepted: the user accepted the confirmation dialog (elicitation); declined: they did not."""
 PREVIEW_VALID_FOR = timedelta(minutes=30)
-"""A `confirm: true` is sent only if this process previewed the same change this recently."""
+"""A `confirm: true` is sent only if the same principal previewed the change this recently."""
 SHOW_FIRST = (
     "Nothing was sent: a change is first shown to the user as this preview and confirmed "
     "after. Show it to the user, and call again with confirm=true only if they agree."
 )
+CONFIRM_AFTER = "Call again with confirm=true after the user agrees."
 
 
-class WriteService:
-    """Plans and performs the four write actions for one `OigService`."""
+def write_disabled(tool: str, env_name: str) -> str:
+    """The one sentence for a write tool the owner has not enabled."""
+    return (
+        f"{tool} is disabled; the owner can enable it by starting the server with "
+        f"--allow-writes {tool} (or {env_name}={tool})."
+    )
 
-    def __init__(self, service: OigService) -> None:
-        self.service = service
-        settings = service.settings
-        self.pending = PendingChanges(settings.pending_path)
-        self.audit = AuditLog(settings.audit_path, service.now)
-        self._lock = asyncio.Lock()
-        self._lock_path = settings.state_dir / "write"
+
+class Writes:
+    """Plans and performs the write actions of one household."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        settings = app.settings
         self._allowed = settings.allowed_writes
         self._form = settings.write_encoding == "form"
         self._portal = "The demo box" if settings.demo else "OIG Cloud"
-        self._previewed: dict[tuple[str, str, str], datetime] = {}
 
-    def _require_enabled(self, tool: str, arguments: Mapping[str, Any]) -> None:
+    # -- the audit log ------------------------------------------------------------------
+
+    async def record(
+        self,
+        tool: str,
+        box_id: str | None,
+        arguments: Mapping[str, Any],
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """Append one audit line, durably; raises `StateFileError` when it cannot."""
+        entry = audit_entry(self.app.now(), tool, box_id, arguments, outcome, detail)
+        await self.app.state.audit.append(entry)
+
+    async def note(
+        self,
+        tool: str,
+        box_id: str | None,
+        arguments: Mapping[str, Any],
+        outcome: str,
+        detail: str = "",
+    ) -> None:
+        """Append one audit line when possible; a failure is logged, not raised."""
+        try:
+            await self.record(tool, box_id, arguments, outcome, detail)
+        except StateFileError as exc:
+            log.warning("Could not write the audit log: %s", exc)
+
+    # -- planning -----------------------------------------------------------------------
+
+    async def require_enabled(self, tool: str, arguments: Mapping[str, Any]) -> None:
+        """Refuse (and audit) a write tool the owner has not enabled."""
         if tool not in self._allowed:
-            self.audit.note(tool, None, arguments, "disabled")
-            raise WriteNotAllowedError(
-                f"{tool} is disabled; the owner can enable it by starting the server with "
-                f"--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES)."
-            )
+            await self.note(tool, None, arguments, "disabled")
+            raise WriteNotAllowedError(write_disabled(tool, ENV_ALLOW_WRITES))
 
     async def _box(self, box_id: str | None) -> tuple[str, Mapping[str, Any]]:
-        return select_box(await self.service.client.live_stats(), box_id)
+        return select_box(await self.app.client.live_stats(), box_id)
 
     async def plan(self, tool: WriteTool, **arguments: Any) -> WritePlan:
         """The plan of one write tool call; refusals are audited as disabled or invalid."""
-        self._require_enabled(tool, arguments)
+        await self.require_enabled(tool, arguments)
         planner = PLANNERS[tool]
         try:
             planned = await planner(self._box, **arguments)
         except InvalidRequestError as exc:
             box_id = arguments.get("box_id")
-            self.audit.note(tool, box_id, arguments, "invalid", str(exc))
+            await self.note(tool, box_id, arguments, "invalid", str(exc))
             raise
         planned.arguments = dict(arguments)
         try:
-            return self._finish(planned)
+            await self._decide(planned, self.app.now())
         except StateFileError as exc:
             raise StateFileError(f"Nothing was sent: {exc}", path=exc.path, kind=exc.kind) from exc
+        return planned
 
-    def _finish(self, plan: WritePlan) -> WritePlan:
-        """Decide whether there is anything to send, given the changes not resolved yet."""
-        self._decide(plan, self.service.now())
-        return plan
+    async def _account(self) -> str:
+        return await self.app.client.account()
 
-    def _decide(self, plan: WritePlan, now: datetime) -> None:
+    async def _decide(self, plan: WritePlan, now: datetime) -> None:
         """Set `unchanged_reason` and `replaces` from the live value and the pending changes.
 
         The same change still unresolved is not sent again. Another value still unresolved
         is replaced, even by the value the box shows now: that one undoes it.
         """
-        other = self.pending.unresolved(plan.tool, plan.box_id, now)
+        entries = await self.app.state.pending.changes(await self._account())
+        other = unresolved(entries, plan.tool, plan.box_id, now)
         plan.replaces = None
         if other is None:
             plan.unchanged_reason = plan.already
@@ -116,36 +146,43 @@ class WriteService:
             plan.unchanged_reason = None
             plan.replaces = _replaces(other)
 
+    # -- deciding and sending -----------------------------------------------------------
+
     async def execute(
-        self, plan: WritePlan, decision: Decision, *, asked: WritePlan | None = None
+        self,
+        plan: WritePlan,
+        decision: Decision,
+        *,
+        principal: str,
+        asked: WritePlan | None = None,
     ) -> WriteResult:
-        """Preview, decline, or perform the plan's single write.
+        """Preview, decline, or perform the plan's single write for `principal`.
 
         `asked` is the plan the user's accepted dialog showed (decision "accepted").
         """
         if plan.unchanged_reason is not None:
-            self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
+            await self.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
         if decision == "preview":
-            return self._preview(plan, "Call again with confirm=true after the user agrees.")
+            return await self._preview(plan, principal, CONFIRM_AFTER)
         if decision == "declined":
-            self.audit.note(plan.tool, plan.box_id, plan.arguments, "declined")
+            await self.note(plan.tool, plan.box_id, plan.arguments, "declined")
             return _result(plan, "declined", "The user declined; nothing was written.")
-        if decision == "confirmed" and not self._was_previewed(plan):
-            return self._preview(plan, SHOW_FIRST, detail="confirm=true without a preview")
+        if decision == "confirmed" and not await self._was_previewed(plan, principal):
+            return await self._preview(
+                plan, principal, SHOW_FIRST, detail="confirm=true without a preview"
+            )
         if decision == "accepted":
-            self._check_asked(plan, asked)
-        async with self._lock, locked_async(self._lock_path):
+            await self._check_asked(plan, asked)
+        async with self.app.state.write_lock.hold(await self._account()):
             return await self._send_once(plan)
 
-    def _preview(self, plan: WritePlan, ending: str, detail: str = "") -> WriteResult:
-        """Show the plan, and remember that this process showed it (see `_was_previewed`)."""
-        now = self.service.now()
-        self._previewed = {
-            key: when for key, when in self._previewed.items() if now - when <= PREVIEW_VALID_FOR
-        }
-        self._previewed[plan.key()] = now
-        self.audit.note(plan.tool, plan.box_id, plan.arguments, "previewed", detail)
+    async def _preview(
+        self, plan: WritePlan, principal: str, ending: str, detail: str = ""
+    ) -> WriteResult:
+        """Show the plan, and note that `principal` was shown it (see `_was_previewed`)."""
+        await self.app.state.previews.remember(principal, _change_key(plan), self.app.now())
+        await self.note(plan.tool, plan.box_id, plan.arguments, "previewed", detail)
         return _result(
             plan,
             "previewed",
@@ -156,12 +193,12 @@ class WriteService:
             ),
         )
 
-    def _was_previewed(self, plan: WritePlan) -> bool:
-        """Whether this process previewed the same change in the last 30 minutes."""
-        shown = self._previewed.get(plan.key())
-        return shown is not None and timedelta(0) <= self.service.now() - shown <= PREVIEW_VALID_FOR
+    async def _was_previewed(self, plan: WritePlan, principal: str) -> bool:
+        """Whether `principal` was shown the same change in the last 30 minutes."""
+        shown = await self.app.state.previews.shown_at(principal, _change_key(plan))
+        return shown is not None and timedelta(0) <= self.app.now() - shown <= PREVIEW_VALID_FOR
 
-    def _check_asked(self, plan: WritePlan, asked: WritePlan | None) -> None:
+    async def _check_asked(self, plan: WritePlan, asked: WritePlan | None) -> None:
         """The user accepted a dialog about `asked`: send nothing if this plan is another."""
         if asked is not None and asked.key() == plan.key():
             return
@@ -170,27 +207,27 @@ class WriteService:
             f"The user confirmed {what}, but this call would now send {plan.requested} on box "
             f"{plan.box_id}, so nothing was written; ask again."
         )
-        self.audit.note(plan.tool, plan.box_id, plan.arguments, "invalid", reason)
+        await self.note(plan.tool, plan.box_id, plan.arguments, "invalid", reason)
         raise InvalidRequestError(reason)
 
     async def _send_once(self, plan: WritePlan) -> WriteResult:
         """Under the write lock: decide again, record the intent, send one request, settle."""
-        self._decide(plan, self.service.now())
+        await self._decide(plan, self.app.now())
         if plan.unchanged_reason is not None:
-            self.audit.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
+            await self.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
-        change_id = self._record_intent(plan)
+        change_id = await self._record_intent(plan)
         try:
-            reply = await self.service.client.write(plan.script, plan.body, form=self._form)
+            reply = await self.app.client.write(plan.script, plan.body, form=self._form)
         except WriteOutcomeUnknownError:
             # Kept as unresolved: if the portal did take it, get_basic_data will show it
             # applied, and a repeat of the same request is not sent meanwhile.
-            self._settle(plan, change_id, "unknown", "unknown")
+            await self._settle(plan, change_id, "unknown", "unknown")
             raise
         except OigError as exc:
-            self._settle(plan, change_id, None, "rejected", str(exc))
+            await self._settle(plan, change_id, None, "rejected", str(exc))
             raise
-        problem = self._settle(plan, change_id, "pending", "written", reply)
+        problem = await self._settle(plan, change_id, "pending", "written", reply)
         return _result(
             plan,
             "written",
@@ -202,26 +239,29 @@ class WriteService:
             ),
         )
 
-    def _record_intent(self, plan: WritePlan) -> str:
+    async def _record_intent(self, plan: WritePlan) -> str:
         """Pending entry and audit line, durably, before anything is sent."""
-        change_id: str | None = None
+        account = await self._account()
+        change = new_change(plan.tool, plan.box_id, plan.requested, plan.check, self.app.now())
+        recorded = False
         try:
-            change_id = self.pending.record_intent(
-                plan.tool, plan.box_id, plan.requested, plan.check, self.service.now()
-            )
-            self.audit.record(plan.tool, plan.box_id, plan.arguments, "sending")
+            await self.app.state.pending.update(account, lambda e: with_intent(e, change))
+            recorded = True
+            await self.record(plan.tool, plan.box_id, plan.arguments, "sending")
         except StateFileError as exc:
-            if change_id is not None:
+            if recorded:
                 with contextlib.suppress(OigError):
-                    self.pending.settle(change_id, None)
+                    await self.app.state.pending.update(
+                        account, lambda e: settled(e, change.id, None)
+                    )
             raise StateFileError(
                 f"Nothing was sent: the change could not be recorded first. {exc}",
                 path=exc.path,
                 kind=exc.kind,
             ) from exc
-        return change_id
+        return change.id
 
-    def _settle(
+    async def _settle(
         self,
         plan: WritePlan,
         change_id: str,
@@ -230,14 +270,15 @@ class WriteService:
         detail: str = "",
     ) -> str:
         """Record what happened to a sent write; a failure here is reported, never raised."""
+        account = await self._account()
         problems = []
-        records: list[Callable[[], None]] = [
-            lambda: self.pending.settle(change_id, status),
-            lambda: self.audit.record(plan.tool, plan.box_id, plan.arguments, outcome, detail),
+        records: list[Callable[[], Awaitable[Any]]] = [
+            lambda: self.app.state.pending.update(account, lambda e: settled(e, change_id, status)),
+            lambda: self.record(plan.tool, plan.box_id, plan.arguments, outcome, detail),
         ]
         for record in records:
             try:
-                record()
+                await record()
             except OigError as exc:
                 log.error("Could not record the outcome of %s: %s", plan.tool, exc)
                 problems.append(str(exc))
@@ -247,6 +288,11 @@ class WriteService:
             f" (Its record could not be updated: {' '.join(problems)} Until then it is listed "
             "as outcome unknown, which keeps it from being sent twice.)"
         )
+
+
+def _change_key(plan: WritePlan) -> str:
+    """The preview ledger's name of a change: tool, box and requested value."""
+    return "\n".join(plan.key())
 
 
 def _sent_at(change: StoredChange) -> str:

@@ -85,18 +85,10 @@ async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
     This is the owner's explicit attempt: it is made even while the account is locked
     after rejections, and a success lifts the lock.
     """
+    from ..app.wiring import login_client
     from ..domain.parsing import box_ids
-    from ..domain.security import backoff_file
-    from ..portal.client import OigCloudClient
-    from ..state.credentials import hints
-    from ..state.local.sessions import SessionStore, SharedSessions
 
-    sessions = SharedSessions(
-        SessionStore(current.session_path), backoff_file(current.backoff_path), hints(current)
-    )
-    client = OigCloudClient(
-        current.base_url, lambda: creds, sessions=sessions, timeout_s=current.timeout_s
-    )
+    client = login_client(current, creds)
     try:
         await client.login(creds, explicit=True)
         try:
@@ -140,8 +132,8 @@ def login(
       echo "$PASSWORD" | oig-cloud-mcp login --email you@example.com --password-stdin
     """
     from ..domain.models import Credentials
-    from ..domain.security import add_to_whitelist
     from ..state import credentials as store
+    from ..state.local.security import add_to_whitelist
 
     current = settings()
     address = _given_email(current, email, password_stdin)  # usage errors before anything
@@ -169,8 +161,8 @@ def logout(debug: DebugOption = False) -> None:
 
     Says what it removed and what was not there; running it twice is harmless.
     """
+    from ..app.wiring import local_files
     from ..state import credentials as store
-    from ..state.local.sessions import SessionStore
 
     current = settings()
     email = store.remembered_account(current)
@@ -185,7 +177,7 @@ def logout(debug: DebugOption = False) -> None:
             warn(f"Warning: {exc}")
     else:
         absent.append("the stored password")
-    cleared = SessionStore(current.session_path).clear()
+    cleared = local_files(current.with_overrides(demo=False)).sessions.clear()
     (removed if cleared else absent).append(f"the cached session ({current.session_path})")
     forgot = store.forget_account(current)
     (removed if forgot else absent).append(f"the remembered account ({current.account_path})")
@@ -209,15 +201,15 @@ def status(
     for line in status_lines(current):
         echo(line)
     if check:
-        from ..app.reads import OigService
+        from ..app.wiring import build_app
         from ..tools.render import basic_data_text
 
         async def read() -> str:
-            service = OigService(current)
+            app = build_app(current)
             try:
-                return basic_data_text(await service.basic_data())
+                return basic_data_text(await app.reads.basic_data())
             finally:
-                await service.aclose()
+                await app.aclose()
 
         echo("Live check:")
         echo(interrupt.run(read()))

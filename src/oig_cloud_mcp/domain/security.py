@@ -1,8 +1,7 @@
-"""Account whitelist and login backoff.
+"""Account whitelist and login backoff: the rules, pure (the clock is injected, no I/O).
 
-`Whitelist` and `LoginBackoff` are pure logic (the clock is injected). The whitelist file
-(user-edited, may be a symlink) and the backoff file (ours, validated, fail-closed) are
-read with `state_files`; `session_store.SharedSessions` applies both under the account's
+The whitelist file (user-edited, may be a symlink) and the backoff file (ours, validated,
+fail-closed) are kept by the state package, which applies both under the account's
 cross-process lock, so a restarted server or a second process never forgets a rejection.
 """
 
@@ -11,24 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import BaseModel, Field, FiniteFloat, RootModel, field_validator
 
-from ..errors import LoginLockedError, NotWhitelistedError, StateFileError
-from ..state.local.files import CorruptFileError, read_text_file, write_private
-from ..state.local.state_file import StateFile, json_codec
+from ..errors import LoginLockedError
 from .models import account_key
 
 FREE_REJECTIONS = 3
 FIRST_LOCK_S = 10.0
 MAX_LOCK_S = 15 * 60.0
 MAX_COUNTED_REJECTIONS = 1000
-
-BACKOFF_DAMAGED = (
-    "The login-backoff file {path} is damaged ({reason}), so automatic logins are paused to "
-    "protect the account; run `oig-cloud-mcp login` (which resets it) or delete the file."
-)
 
 
 def parse_whitelist(text: str) -> set[str]:
@@ -41,17 +32,6 @@ def parse_whitelist(text: str) -> set[str]:
     return entries
 
 
-def _whitelist_text(path: Path) -> str:
-    try:
-        return read_text_file(path, follow_links=True) or ""
-    except CorruptFileError as exc:
-        raise StateFileError(
-            f"The whitelist {path} is not readable text ({exc}); save it as UTF-8, or delete "
-            "it and run `oig-cloud-mcp login` to create it again.",
-            path=path,
-        ) from None
-
-
 @dataclass(frozen=True)
 class Whitelist:
     """Accounts this installation may use. Empty means nobody: fail closed."""
@@ -59,9 +39,9 @@ class Whitelist:
     entries: frozenset[str]
 
     @classmethod
-    def load(cls, path: Path, extra: Iterable[str] = ()) -> Whitelist:
-        """The file's entries plus `extra` (from OIG_CLOUD_MCP_WHITELIST)."""
-        listed = parse_whitelist(_whitelist_text(path))
+    def parse(cls, text: str, extra: Iterable[str] = ()) -> Whitelist:
+        """The entries of a whitelist file's `text` plus `extra` (OIG_CLOUD_MCP_WHITELIST)."""
+        listed = parse_whitelist(text)
         return cls(frozenset(listed | {account_key(e) for e in extra if e.strip()}))
 
     def allows(self, email: str) -> bool:
@@ -74,33 +54,6 @@ NOT_LISTED_HINT = (
     "OIG_CLOUD_MCP_WHITELIST."
 )
 """What helps an account missing from the whitelist when the login comes from the keyring."""
-
-
-def check_whitelisted(
-    path: Path, extra: Iterable[str], account: str, hint: str = NOT_LISTED_HINT
-) -> None:
-    """Refuse an account missing from the whitelist, before any network call.
-
-    `hint` says what helps, which depends on where the login comes from.
-    """
-    if not Whitelist.load(path, extra).allows(account):
-        raise NotWhitelistedError(f"The account {account} is not on the whitelist ({path}); {hint}")
-
-
-def add_to_whitelist(path: Path, email: str) -> bool:
-    """Append `email` to the whitelist file unless present; True if it was added.
-
-    A symlinked whitelist (dotfile managers) is updated where the link points.
-    """
-    existing = _whitelist_text(path)
-    if account_key(email) in parse_whitelist(existing):
-        return False
-    text = existing or "# Accounts oig-cloud-mcp may use, one e-mail per line.\n"
-    if not text.endswith("\n"):
-        text += "\n"
-    target = path.resolve() if path.is_symlink() else path
-    write_private(target, (text + account_key(email) + "\n").encode("utf-8"))
-    return True
 
 
 class BackoffState(BaseModel):
@@ -119,11 +72,6 @@ class BackoffFile(RootModel[dict[str, BackoffState]]):
     """`login_backoff.json`: account key -> state."""
 
     root: dict[str, BackoffState] = Field(default_factory=dict)
-
-
-def backoff_file(path: Path) -> StateFile[BackoffFile]:
-    """The persisted backoff; a damaged file pauses automatic logins (fails closed)."""
-    return StateFile(path, json_codec(BackoffFile), fail_closed=True, damaged=BACKOFF_DAMAGED)
 
 
 class LoginBackoff:

@@ -3,7 +3,7 @@
 A planner checks its arguments first (no request for an impossible change), then reads the
 box once and describes the change: what is now, what is asked, what it does to the house,
 the portal request that would be sent and what the live data will show once applied.
-Nothing here sends anything; `writes.WriteService` previews, confirms and sends a plan.
+Nothing here sends anything; `app.writes.Writes` previews, confirms and sends a plan.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..state.local.pending import Check, GridCheck, ValueCheck
+from .changes import Check, GridCheck, ValueCheck
 from .models import BOX_MODES, MODE_EFFECTS, WriteTool
 from .parsing import decode_grid_delivery, decode_mode, number, section
 

@@ -33,8 +33,9 @@ from ..errors import (
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
-from .sessions import MemorySessions, PortalCall, PortalHandler, PortalReply, Renewal
-from .sessions import SessionKeeper as SessionKeeper
+from .inprocess import PortalCall, PortalHandler
+from .sessions import LiveCache, MemoryLiveCache, MemorySessions, Renewal, SessionKeeper
+from .tls import is_certificate_failure, portal_ssl_context
 from .wire import (
     HISTORY,
     LIVE,
@@ -44,9 +45,6 @@ from .wire import (
     Endpoint,
     LoginRejectedError,
     answer,
-    is_certificate_failure,
-    mock_transport,
-    portal_ssl_context,
     read_capped,
     write_endpoint,
 )
@@ -79,50 +77,90 @@ class _RejectCookies(DefaultCookiePolicy):
         return False
 
 
+def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
+    """An httpx transport that hands each request to an in-process portal (the demo box)."""
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        call = PortalCall(
+            method=request.method,
+            path=request.url.path.lstrip("/"),
+            params=dict(request.url.params),
+            headers=dict(request.headers),
+            body=request.content,
+        )
+        reply = await handler(call)
+        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
+
+    return httpx.MockTransport(handle)
+
+
+def portal_pool(
+    base_url: str, *, timeout_s: float = 30.0, handler: PortalHandler | None = None
+) -> httpx.AsyncClient:
+    """An HTTP connection pool for OIG Cloud at `base_url` (or the in-process `handler`).
+
+    Several clients (one per account) may share one pool: nothing in it is per account,
+    since every request carries its own cookie header and the pool keeps no cookies.
+    """
+    return httpx.AsyncClient(
+        timeout=timeout_s,
+        follow_redirects=False,
+        cookies=CookieJar(policy=_RejectCookies()),
+        headers={"User-Agent": f"oig-cloud-mcp/{__version__}"},
+        transport=mock_transport(handler) if handler else None,
+        verify=portal_ssl_context() if base_url.startswith("https:") else True,
+    )
+
+
 class OigCloudClient:
-    """One OIG Cloud account: login, live stats, history, notifications and writes."""
+    """OIG Cloud for one account at a time: login, live stats, history, notifications, writes.
+
+    Cookies and cached live data are kept per account (`account()` may change, e.g. after
+    `login` to another account), so another account's session is never used.
+    """
 
     def __init__(
         self,
         base_url: str,
-        credentials: Callable[[], Credentials],
+        credentials: Callable[[], Awaitable[Credentials]],
         *,
         account: Callable[[], str] | None = None,
         sessions: SessionKeeper | None = None,
+        cache: LiveCache | None = None,
         cache_ttl_s: float = 20.0,
         timeout_s: float = 30.0,
         handler: PortalHandler | None = None,
+        http: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.shown_url = str(httpx.URL(self.base_url).copy_with(userinfo=b""))
         """The base URL without a user name or password, for messages."""
         self._credentials = credentials
-        self._account = account or (lambda: credentials().account)
+        self._account = account
         self._sessions: SessionKeeper = sessions or MemorySessions()
-        self._cache_ttl_s = cache_ttl_s
+        self._cache: LiveCache = cache or MemoryLiveCache(cache_ttl_s, clock)
         self._timeout_s = timeout_s
         self._clock = clock
-        self._cookie: str | None = None
-        self._session_used_at: float | None = None
-        self._login_lock = asyncio.Lock()
+        self._cookies: dict[str, str] = {}
+        self._session_used_at: dict[str, float] = {}
+        self._login_locks: dict[str, asyncio.Lock] = {}
         self._logins_paused_until: dict[str, float] = {}
-        self._endpoint_locks: dict[str, asyncio.Lock] = {}
+        self._endpoint_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Task[Any]] = {}
-        self._live: tuple[float, dict[str, Any]] | None = None
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout_s,
-            follow_redirects=False,
-            cookies=CookieJar(policy=_RejectCookies()),
-            headers={"User-Agent": f"oig-cloud-mcp/{__version__}"},
-            transport=mock_transport(handler) if handler else None,
-            verify=portal_ssl_context() if self.base_url.startswith("https:") else True,
-        )
+        self._owns_http = http is None
+        self._http = http or portal_pool(self.base_url, timeout_s=timeout_s, handler=handler)
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._http.aclose()
+        """Close the HTTP connection pool (unless it was lent to this client)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def account(self) -> str:
+        """The account key (case-folded e-mail) requests are made for now."""
+        if self._account is not None:
+            return self._account()
+        return (await self._credentials()).account
 
     # -- the choke point -------------------------------------------------------------
 
@@ -130,12 +168,14 @@ class OigCloudClient:
         self,
         endpoint: Endpoint,
         *,
+        account: str = "",
         cookie: str | None = None,
         body: Mapping[str, Any] | None = None,
         form: bool = False,
         params: Mapping[str, str] | None = None,
     ) -> Answer:
-        """Send one request (one at a time per endpoint); every failure becomes an OigError."""
+        """Send one request (one at a time per account and endpoint); every failure becomes
+        an OigError."""
         headers: dict[str, str] = {}
         query = dict(params or {})
         content: str | None = None
@@ -153,9 +193,13 @@ class OigCloudClient:
         elif body is not None:
             content, headers["Content-Type"] = json.dumps(body), "application/json"
         request = self._http.build_request(
-            endpoint.method, endpoint.path, params=query, content=content, headers=headers
+            endpoint.method,
+            self.base_url + endpoint.path,
+            params=query,
+            content=content,
+            headers=headers,
         )
-        lock = self._endpoint_locks.setdefault(endpoint.path, asyncio.Lock())
+        lock = self._endpoint_locks.setdefault((account, endpoint.path), asyncio.Lock())
         async with lock:
             try:
                 response = await self._http.send(request, stream=True)
@@ -189,25 +233,33 @@ class OigCloudClient:
 
     # -- sessions -------------------------------------------------------------------
 
+    def _login_lock(self, account: str) -> asyncio.Lock:
+        return self._login_locks.setdefault(account, asyncio.Lock())
+
     async def login(self, credentials: Credentials | None = None, *, explicit: bool = False) -> str:
         """Log in once (spec §3) and return the new session cookie. Never retried.
 
         `explicit` is the owner's own `oig-cloud-mcp login`: it is made even while the
         account is locked after rejections (a success clears the lock).
         """
-        creds = credentials or self._credentials()
-        self._sessions.allow(creds.account)
-        async with self._login_lock, self._sessions.renewal(creds.account) as renewal:
-            renewal.check_may_login(explicit=explicit)
+        creds = credentials or await self._credentials()
+        await self._sessions.allow(creds.account)
+        async with (
+            self._login_lock(creds.account),
+            self._sessions.renewal(creds.account) as renewal,
+        ):
+            await renewal.check_may_login(explicit=explicit)
             return await self._login_once(creds, renewal)
 
     async def _login_once(self, creds: Credentials, renewal: Renewal) -> str:
         try:
             answer = await self._request(
-                LOGIN, body={"email": creds.email, "password": creds.password}
+                LOGIN,
+                account=creds.account,
+                body={"email": creds.email, "password": creds.password},
             )
         except LoginRejectedError:
-            renewal.rejected()
+            await renewal.rejected()
             raise AuthenticationError(
                 f"OIG Cloud rejected the e-mail or password for {creds.email}; "
                 f"{self._sessions.fix_hint}"
@@ -216,9 +268,9 @@ class OigCloudClient:
             raise self._pause_logins(
                 creds.account, "OIG Cloud accepted the login but sent no session cookie"
             )
-        renewal.accepted(answer.cookie)
-        self._cookie = answer.cookie
-        self._session_used_at = self._clock()
+        await renewal.accepted(answer.cookie)
+        self._cookies[creds.account] = answer.cookie
+        self._session_used_at[creds.account] = self._clock()
         log.info("Logged in to OIG Cloud as %s", creds.email)
         return answer.cookie
 
@@ -229,17 +281,19 @@ class OigCloudClient:
         one was stored after it (every store happens under this lock), so it is adopted;
         otherwise this process logs in, once.
         """
-        async with self._login_lock:
-            if self._cookie is not None and self._cookie != dead:
-                return self._cookie, False  # another task of this process renewed it
+        async with self._login_lock(account):
+            mine = self._cookies.get(account)
+            if mine is not None and mine != dead:
+                return mine, False  # another task of this process renewed it
             async with self._sessions.renewal(account) as renewal:
-                stored = renewal.stored_cookie()
+                stored = await renewal.stored_cookie()
                 if stored is not None and stored != dead:
-                    self._cookie = stored  # another process renewed it
+                    self._cookies[account] = stored  # another process renewed it
                     return stored, False
                 self._check_logins_not_paused(account)
-                renewal.check_may_login(explicit=False)
-                return await self._login_once(self._credentials(), renewal), True
+                await renewal.check_may_login(explicit=False)
+                creds = await self._credentials()
+                return await self._login_once(creds, renewal), True
 
     def _pause_logins(self, account: str, what: str) -> PortalError:
         """Pause automatic logins for `account`: the portal did not give a usable session."""
@@ -264,17 +318,17 @@ class OigCloudClient:
         A write answered like a dead session is sent again only if a read with the same
         cookie shows the session really is dead; otherwise its outcome is unknown.
         """
-        account = self._account()
-        self._sessions.allow(account)
+        account = await self.account()
+        await self._sessions.allow(account)
         fresh = False  # the cookie comes from a login made just now
-        cookie = self._cookie or self._sessions.stored_cookie(account)
+        cookie = self._cookies.get(account) or await self._sessions.stored_cookie(account)
         if cookie is None:
             cookie, fresh = await self._renew(account, dead=None)
         for attempt in range(3):
             try:
-                answer = await self._request(endpoint, cookie=cookie, **request)
+                answer = await self._request(endpoint, account=account, cookie=cookie, **request)
             except SessionExpiredError as exc:
-                if endpoint.write and not await self._session_is_dead(cookie):
+                if endpoint.write and not await self._session_is_dead(account, cookie):
                     raise WriteOutcomeUnknownError(UNCLEAR_WRITE) from exc
                 if fresh:
                     raise self._pause_logins(
@@ -287,16 +341,16 @@ class OigCloudClient:
                 log.info("OIG Cloud session expired; renewing it")
                 cookie, fresh = await self._renew(account, dead=cookie)
                 continue
-            self._cookie = cookie
-            self._session_used_at = self._clock()
+            self._cookies[account] = cookie
+            self._session_used_at[account] = self._clock()
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _session_is_dead(self, cookie: str) -> bool:
+    async def _session_is_dead(self, account: str, cookie: str) -> bool:
         """Whether a read with `cookie` says the session is dead (after a write was answered
         like that); any other failure leaves it open, so the write is not sent again."""
         try:
-            await self._request(LIVE, cookie=cookie)
+            await self._request(LIVE, account=account, cookie=cookie)
         except SessionExpiredError:
             return True
         except OigError:
@@ -321,23 +375,25 @@ class OigCloudClient:
     # -- reads ----------------------------------------------------------------------
 
     async def live_stats(self, *, fresh: bool = False) -> dict[str, Any]:
-        """The json.php object keyed by box id, cached for `cache_ttl_s` seconds."""
-        if (
-            not fresh
-            and self._live is not None
-            and self._clock() - self._live[0] < self._cache_ttl_s
-        ):
-            return self._live[1]
-        return await self._single_flight(LIVE.path, self._fetch_live)
+        """The json.php object keyed by box id, cached for the cache window."""
+        account = await self.account()
+        if not fresh and (cached := await self._cache.get(account)) is not None:
+            return cached
+        return await self._single_flight(
+            f"{account}\n{LIVE.path}", lambda: self._fetch_live(account, fresh=fresh)
+        )
 
-    async def _fetch_live(self) -> dict[str, Any]:
-        payload: dict[str, Any] = (await self._authed(LIVE)).data
-        self._live = (self._clock(), payload)
-        return payload
+    async def _fetch_live(self, account: str, *, fresh: bool) -> dict[str, Any]:
+        async with self._cache.fetching(account):
+            if not fresh and (cached := await self._cache.get(account)) is not None:
+                return cached  # another replica fetched it while this one waited
+            payload: dict[str, Any] = (await self._authed(LIVE)).data
+            await self._cache.put(account, payload)
+            return payload
 
-    def forget_live_stats(self) -> None:
+    async def forget_live_stats(self) -> None:
         """Drop the cached json.php payload so the next read is fresh."""
-        self._live = None
+        await self._cache.forget(await self.account())
 
     async def history(self, name: str, start: str, end: str) -> dict[str, Any]:
         """One json2.php series for a date range (dates `YYYY-MM-DD`); {} when it has none."""
@@ -347,7 +403,8 @@ class OigCloudClient:
             data = (await self._authed(HISTORY, body=body)).data
             return data if isinstance(data, dict) else {}
 
-        return await self._single_flight(f"{HISTORY.path}:{json.dumps(body)}", fetch)
+        account = await self.account()
+        return await self._single_flight(f"{account}\n{HISTORY.path}:{json.dumps(body)}", fetch)
 
     async def notifications_html(self) -> Any:
         """The raw notification widget answer (`[[11, "ctrl-notifs", html, null]]`)."""
@@ -356,7 +413,8 @@ class OigCloudClient:
         async def fetch() -> Any:
             return (await self._authed(NOTIFICATIONS, params=params)).data
 
-        return await self._single_flight(NOTIFICATIONS.path, fetch)
+        account = await self.account()
+        return await self._single_flight(f"{account}\n{NOTIFICATIONS.path}", fetch)
 
     # -- writes ---------------------------------------------------------------------
 
@@ -368,19 +426,13 @@ class OigCloudClient:
         the same cookie) is renewed and the write sent again, since the portal provably
         did not take it. Any other failure is reported, never retried.
         """
-        used = self._session_used_at
+        account = await self.account()
+        used = self._session_used_at.get(account)
         if used is None or self._clock() - used > SESSION_REFRESH_AFTER_S:
             await self.live_stats(fresh=True)
         answer = await self._authed(write_endpoint(script), body=body, form=form)
-        self.forget_live_stats()
+        await self._cache.forget(account)
         return answer.message
 
 
-__all__ = [
-    "OigCloudClient",
-    "PortalCall",
-    "PortalHandler",
-    "PortalReply",
-    "SessionKeeper",
-    "portal_ssl_context",
-]
+__all__ = ["OigCloudClient", "portal_pool"]

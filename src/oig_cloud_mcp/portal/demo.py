@@ -16,23 +16,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-from pydantic import Field, RootModel
+from typing import Any, Protocol
 
 from ..domain.models import Credentials
 from ..domain.parsing import PORTAL_TZ
-from ..state.local.state_file import StateFile, json_codec
-from .sessions import PortalCall, PortalReply
+from .inprocess import PortalCall, PortalReply
 
 DEMO_BOX = "2400000001"
 
 
-class DemoSettings(RootModel[dict[str, dict[str, int]]]):
-    """`demo_box.json`: the settings tables the demo box remembers between runs."""
+DemoTables = dict[str, dict[str, int]]
+"""The settings tables the demo box remembers between runs (table -> column -> value)."""
 
-    root: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+class DemoMemory(Protocol):
+    """Where the demo box keeps its settings between runs (the state package's file)."""
+
+    def load(self) -> DemoTables:
+        """The tables kept so far (empty at first)."""
+
+    def save(self, tables: DemoTables) -> None:
+        """Keep `tables`."""
 
 
 DEMO_CREDENTIALS = Credentials("demo@oig-cloud-mcp.invalid", "demo", source="demo")
@@ -179,7 +183,7 @@ class DemoPortal:
     """An in-process OIG Cloud with one simulated box; accepts any login."""
 
     def __init__(
-        self, state_file: Path | None = None, clock: Callable[[], datetime] | None = None
+        self, memory: DemoMemory | None = None, clock: Callable[[], datetime] | None = None
     ) -> None:
         self._clock = clock or (lambda: datetime.now(PORTAL_TZ))
         self.settings: dict[str, dict[str, Any]] = {
@@ -196,9 +200,9 @@ class DemoPortal:
             "batt_prms": {"bat_min": RESERVE_PCT},
         }
         self.log: list[tuple[datetime, str]] = []
-        self._file = StateFile(state_file, json_codec(DemoSettings)) if state_file else None
-        if self._file is not None:  # the demo box remembers its settings between runs
-            for table, values in self._file.read().root.items():
+        self._memory = memory
+        if memory is not None:  # the demo box remembers its settings between runs
+            for table, values in memory.load().items():
                 self.settings.setdefault(table, {}).update(values)
 
     async def __call__(self, call: PortalCall) -> PortalReply:
@@ -230,8 +234,8 @@ class DemoPortal:
         else:
             return PortalReply(404, b"<html>Not found</html>")
         self.log.append((self._clock(), f"{path}: {json.dumps(body)}"))
-        if self._file is not None:
-            self._file.update(lambda _: DemoSettings(self.settings))
+        if self._memory is not None:
+            self._memory.save(self.settings)
         return PortalReply(200, b'[[0,2,"OK"]]')
 
     def box(self, now: datetime) -> dict[str, Any]:

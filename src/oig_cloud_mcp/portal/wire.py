@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, Literal
 
 import httpx
@@ -21,7 +19,6 @@ from ..errors import (
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
-from .sessions import PortalCall, PortalHandler
 
 LOGIN_OK: list[Any] = [[2, "", False]]
 SESSION_COOKIE = re.compile(r"\s*PHPSESSID=([A-Za-z0-9,-]{1,256})\s*(?:;|$)")
@@ -76,39 +73,8 @@ class Answer:
     cookie: str | None = None
 
 
-class _LoginRejectedError(Exception):
-    """Internal: Login.php answered well-formed data that is not the success value."""
-
-
 class LoginRejectedError(Exception):
     """Login.php answered well-formed data that is not the success value (or 401/403)."""
-
-
-def portal_ssl_context() -> ssl.SSLContext:
-    """certifi's roots plus the Certum intermediate the portal forgets to send (spec §2.3)."""
-    import certifi
-
-    context = ssl.create_default_context(cafile=certifi.where())
-    pem = resources.files("oig_cloud_mcp.portal").joinpath("certum_dv_tls_g2_r39_ca.pem").read_text()
-    context.load_verify_locations(cadata=pem)
-    return context
-
-
-def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
-    """An httpx transport that hands each request to an in-process portal (the demo box)."""
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        call = PortalCall(
-            method=request.method,
-            path=request.url.path.lstrip("/"),
-            params=dict(request.url.params),
-            headers=dict(request.headers),
-            body=request.content,
-        )
-        reply = await handler(call)
-        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
-
-    return httpx.MockTransport(handle)
 
 
 async def read_capped(endpoint: Endpoint, response: httpx.Response) -> bytes:
@@ -194,16 +160,6 @@ def answer(endpoint: Endpoint, response: httpx.Response, body: bytes) -> Answer:
             raise LoginRejectedError
         return Answer(data=data, cookie=session_cookie(response.headers.get_list("set-cookie")))
     return Answer(data=data)
-
-
-def is_certificate_failure(exc: BaseException) -> bool:
-    """Whether a transport error was a TLS certificate that could not be verified."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def _portal_message(text: str) -> str:

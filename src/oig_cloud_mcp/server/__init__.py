@@ -7,6 +7,7 @@ Each tool returns structured content (validated against its model, published as
 `ToolError` with one sentence that says what to do.
 """
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
@@ -16,7 +17,8 @@ from mcp.types import CallToolResult
 from pydantic import Field, StrictInt
 
 from .. import HOMEPAGE, __version__
-from ..app.reads import OigService
+from ..app.context import App
+from ..app.wiring import build_app
 from ..config import Settings
 from ..domain.insight_models import DayProfile, EnergyReport, Period
 from ..domain.models import BasicData, ExtendedData, Notifications, SeriesName, Severity
@@ -68,9 +70,10 @@ live_data=false means 'Live data' is off in the OIG app and values are not live.
 {writes}"""
 
 
-def build_server(settings: Settings, service: OigService | None = None) -> MCPServer:
-    """The MCP server for `settings` (a service may be injected for tests)."""
-    oig = service or OigService(settings)
+def build_server(settings: Settings, app: App | None = None) -> MCPServer:
+    """The MCP server for `settings` (the use cases may be injected for tests)."""
+    oig = app or build_app(settings)
+    reads = oig.reads
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
@@ -81,11 +84,9 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
-    from ..state.local.pending import AuditLog
-
     server = OigServer(
         "oig-cloud",
-        audit=AuditLog(oig.settings.audit_path, oig.now),
+        writes=oig.writes,
         title="OIG Cloud" + (" (demo box)" if settings.demo else ""),
         instructions=INSTRUCTIONS.format(
             writes=WRITES_ON.format(names=names) if allowed else WRITES_OFF
@@ -103,7 +104,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
     )
     async def get_basic_data(box_id: BoxId = None) -> Annotated[CallToolResult, BasicData]:
         """Live snapshot of one box: battery, solar, grid, house, mode and today's energy."""
-        return await run_tool(lambda: oig.basic_data(box_id), basic_data_text)
+        return await run_tool(lambda: reads.basic_data(box_id), basic_data_text)
 
     @server.tool(title="Energy report", annotations=READ_ONLY)
     async def get_energy_report(
@@ -111,7 +112,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         box_id: BoxId = None,
     ) -> Annotated[CallToolResult, EnergyReport]:
         """Solar, grid import/export, consumption, self-consumption and self-sufficiency."""
-        return await run_tool(lambda: oig.energy_report(period, box_id), energy_report_text)
+        return await run_tool(lambda: reads.energy_report(period, box_id), energy_report_text)
 
     @server.tool(
         title="A day by the hour", annotations=READ_ONLY, meta=tool_meta("get_day_profile")
@@ -120,7 +121,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         date: IsoDate, box_id: BoxId = None
     ) -> Annotated[CallToolResult, DayProfile]:
         """One day (today or earlier) by the hour: solar, house, grid, battery %, peaks."""
-        return await run_tool(lambda: oig.day_profile(date, box_id), day_profile_text)
+        return await run_tool(lambda: reads.day_profile(date, box_id), day_profile_text)
 
     @server.tool(title="History of a Battery Box", annotations=READ_ONLY)
     async def get_extended_data(
@@ -137,7 +138,7 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
     ) -> Annotated[CallToolResult, ExtendedData]:
         """History from start_date to end_date (at most 31 days): summaries and averaged samples."""
         return await run_tool(
-            lambda: oig.extended_data(start_date, end_date, series, box_id, max_samples),
+            lambda: reads.extended_data(start_date, end_date, series, box_id, max_samples),
             extended_data_text,
         )
 
@@ -155,19 +156,18 @@ def build_server(settings: Settings, service: OigService | None = None) -> MCPSe
         """The box's notifications (events, warnings, bypass), newest first."""
         severity: Severity | None = min_severity
         return await run_tool(
-            lambda: oig.notifications(limit, severity, box_id), notifications_text
+            lambda: reads.notifications(limit, severity, box_id), notifications_text
         )
 
     if allowed:
-        from ..app.writes import WriteService
         from .write_tools import register_write_tools
 
-        writes = WriteService(oig)
-        writes.audit = server.audit
-        register_write_tools(server, writes, allowed)
+        # Over stdio the principal is this server (one per process): its previews license
+        # its confirms, and another server's do not.
+        register_write_tools(server, oig.writes, allowed, f"server:{uuid.uuid4().hex}")
     from .prompts import register_prompts, register_resources
 
     register_prompts(server, allowed)
-    register_resources(server, oig)
+    register_resources(server, reads)
     register_views(server)
     return server

@@ -6,7 +6,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
@@ -15,12 +15,14 @@ from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent, ToolAnn
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, Field, StrictStr, ValidationError
 
+from ..app.writes import write_disabled
+from ..config import ENV_ALLOW_WRITES
 from ..domain.models import BOX_ID_PATTERN, WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
 
 if TYPE_CHECKING:
-    from ..state.local.pending import AuditLog
+    from ..app.writes import Writes
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
@@ -41,10 +43,6 @@ IsoDate = Annotated[
     ),
 ]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
-WRITES_DISABLED = (
-    "{tool} is disabled; the owner can enable it by starting the server with "
-    "--allow-writes {tool} (or OIG_CLOUD_MCP_ALLOW_WRITES={tool})."
-)
 
 
 async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str]) -> CallToolResult:
@@ -106,9 +104,9 @@ class OigServer(MCPServer):
     every call of a write tool (including ones refused before they reach the tool), and
     whose tool schemas carry no generated titles."""
 
-    def __init__(self, *args: Any, audit: "AuditLog", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, writes: "Writes", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.audit = audit
+        self.writes = writes
         self._schemas: dict[str, dict[str, Any]] | None = None
         self._tools: list[MCPTool] | None = None
 
@@ -132,10 +130,12 @@ class OigServer(MCPServer):
             self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
         return self._schemas.get(name)
 
-    def _refuse(self, name: str, arguments: dict[str, Any], outcome: str, reason: str) -> None:
+    async def _refuse(
+        self, name: str, arguments: dict[str, Any], outcome: str, reason: str
+    ) -> NoReturn:
         if name in WRITE_TOOLS:
             box_id = arguments.get("box_id")
-            self.audit.note(
+            await self.writes.note(
                 name, box_id if isinstance(box_id, str) else None, arguments, outcome, reason
             )
         raise ToolError(reason)
@@ -165,13 +165,13 @@ class OigServer(MCPServer):
         """Call a tool; bad arguments become one sentence the model can act on."""
         schema = await self._schema(name)
         if schema is None and name in WRITE_TOOLS:
-            self._refuse(name, arguments, "disabled", WRITES_DISABLED.format(tool=name))
+            await self._refuse(name, arguments, "disabled", write_disabled(name, ENV_ALLOW_WRITES))
         if schema is None:  # the SDK would echo the whole name, however long
             tools = ", ".join(self._schemas or ())
             raise ToolError(f"Unknown tool {shown_name(name)!r}; the tools are: {tools}.")
         unknown = unknown_arguments(schema, arguments) if schema is not None else None
         if schema is not None and unknown is not None:
-            self._refuse(name, arguments, "invalid", unknown)
+            await self._refuse(name, arguments, "invalid", unknown)
         try:
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
@@ -179,7 +179,9 @@ class OigServer(MCPServer):
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError) and schema is not None:
-                self._refuse(name, arguments, "invalid", argument_problems(schema, cause.errors()))
+                await self._refuse(
+                    name, arguments, "invalid", argument_problems(schema, cause.errors())
+                )
             raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause
 
 

@@ -18,7 +18,7 @@ from ..domain.models import BOX_ID_PATTERN, MODE_EFFECTS, REPORTED_ONLY_MODES
 from ..errors import OigError
 
 if TYPE_CHECKING:
-    from ..app.reads import OigService
+    from ..app.reads import Reads
 
 PromptBoxId = Annotated[
     str | None, Field(description="Battery Box id; leave empty for the first box.")
@@ -131,7 +131,7 @@ def register_prompts(server: MCPServer, allowed: frozenset[str]) -> None:
         return WHY_BYPASS.format(box=_box(box_id), nulls=NULLS)
 
 
-def register_resources(server: MCPServer, oig: "OigService") -> None:
+def register_resources(server: MCPServer, reads: "Reads") -> None:
     """The modes guide and the box configuration template."""
 
     @server.resource(
@@ -153,7 +153,7 @@ def register_resources(server: MCPServer, oig: "OigService") -> None:
     )
     async def box_config(box_id: str) -> str:
         try:
-            config = await oig.box_config(box_id)
+            config = await reads.box_config(box_id)
         except OigError as exc:
             raise ResourceError(str(exc)) from exc
         return config.model_dump_json()

@@ -26,7 +26,7 @@ from ..errors import OigError
 from .core import BoxId, run_tool
 
 if TYPE_CHECKING:
-    from ..app.writes import Decision, WriteService
+    from ..app.writes import Decision, Writes
     from ..domain.write_plans import WritePlan
 
 WRITE = ToolAnnotations(
@@ -91,12 +91,14 @@ def write_text(result: WriteResult) -> str:
 
 
 def register_write_tools(
-    server: MCPServer, writes: "WriteService", allowed: frozenset[str]
+    server: MCPServer, writes: "Writes", allowed: frozenset[str], principal: str
 ) -> None:
     """Add the write tools the owner enabled; the others stay absent from tools/list."""
 
     async def perform(plan: Awaitable["WritePlan"], answer: Any, asked: Asked) -> WriteResult:
-        return await writes.execute(await plan, decision(answer), asked=asked.plan)
+        return await writes.execute(
+            await plan, decision(answer), principal=principal, asked=asked.plan
+        )
 
     if "set_box_mode" in allowed:
 

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from ..config import ENV_EMAIL, ENV_PASSWORD
 from ..domain.models import Credentials, account_key, is_plausible_email
 from ..errors import CredentialsNotFoundError, KeyringUnavailableError
-from .local.files import write_private
 from .local.sessions import Hints
 from .local.state_file import Codec, StateFile
 
@@ -151,16 +150,12 @@ def remembered_account(settings: Settings) -> str | None:
 
 def remember_account(settings: Settings, email: str) -> None:
     """Remember `email` as the account to use."""
-    write_private(settings.account_path, ACCOUNT_CODEC.dump(email.strip()))
+    account_file(settings).update(lambda _: email.strip())
 
 
 def forget_account(settings: Settings) -> bool:
     """Forget the remembered account; True if there was one."""
-    try:
-        settings.account_path.unlink()
-    except FileNotFoundError:
-        return False
-    return True
+    return account_file(settings).delete()
 
 
 def hints(settings: Settings) -> Hints:

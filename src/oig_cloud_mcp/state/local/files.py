@@ -10,7 +10,7 @@
   one; appends are fsynced lines.
 - Locks are advisory locks on `NAME.lock`, shared by every process using the directory.
 
-`state_files` builds validated files on top of this.
+`state_file` builds validated files and logs on top of this; nothing else uses it.
 """
 
 from __future__ import annotations
@@ -332,19 +332,20 @@ def _release_when_acquired(waiting: asyncio.Future[int]) -> None:
         release_lock(waiting.result())
 
 
-def read_text_file(path: Path, *, follow_links: bool = False) -> str | None:
-    """A small user-editable text file (UTF-8, with or without BOM, or UTF-16 with BOM).
+def read_linked(path: Path) -> bytes | None:
+    """The bytes of a user-edited file that may be a symbolic link (the whitelist), or None
+    when it does not exist: the link's target must still be a regular file, read bounded."""
+    data = _read_bounded(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK)
+    if data is not None and len(data) > MAX_BYTES:
+        raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
+    return data
+
+
+def decode_text(data: bytes) -> str:
+    """A small user-editable text (UTF-8, with or without BOM, or UTF-16 with BOM).
 
     Raises `CorruptFileError` when the bytes are none of those.
     """
-    if follow_links:  # the link's target must still be a regular file, read bounded
-        data = _read_bounded(path, os.O_RDONLY | _CLOEXEC | _NONBLOCK)
-        if data is not None and len(data) > MAX_BYTES:
-            raise CorruptFileError(f"larger than {MAX_BYTES // 1024} KiB")
-    else:
-        data = read_private(path)
-    if data is None:
-        return None
     encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
         return data.decode(encoding)

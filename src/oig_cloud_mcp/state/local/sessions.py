@@ -18,10 +18,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
 
 from ...domain.models import account_key
-from ...domain.security import NOT_LISTED_HINT, BackoffFile, LoginBackoff, check_whitelisted
+from ...domain.security import NOT_LISTED_HINT, BackoffFile, LoginBackoff
 from ...errors import StateFileError
 from ...portal.sessions import Renewal
 from .files import locked_async
+from .security import check_whitelisted
 from .state_file import StateFile, json_codec
 
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
@@ -109,14 +110,14 @@ class SharedSessions:
         self._whitelist = whitelist
         self._clock = clock
 
-    def allow(self, account: str) -> None:
+    async def allow(self, account: str) -> None:
         """Refuse accounts missing from the whitelist (when one is checked)."""
         if self._whitelist is not None:
             check_whitelisted(
                 self._whitelist[0], self._whitelist[1], account, self.hints.not_listed
             )
 
-    def stored_cookie(self, account: str) -> str | None:
+    async def stored_cookie(self, account: str) -> str | None:
         """The stored cookie of `account` (read without the lock)."""
         return self.store.load(account_key(account))
 
@@ -132,7 +133,7 @@ class _SharedRenewal:
     owner: SharedSessions
     account: str
 
-    def stored_cookie(self) -> str | None:
+    async def stored_cookie(self) -> str | None:
         entry = self.owner.store.file.read_held().sessions.get(self.account)
         return entry.cookie if entry else None
 
@@ -147,7 +148,7 @@ class _SharedRenewal:
             ) from None
         return LoginBackoff(states, clock=self.owner._clock)
 
-    def check_may_login(self, *, explicit: bool) -> None:
+    async def check_may_login(self, *, explicit: bool) -> None:
         if explicit:
             self.owner.backoff.reset()  # the owner's own attempt: a damaged file starts over
             return
@@ -161,10 +162,10 @@ class _SharedRenewal:
 
         self.owner.backoff.update(apply)
 
-    def rejected(self) -> None:
+    async def rejected(self) -> None:
         self._update_backoff(lambda backoff: backoff.rejected(self.account))
 
-    def accepted(self, cookie: str) -> None:
+    async def accepted(self, cookie: str) -> None:
         self.owner.store.save_held(self.account, cookie)
         if self.account in self._backoff().states:
             self._update_backoff(lambda backoff: backoff.succeeded(self.account))

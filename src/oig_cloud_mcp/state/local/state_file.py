@@ -1,11 +1,12 @@
 """The one way oig-cloud-mcp reads, validates, locks and writes its own files.
 
-A `StateFile` reads its file with `private_io` (no links, size-capped, named errors) and
+A `StateFile` reads its file with `files` (no links, size-capped, named errors) and
 validates the content into a model. Content that does not validate is moved aside as
 `NAME.corrupt-<time>` (0600), logged once, and the caller starts from a clean state; a
 file that guards the account (`fail_closed`) is left in place and refused instead. A file
 that cannot be read at all is an error that names it, and it is never overwritten.
-Updates hold the file's lock across processes and write atomically.
+Updates hold the file's lock across processes and write atomically; an `AppendLog`
+appends whole lines under the same lock. Nothing else in the package touches these files.
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from typing import Generic, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ...errors import StateFileError
-from .files import CorruptFileError, locked, move_aside, read_private, write_private
+from .files import (
+    MAX_BYTES,
+    CorruptFileError,
+    append_private,
+    locked,
+    move_aside,
+    read_linked,
+    read_private,
+    read_tail,
+    write_private,
+)
 
 M = TypeVar("M")
 B = TypeVar("B", bound=BaseModel)
@@ -68,12 +79,28 @@ class StateFile(Generic[M]):
     """One validated file: read, update under the lock, check for `status`."""
 
     def __init__(
-        self, path: Path, codec: Codec[M], *, fail_closed: bool = False, damaged: str = ""
+        self,
+        path: Path,
+        codec: Codec[M],
+        *,
+        fail_closed: bool = False,
+        damaged: str = "",
+        follow_links: bool = False,
     ) -> None:
         self.path = path
         self._codec = codec
         self._fail_closed = fail_closed
         self._damaged = damaged or "{path} is damaged ({reason}); delete it."
+        self._follow_links = follow_links
+        """A user-edited file (the whitelist) may be a link: read and written where it points."""
+
+    def _raw(self) -> bytes | None:
+        if self._follow_links:
+            return read_linked(self.path)
+        return read_private(self.path)
+
+    def _target(self) -> Path:
+        return self.path.resolve() if self._follow_links and self.path.is_symlink() else self.path
 
     def _parse(self, data: bytes | None) -> M:
         if data is None:
@@ -89,7 +116,7 @@ class StateFile(Generic[M]):
         A damaged file is moved aside (or refused, when the file fails closed).
         """
         try:
-            return self._parse(read_private(self.path))
+            return self._parse(self._raw())
         except CorruptFileError as exc:
             if self._fail_closed:
                 raise StateFileError(
@@ -101,7 +128,7 @@ class StateFile(Generic[M]):
     def read(self) -> M:
         """The current value (empty when missing)."""
         try:
-            return self._parse(read_private(self.path))
+            return self._parse(self._raw())
         except CorruptFileError:
             with locked(self.path):  # another process may have replaced it meanwhile
                 return self.read_held()
@@ -114,14 +141,26 @@ class StateFile(Generic[M]):
 
     def write_held(self, value: M) -> None:
         """Write `value` while the caller holds the lock."""
-        write_private(self.path, self._codec.dump(value))
+        write_private(self._target(), self._codec.dump(value))
 
     def update(self, change: Callable[[M], M]) -> M:
-        """Read, change and write back under the lock; returns the new value."""
+        """Read, change and write back under the lock (not written when nothing changed);
+        returns the new value."""
         with self.transaction() as tx:
+            before = self._codec.dump(tx.value)  # `change` may edit the value in place
             tx.value = change(tx.value)
-            tx.save()
+            if self._codec.dump(tx.value) != before or not self.path.exists():
+                tx.save()
             return tx.value
+
+    def delete(self) -> bool:
+        """Remove the file under its lock; True if there was one."""
+        with locked(self.path):
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
 
     def reset(self) -> None:
         """Start clean on purpose (the owner's explicit act): move a damaged file aside."""
@@ -131,7 +170,7 @@ class StateFile(Generic[M]):
     def health(self) -> Health:
         """ok / missing / moved aside / damaged / unreadable, never raising."""
         try:
-            data = read_private(self.path)
+            data = self._raw()
             self._parse(data)
         except StateFileError as exc:
             return Health(self.path, "unreadable", str(exc))
@@ -147,7 +186,7 @@ class StateFile(Generic[M]):
 
     def _health_locked(self) -> Health:
         try:
-            data = read_private(self.path)
+            data = self._raw()
             self._parse(data)
         except CorruptFileError as exc:
             target = move_aside(self.path, str(exc))
@@ -165,3 +204,36 @@ class Transaction(Generic[M]):
     def save(self) -> None:
         """Write the (changed) value."""
         self.file.write_held(self.value)
+
+
+TAIL_BYTES = 65536
+"""How much of a log grown past `MAX_BYTES` `AppendLog.last` reads, from its end."""
+
+
+class AppendLog:
+    """An append-only file of JSON lines: each append is one whole, fsynced line, made
+    under the file's lock; reading takes the newest lines (the tail of a large file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def append(self, line: str) -> None:
+        """Append one line durably; raises `StateFileError` when it cannot."""
+        with locked(self.path):
+            append_private(self.path, line)
+
+    def last_lines(self, count: int) -> list[str]:
+        """Up to `count` newest lines (raises `StateFileError` if the file is unreadable)."""
+        data = read_private(self.path) if self._small() else self._tail()
+        return (data or b"").decode("utf-8", "replace").splitlines()[-count:]
+
+    def _small(self) -> bool:
+        try:
+            return self.path.lstat().st_size <= MAX_BYTES
+        except OSError:
+            return True  # let read_private say what is wrong
+
+    def _tail(self) -> bytes:
+        """The whole lines in the last `TAIL_BYTES` of the log."""
+        data = read_tail(self.path, TAIL_BYTES) or b""
+        return data.split(b"\n", 1)[-1]

@@ -1,0 +1,103 @@
+"""The one composition root: Settings → state, portal client and use cases.
+
+The server, the command line, `status` and the extension's build script all get what they
+need here; nothing else builds a state object or a client from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..config import Settings
+from ..domain.parsing import PORTAL_TZ
+from ..state import credentials
+from ..state.local import LocalFiles, demo_file, local_files, local_state
+from ..state.ports import State
+from .context import App
+
+if TYPE_CHECKING:
+    from ..domain.models import Credentials
+    from ..portal.client import OigCloudClient
+
+__all__ = [
+    "LocalFiles",
+    "build_app",
+    "build_client",
+    "build_state",
+    "local_files",
+    "login_client",
+]
+
+
+def build_state(settings: Settings) -> State:
+    """Every state port for `settings`: the state directory (the demo box's own in demo)."""
+    return local_state(settings, credentials.hints(settings))
+
+
+def build_client(settings: Settings, state: State) -> OigCloudClient:
+    """The portal client for `settings`: the demo portal, or OIG Cloud with our guards."""
+    from ..portal.client import OigCloudClient
+
+    if settings.demo:
+        from ..portal.demo import DEMO_CREDENTIALS, DemoPortal
+
+        async def demo_login() -> Credentials:
+            return DEMO_CREDENTIALS
+
+        return OigCloudClient(
+            "http://demo.invalid/",
+            demo_login,
+            sessions=state.sessions,
+            cache=state.cache,
+            handler=DemoPortal(demo_file(settings)),
+        )
+
+    async def login() -> Credentials:
+        return credentials.resolve_credentials(settings)
+
+    return OigCloudClient(
+        settings.base_url,
+        login,
+        account=lambda: credentials.current_account(settings),
+        sessions=state.sessions,
+        cache=state.cache,
+        timeout_s=settings.timeout_s,
+    )
+
+
+def login_client(settings: Settings, creds: Credentials) -> OigCloudClient:
+    """A client for the owner's own `login` with `creds`: the shared sessions and backoff,
+    but no whitelist (the login is what adds the account to it)."""
+    from ..portal.client import OigCloudClient
+    from ..state.local.security import backoff_file
+    from ..state.local.sessions import SessionStore, SharedSessions
+
+    sessions = SharedSessions(
+        SessionStore(settings.session_path),
+        backoff_file(settings.backoff_path),
+        credentials.hints(settings),
+    )
+
+    async def given() -> Credentials:
+        return creds
+
+    return OigCloudClient(settings.base_url, given, sessions=sessions, timeout_s=settings.timeout_s)
+
+
+def build_app(
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] | None = None,
+    client: OigCloudClient | None = None,
+    state: State | None = None,
+) -> App:
+    """The use cases for `settings`; tests may inject a clock, a client or the state."""
+    chosen = state or build_state(settings)
+    return App(
+        settings,
+        chosen,
+        now or (lambda: datetime.now(PORTAL_TZ)),
+        (lambda: client) if client is not None else (lambda: build_client(settings, chosen)),
+    )

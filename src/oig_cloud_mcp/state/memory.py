@@ -1,0 +1,86 @@
+"""Every state port in this process's memory: for tests, and for what no other process
+needs to see. Nothing survives the process, and nothing is shared with another one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from ..portal.sessions import MemoryLiveCache, MemorySessions
+from .ports import Changes, State
+
+
+class MemoryPending:
+    """Tracked changes per account."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, Changes] = {}
+
+    async def changes(self, account: str) -> Changes:
+        """The account's tracked changes."""
+        return list(self.lists.get(account, []))
+
+    async def update(self, account: str, change: Callable[[Changes], Changes]) -> Changes:
+        """Change the account's list (one event loop: nothing interleaves)."""
+        self.lists[account] = change(list(self.lists.get(account, [])))
+        return list(self.lists[account])
+
+
+class MemoryAudit:
+    """Audit lines in a list."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    async def append(self, entry: dict[str, Any]) -> None:
+        """Keep one line."""
+        self.entries.append(entry)
+
+    async def last(self, count: int) -> list[dict[str, Any]]:
+        """The newest `count` lines."""
+        return self.entries[-count:]
+
+
+class MemoryWriteLock:
+    """An asyncio lock per account."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, account: str) -> AsyncIterator[None]:
+        """Hold the account's lock."""
+        async with self._locks.setdefault(account, asyncio.Lock()):
+            yield
+
+
+class MemoryPreviews:
+    """Previews shown, per principal."""
+
+    def __init__(self) -> None:
+        self.shown: dict[tuple[str, str], datetime] = {}
+
+    async def remember(self, principal: str, change: str, at: datetime) -> None:
+        """Note the preview."""
+        self.shown[(principal, change)] = at
+
+    async def shown_at(self, principal: str, change: str) -> datetime | None:
+        """When `principal` was shown `change`."""
+        return self.shown.get((principal, change))
+
+
+def memory_state(cache_ttl_s: float = 20.0, clock: Callable[[], float] = time.monotonic) -> State:
+    """Every port in memory."""
+    return State(
+        sessions=MemorySessions(),
+        cache=MemoryLiveCache(cache_ttl_s, clock),
+        pending=MemoryPending(),
+        audit=MemoryAudit(),
+        write_lock=MemoryWriteLock(),
+        previews=MemoryPreviews(),
+        where="memory (this process only)",
+    )

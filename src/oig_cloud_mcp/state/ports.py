@@ -1,0 +1,77 @@
+"""The state ports: everything oig-cloud-mcp keeps, as the app and the client see it.
+
+Each port is a `typing.Protocol` keyed by account (the case-folded e-mail) or, for the
+preview ledger, by the principal that previewed. Implementations: `state.local` (private
+files in the state directory, shared by every process on the machine; the default) and
+`state.memory` (one process, for tests). A `State` bundles one implementation of each.
+
+    sessions    OIG session cookies, login backoff and the whitelist (the client's hook)
+    cache       the last json.php answer per account, for the cache window
+    pending     changes sent and not yet seen applied
+    audit       what every write tool call did
+    write_lock  one write at a time per account, across processes
+    previews    which change each principal was shown, so only that one may be confirmed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..domain.changes import StoredChange
+from ..portal.sessions import LiveCache, SessionKeeper
+
+Changes = list[StoredChange]
+
+
+class PendingStore(Protocol):
+    """Changes sent to each account's boxes, tracked until the live data shows them."""
+
+    async def changes(self, account: str) -> Changes:
+        """The account's tracked changes, oldest first."""
+
+    async def update(self, account: str, change: Callable[[Changes], Changes]) -> Changes:
+        """Read, change and keep the account's list atomically (across processes)."""
+
+
+class AuditLog(Protocol):
+    """Append-only lines of what write tools did."""
+
+    async def append(self, entry: dict[str, Any]) -> None:
+        """Keep one line durably; raises `StateFileError` when it cannot."""
+
+    async def last(self, count: int) -> list[dict[str, Any]]:
+        """The newest `count` readable lines, oldest first."""
+
+
+class WriteLock(Protocol):
+    """One write at a time per account, whichever process sends it."""
+
+    def hold(self, account: str) -> AbstractAsyncContextManager[None]:
+        """Hold the account's write lock (waiting for it without blocking the loop)."""
+
+
+class PreviewLedger(Protocol):
+    """Which changes each principal was shown as a preview, and when."""
+
+    async def remember(self, principal: str, change: str, at: datetime) -> None:
+        """`principal` was shown `change` (a key naming tool, box and value) at `at`."""
+
+    async def shown_at(self, principal: str, change: str) -> datetime | None:
+        """When `principal` was last shown `change`, if it was."""
+
+
+@dataclass
+class State:
+    """One implementation of every port, and where it keeps things (for `status`)."""
+
+    sessions: SessionKeeper
+    cache: LiveCache
+    pending: PendingStore
+    audit: AuditLog
+    write_lock: WriteLock
+    previews: PreviewLedger
+    where: str
