@@ -3,23 +3,19 @@ functions; the installed command's exit codes and messages are in test_cli_exit_
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.errors import ArgumentError
-from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.tools.arguments import accepts, argument_lines, example, parse_pairs
+from oig_cloud_mcp.tools.catalogue import CATALOGUE, full_schema
 
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict[str, Any]]:
-    settings = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
-    tools = asyncio.run(build_server(settings).list_tools())
-    return {tool.name: tool.input_schema for tool in tools}
+    """The argument schemas the command line reads: the catalogue's, every bound included."""
+    return {tool.name: full_schema(tool.name) for tool in CATALOGUE}
 
 
 def parse(schemas: dict[str, dict[str, Any]], tool: str, *words: str) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def test_tools_lists_each_argument_with_type_range_and_default(env: dict[str, st
     ran = run_cli(["tools"], env)
 
     assert ran.returncode == 0, ran
-    assert "get_notifications (read): Notifications from OIG Cloud" in ran.stdout
+    assert "get_notifications (read): Box notifications" in ran.stdout
     assert "limit         optional: an integer from 1 to 100; default 20" in ran.stdout
     assert "min_severity  optional: one of: info, warning, error, critical" in ran.stdout
     assert "start_date   required: a date as YYYY-MM-DD" in ran.stdout
@@ -62,7 +62,7 @@ def test_call_help_with_a_tool_and_tools_tool_show_every_argument(env: dict[str,
     assert call_help.returncode == 0, call_help
     assert "Examples:" in call_help.stdout
     for line in (
-        "get_extended_data (read): History of a Battery Box",
+        "get_extended_data (read): History of the box",
         "max_samples  optional: an integer from 1 to 96; default 24",
         "series       optional: a list of batt, fve, grid, load, separated by commas",
         "oig-cloud-mcp call get_extended_data start_date=2025-06-24 end_date=2025-06-24",

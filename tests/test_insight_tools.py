@@ -251,18 +251,18 @@ async def test_a_tight_phase_is_named_in_basic_data(mcp: Client, portal: FakePor
     assert "L3 carries 3,150 W" in result.content[0].text
 
 
-async def test_the_modes_are_explained_once_in_the_schemas(
+async def test_the_modes_are_explained_once_in_the_instructions(
     settings: Settings, portal: FakePortal, mode: str
 ) -> None:
     writable = settings.with_overrides(allowed_writes=frozenset({"set_box_mode"}))
     async with Client(build_server(writable), mode=mode) as client:  # type: ignore[arg-type]
         tools = {t.name: t for t in (await client.list_tools()).tools}
+        instructions = client.instructions
 
-    basic = tools["get_basic_data"].output_schema
-    assert basic is not None
-    assert basic["properties"]["mode"]["description"] == MODES_BRIEF
-    mode_argument = tools["set_box_mode"].input_schema["properties"]["mode"]
-    assert mode_argument["description"] == MODES_BRIEF
+    assert instructions is not None
+    assert instructions.count(MODES_BRIEF) == 1
+    listed = json.dumps([t.model_dump(mode="json", by_alias=True) for t in tools.values()])
+    assert "battery covers what solar lacks" not in listed  # said once, in the instructions
     for name in ("Home 1:", "Home 2:", "Home 3:", "Home UPS:"):
         assert name in MODES_BRIEF
     assert len(MODES_BRIEF) <= 250
@@ -276,4 +276,5 @@ async def test_output_schemas_carry_no_generated_titles(mcp: Client) -> None:
     assert '"title": "Box Id"' not in listed
     notifications = next(t for t in tools if t.name == "get_notifications").output_schema
     assert notifications is not None
-    assert "title" in notifications["$defs"]["Notification"]["properties"]  # a field's name
+    entry = notifications["properties"]["notifications"]["items"]
+    assert "title" in entry["properties"]  # a field's name

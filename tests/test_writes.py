@@ -628,7 +628,7 @@ async def test_a_preview_made_before_a_restart_asks_again(
 def test_the_confirmation_answer_must_be_a_json_boolean() -> None:
     from pydantic import ValidationError
 
-    from oig_cloud_mcp.server.write_tools import Confirmation
+    from oig_cloud_mcp.server.registration import Confirmation
 
     with pytest.raises(ValidationError):
         Confirmation.model_validate({"confirm": "yes"})

@@ -25,7 +25,7 @@ from ..domain.changes import (
     unresolved,
     with_intent,
 )
-from ..domain.models import WriteResult, WriteTool
+from ..domain.models import WriteResult, WriteToolName
 from ..domain.parsing import PORTAL_TZ, select_box
 from ..domain.write_plans import APPLY_NOTE, PLANNERS, WritePlan
 from ..errors import (
@@ -109,7 +109,7 @@ class Writes:
     async def _box(self, box_id: str | None) -> tuple[str, Mapping[str, Any]]:
         return select_box(await self.app.client.live_stats(), box_id)
 
-    async def plan(self, tool: WriteTool, **arguments: Any) -> WritePlan:
+    async def plan(self, tool: WriteToolName, **arguments: Any) -> WritePlan:
         """The plan of one write tool call; refusals are audited as disabled or invalid."""
         await self.require_enabled(tool, arguments)
         planner = PLANNERS[tool]

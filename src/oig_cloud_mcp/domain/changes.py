@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, StringConstraints
 
-from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteTool
+from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteToolName
 from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
 
 APPLY_DEADLINE = timedelta(minutes=60)
@@ -49,7 +49,7 @@ class StoredChange(BaseModel):
     """One tracked change, as the state package keeps it."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")]
-    tool: WriteTool
+    tool: WriteToolName
     box_id: Annotated[str, StringConstraints(pattern=BOX_ID_PATTERN)]
     requested: Annotated[str, StringConstraints(max_length=200)]
     requested_at: AwareDatetime
@@ -84,7 +84,7 @@ def unresolved(
 
 
 def new_change(
-    tool: WriteTool, box_id: str, requested: str, check: Check, now: datetime
+    tool: WriteToolName, box_id: str, requested: str, check: Check, now: datetime
 ) -> StoredChange:
     """A change about to be sent (state `sending`)."""
     return StoredChange(

@@ -22,10 +22,8 @@ class EnergyFigure(BaseModel):
     """One energy total and where it came from."""
 
     kwh: float | None
-    source: Literal["counter", "estimate"] | None = Field(
-        description="counter: the portal's own total; estimate: computed from other totals."
-    )
-    field: str | None = Field(description="The portal field or formula behind the figure.")
+    source: Literal["counter", "estimate"] | None
+    field: str | None = Field(description="Portal field or formula.")
 
 
 class EnergyReport(BaseModel):
@@ -33,17 +31,15 @@ class EnergyReport(BaseModel):
 
     box_id: str
     period: Period
-    period_label: str = Field(description='The box\'s period: "2025-04-05", "2025-04" or "2025".')
-    as_of: str | None = Field(description="When the box last reported (ISO 8601, Prague time).")
+    period_label: str = Field(description='The box\'s period, e.g. "2025-04".')
+    as_of: str | None = Field(description="When the box last reported.")
     solar: EnergyFigure
     grid_import: EnergyFigure
     grid_export: EnergyFigure
     consumption: EnergyFigure = Field(description="House consumption on the box's output.")
     battery_charged: EnergyFigure
     battery_discharged: EnergyFigure = Field(description="Today only; no month/year counter.")
-    net_export_kwh: float | None = Field(
-        description="Export minus import: + = exported more than imported."
-    )
+    net_export_kwh: float | None = Field(description="Export minus import.")
     self_consumption_pct: float | None = Field(description="Share of solar used at home.")
     self_sufficiency_pct: float | None = Field(
         description="Share of consumption not bought from the grid."
@@ -75,7 +71,7 @@ class HourRow(BaseModel):
     hour: int = Field(ge=0, le=23)
     solar_w: int | None
     house_w: int | None
-    grid_w: int | None = Field(description="+ import, - export (sign inferred).")
+    grid_w: int | None = Field(description="Sign inferred.")
     battery_pct: float | None
 
 
@@ -110,7 +106,7 @@ class EnergyCheck(BaseModel):
     counter_kwh: float | None
     integrated_kwh: float | None
     difference_kwh: float | None = Field(description="integrated - counter")
-    difference_pct: float | None = Field(description="Difference as a share of the counter.")
+    difference_pct: float | None = Field(description="% of the counter.")
 
 
 class CrossCheck(BaseModel):
@@ -128,14 +124,12 @@ class DayProfile(BaseModel):
     box_id: str | None
     date: str
     sample_count: dict[SeriesName, int]
-    spacing_min: dict[SeriesName, int] = Field(
-        description="Sample spacing per series, inferred from the count."
-    )
+    spacing_min: dict[SeriesName, int] = Field(description="Inferred from the sample count.")
     hours: list[HourRow]
     peak_solar: PowerPeak | None
     peak_house: PowerPeak | None
     battery_fullest: BatteryExtreme | None
     battery_emptiest: BatteryExtreme | None
     energy: ProfileEnergy
-    cross_check: CrossCheck | None = Field(description="Today only, against the day counters.")
+    cross_check: CrossCheck | None = Field(description="Today only.")
     notes: list[str] = Field(default_factory=list)

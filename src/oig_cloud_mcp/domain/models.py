@@ -12,21 +12,25 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 Number = int | float
 GridDelivery = Literal["off", "on", "limited"]
 Severity = Literal["info", "warning", "error", "critical"]
 Phase = Literal["L1", "L2", "L3"]
 SeriesName = Literal["batt", "fve", "grid", "load"]
-WriteTool = Literal[
+WriteToolName = Literal[
     "set_box_mode", "set_grid_delivery", "set_boiler_mode", "set_battery_grid_charging"
 ]
-WRITE_TOOLS: tuple[WriteTool, ...] = get_args(WriteTool)
+WRITE_TOOLS: tuple[WriteToolName, ...] = get_args(WriteToolName)
 BOX_ID_PATTERN = r"^[0-9]{1,20}$"
 """A Battery Box id: ASCII digits only (a `\\d` would also let Unicode digits through)."""
 
-BOX_MODES: dict[int, str] = {0: "Home 1", 1: "Home 2", 2: "Home 3", 3: "Home UPS"}
+BoxMode = Literal["Home 1", "Home 2", "Home 3", "Home UPS"]
+"""The modes a box can be set to, in the order of their `box_prms.mode` codes 0..3."""
+BOX_MODES: dict[int, str] = dict(enumerate(get_args(BoxMode)))
 """`box_prms.mode` codes the portal accepts and reports (spec §6.1)."""
+BoilerMode = Literal["auto", "manual"]
 
 REPORTED_ONLY_MODES: dict[int, str] = {4: "Home 5", 5: "Home 6"}
 """Codes some boxes report but which cannot be set as a base mode (spec §6.1, open question 9)."""
@@ -112,8 +116,8 @@ class Grid(BaseModel):
     power_w: Number | None
     today_import_kwh: Number | None
     today_export_kwh: Number | None
-    delivery: GridDelivery | None = Field(description="Export to the grid: off, on or limited.")
-    delivery_limit_w: int | None = Field(description="Export limit in W when delivery is limited.")
+    delivery: GridDelivery | None = Field(description="Export to the grid.")
+    delivery_limit_w: int | None = Field(description="When delivery is limited.")
 
 
 class House(BaseModel):
@@ -130,7 +134,7 @@ class Phases(BaseModel):
     grid_w: list[int | None]
     voltage_v: list[float | None] = Field(description="Grid voltage.")
     frequency_hz: float | None
-    busiest: Phase | None = Field(description="Phase with the highest house_w.")
+    busiest: Phase | None
     note: str | None = Field(description="Set when the busiest phase nears the bypass level.")
 
 
@@ -149,8 +153,7 @@ class PendingChange(BaseModel):
     requested: str
     requested_at: str
     status: Literal["pending", "outcome_unknown", "applied", "not_applied"] = Field(
-        description="pending: accepted, box not there yet; outcome_unknown: sent, no answer "
-        "(not re-sent); applied: the box shows it; not_applied: not seen within 60 min."
+        description="outcome_unknown: no answer, not re-sent; not_applied: not seen in 60 min."
     )
 
 
@@ -158,11 +161,11 @@ class BasicData(BaseModel):
     """The live snapshot of one box."""
 
     box_id: str
-    boxes: list[str] = Field(description="Every box id on the account.")
-    mode: str | None = Field(description=MODES_BRIEF)
-    last_contact: str | None = Field(description="When the box last reported (ISO 8601).")
+    boxes: list[str]
+    mode: str | None
+    last_contact: str | None = Field(description="When the box last reported.")
     data_age_s: int | None
-    live_data: bool = Field(description='False when "Live data" is off in the OIG app.')
+    live_data: bool
     solar: Solar
     battery: Battery
     grid: Grid
@@ -185,7 +188,7 @@ class BoxConfig(BaseModel):
     grid_delivery: GridDelivery | None = Field(description="Export to the grid.")
     grid_delivery_limit_w: int | None
     boiler_present: bool | None = Field(description="null when the portal does not say.")
-    boiler_mode: Literal["auto", "manual"] | None
+    boiler_mode: BoilerMode | None
 
 
 class FieldSummary(BaseModel):
@@ -246,15 +249,18 @@ WriteOutcome = Literal["previewed", "declined", "unchanged", "written"]
 
 
 class WriteResult(BaseModel):
-    """What a write tool did: previewed, declined, found nothing to change, or wrote."""
+    """What a write tool did: previewed, declined, found nothing to change, or wrote.
 
-    tool: str
-    box_id: str | None
+    The published schema names what a model acts on (the outcome, the values and the
+    message, which says everything); the other fields are in every answer all the same.
+    """
+
+    tool: SkipJsonSchema[str]
+    box_id: SkipJsonSchema[str | None]
     outcome: WriteOutcome
-    current: str | None = Field(description="The setting as the portal reports it now.")
+    current: str | None
     requested: str
-    effect: str = Field(description="What the change does to the house.")
+    effect: SkipJsonSchema[str]
     message: str
-    request: dict[str, object] | None = Field(
-        description="The portal request that was (or would be) sent."
-    )
+    request: SkipJsonSchema[dict[str, object] | None]
+    """The portal request that was (or would be) sent."""

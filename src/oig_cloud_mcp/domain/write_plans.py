@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from ..errors import InvalidRequestError
 from .changes import Check, GridCheck, ValueCheck
-from .models import BOX_MODES, MODE_EFFECTS, WriteTool
+from .models import BOX_MODES, MODE_EFFECTS, BoilerMode, WriteToolName
 from .parsing import decode_grid_delivery, decode_mode, number, section
 
 BoxReader = Callable[[str | None], Awaitable[tuple[str, Mapping[str, Any]]]]
@@ -31,13 +31,17 @@ ONE_BOX_WRITE_NOTE = (
     "selected for the account."
 )
 GRID_VALUES = {"off": 0, "on": 1, "limited": 2}
+EXPORT_LIMIT_W = (1, 9999)
+"""The export limits (W) the portal takes with state `limited`."""
+GRID_CHARGE_PCT = (20, 100)
+"""The targets (%) the portal takes for charging the battery from the grid."""
 
 
 @dataclass
 class WritePlan:
     """One intended write: what is, what is asked, what it does and what would be sent."""
 
-    tool: WriteTool
+    tool: WriteToolName
     box_id: str
     current: str | None
     requested: str
@@ -101,11 +105,15 @@ async def plan_grid_delivery(
     if state not in GRID_VALUES:
         raise InvalidRequestError(f"Unknown state '{state}'; use off, on or limited.")
     if state == "limited" and limit_w is None:
-        raise InvalidRequestError("state 'limited' needs limit_w, the export limit in W (1-9999).")
+        raise InvalidRequestError(
+            "state 'limited' needs limit_w, the export limit in W "
+            f"({EXPORT_LIMIT_W[0]}-{EXPORT_LIMIT_W[1]})."
+        )
     if state != "limited" and limit_w is not None:
         raise InvalidRequestError("limit_w applies only to state 'limited'; leave it out.")
-    if limit_w is not None and not 1 <= limit_w <= 9999:
-        raise InvalidRequestError(f"limit_w {limit_w} is out of range; use 1 to 9999 W.")
+    low, high = EXPORT_LIMIT_W
+    if limit_w is not None and not low <= limit_w <= high:
+        raise InvalidRequestError(f"limit_w {limit_w} is out of range; use {low} to {high} W.")
     chosen, box = await read_box(box_id)
     now_state, now_limit = decode_grid_delivery(box)
     label = f"limited to {limit_w} W" if state == "limited" else state
@@ -134,7 +142,7 @@ async def plan_grid_delivery(
 
 async def plan_boiler_mode(read_box: BoxReader, mode: str, box_id: str | None) -> WritePlan:
     """Plan `boiler_prms.manual` = 0 (auto) / 1 (manual)."""
-    if mode not in ("auto", "manual"):
+    if mode not in get_args(BoilerMode):
         raise InvalidRequestError(f"Unknown boiler mode '{mode}'; use auto or manual.")
     chosen, box = await read_box(box_id)
     if number(section(box, "boiler_prms").get("ison")) in (None, 0) or box.get("boiler") == []:
@@ -164,8 +172,9 @@ async def plan_boiler_mode(read_box: BoxReader, mode: str, box_id: str | None) -
 
 async def plan_battery_grid_charging(read_box: BoxReader, target_pct: int | None) -> WritePlan:
     """Plan Battery.Format.Save.php (spec §6.4): charge from the grid to a target, or stop."""
-    if target_pct is not None and not 20 <= target_pct <= 100:
-        raise InvalidRequestError(f"target_pct {target_pct} is out of range; use 20 to 100.")
+    low, high = GRID_CHARGE_PCT
+    if target_pct is not None and not low <= target_pct <= high:
+        raise InvalidRequestError(f"target_pct {target_pct} is out of range; use {low} to {high}.")
     chosen, box = await read_box(None)
     current = number(section(box, "box_prms").get("bat_ac"))
     value = target_pct or 0

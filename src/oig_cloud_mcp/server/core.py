@@ -1,48 +1,32 @@
 """The server's base: `OigServer` (one-sentence argument errors, every write-tool call
-audited, lean schemas), `run_tool` (our errors become `ToolError` sentences) and the
-argument types the tools share."""
+audited, lean schemas) and `run_tool` (our errors become `ToolError` sentences)."""
 
 import base64
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.shared.exceptions import MCPError
-from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent, ToolAnnotations
+from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent
 from mcp.types import Tool as MCPTool
-from pydantic import BaseModel, Field, StrictStr, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..app.writes import write_disabled
 from ..config import ENV_ALLOW_WRITES
-from ..domain.models import BOX_ID_PATTERN, WRITE_TOOLS
+from ..domain.models import WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
+from ..tools.catalogue import full_schema
+from .schemas import lean_input_schema, lean_output_schema
 
 if TYPE_CHECKING:
     from ..app.writes import Writes
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
-
-BoxId = Annotated[
-    StrictStr | None,
-    Field(
-        description="Battery Box id; omit for the first box on the account.", pattern=BOX_ID_PATTERN
-    ),
-]
-IsoDate = Annotated[
-    StrictStr,
-    Field(
-        description="A day as YYYY-MM-DD (Prague time).",
-        json_schema_extra={"format": "date"},
-        min_length=10,
-        max_length=10,
-    ),
-]
-READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 
 
 async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str]) -> CallToolResult:
@@ -63,42 +47,6 @@ async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str])
     )
 
 
-_KEEP_AS_IS = frozenset({"default", "const", "enum", "examples"})
-_NAMED = frozenset({"properties", "$defs", "patternProperties"})
-
-
-def _type_union(options: Any) -> list[str] | None:
-    """The types of an `anyOf` made only of bare `{"type": ...}` options, else None."""
-    if not isinstance(options, list) or not all(
-        isinstance(o, dict) and set(o) == {"type"} and isinstance(o["type"], str) for o in options
-    ):
-        return None
-    types = [o["type"] for o in options]
-    return [t for t in types if not (t == "integer" and "number" in types)]
-
-
-def lean_schema(node: Any, *, merge_types: bool = False) -> Any:
-    """A JSON schema without pydantic's generated `title`s ("Solar W" for solar_w), which
-    repeat the property names; with `merge_types`, `anyOf` lists of bare types become one
-    `type` list (`["number", "null"]`). Both keep every tools/list shorter."""
-    if isinstance(node, list):
-        return [lean_schema(item, merge_types=merge_types) for item in node]
-    if not isinstance(node, dict):
-        return node
-    lean: dict[str, Any] = {}
-    for key, value in node.items():
-        union = _type_union(value) if merge_types and key == "anyOf" else None
-        if key == "title" and isinstance(value, str):
-            continue
-        if union is not None:
-            lean["type"] = union[0] if len(union) == 1 else union
-        elif key in _NAMED and isinstance(value, dict):
-            lean[key] = {n: lean_schema(sub, merge_types=merge_types) for n, sub in value.items()}
-        else:
-            lean[key] = value if key in _KEEP_AS_IS else lean_schema(value, merge_types=merge_types)
-    return lean
-
-
 class OigServer(MCPServer):
     """An MCPServer whose argument errors (tools and prompts) are one sentence, that audits
     every call of a write tool (including ones refused before they reach the tool), and
@@ -116,9 +64,8 @@ class OigServer(MCPServer):
             self._tools = [
                 tool.model_copy(
                     update={
-                        "input_schema": lean_schema(tool.input_schema),
-                        # input schemas keep anyOf: `arguments` reads them for messages
-                        "output_schema": lean_schema(tool.output_schema, merge_types=True),
+                        "input_schema": lean_input_schema(tool.input_schema),
+                        "output_schema": lean_output_schema(tool.output_schema),
                     }
                 )
                 for tool in await super().list_tools()
@@ -126,8 +73,10 @@ class OigServer(MCPServer):
         return self._tools
 
     async def _schema(self, name: str) -> dict[str, Any] | None:
+        """A listed tool's full argument schema (patterns and lengths included), for the
+        sentences about its arguments."""
         if self._schemas is None:
-            self._schemas = {tool.name: tool.input_schema for tool in await self.list_tools()}
+            self._schemas = {tool.name: full_schema(tool.name) for tool in await self.list_tools()}
         return self._schemas.get(name)
 
     async def _refuse(

@@ -12,6 +12,7 @@ from mcp import Client
 
 from ..config import Settings
 from ..errors import sole_exception
+from ..tools.catalogue import full_schema
 from . import build_server, configure_logging
 
 
@@ -50,7 +51,7 @@ class LocalServer:
                 title=tool.title or "",
                 description=tool.description or "",
                 read_only=bool(tool.annotations and tool.annotations.read_only_hint),
-                input_schema=tool.input_schema,
+                input_schema=full_schema(tool.name),
             )
             for tool in await self._server.list_tools()
         }

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from ..domain.models import BOX_ID_PATTERN
+from ..domain.requests import BOX_ID_WORDS
 from ..errors import ArgumentError
 
 Schema = Mapping[str, Any]
@@ -48,18 +49,36 @@ def _one(schema: Schema) -> str:
         return "a list of " + inner.removeprefix("one of: ").removeprefix("a ").removeprefix("an ")
     if kind == "string":
         if schema.get("pattern") == BOX_ID_PATTERN:
-            return "a Battery Box id of 1 to 20 digits (0-9)"
+            return BOX_ID_WORDS
         if schema.get("format") == "date":
             return "a date as YYYY-MM-DD"
         return "text"
     return "a value of the documented type"
 
 
+def _options(schema: Schema) -> tuple[list[Schema], bool]:
+    """The non-null alternatives a value of `schema` may take, and whether null is one.
+
+    Published schemas write a nullable value as `anyOf`, as a type list
+    (`"type": ["integer", "null"]`) or as an `enum` with null in it.
+    """
+    if "anyOf" in schema:
+        options: list[Schema] = list(schema["anyOf"])
+    elif isinstance(schema.get("type"), list):
+        options = [{**schema, "type": kind} for kind in schema["type"]]
+    elif "enum" in schema and None in schema["enum"]:
+        choices = [value for value in schema["enum"] if value is not None]
+        options = [{**schema, "enum": choices}, {"type": "null"}]
+    else:
+        options = [schema]
+    nullable = any(option.get("type") == "null" for option in options)
+    return [option for option in options if option.get("type") != "null"], nullable
+
+
 def describe(schema: Schema) -> str:
     """What a value of `schema` must be: 'an integer from 1 to 100 (or null)'."""
-    options = schema.get("anyOf") or [schema]
-    nullable = any(option.get("type") == "null" for option in options)
-    text = " or ".join(_one(option) for option in options if option.get("type") != "null")
+    options, nullable = _options(schema)
+    text = " or ".join(_one(option) for option in options)
     return f"{text} (or null)" if nullable else text
 
 
@@ -136,12 +155,6 @@ refuses anything but the JSON value true."""
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SAMPLE_DATE = "2025-06-24"
-
-
-def _options(schema: Schema) -> tuple[list[Schema], bool]:
-    options = schema.get("anyOf") or [schema]
-    nullable = any(option.get("type") == "null" for option in options)
-    return [option for option in options if option.get("type") != "null"], nullable
 
 
 def accepts(schema: Schema, *, required: bool = True) -> str:
