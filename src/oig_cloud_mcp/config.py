@@ -31,10 +31,21 @@ ENV_ALLOW_WRITES = "OIG_CLOUD_MCP_ALLOW_WRITES"
 ENV_WRITE_ENCODING = "OIG_CLOUD_WRITE_ENCODING"
 ENV_EXTENSION = "OIG_CLOUD_MCP_EXTENSION"
 """Set to 1 by the Claude Desktop extension's manifest: messages then point to its settings."""
+ENV_HTTP_HOST = "OIG_CLOUD_MCP_HTTP_HOST"
+ENV_HTTP_PORT = "OIG_CLOUD_MCP_HTTP_PORT"
+ENV_PUBLIC_URL = "OIG_CLOUD_MCP_PUBLIC_URL"
+ENV_TOKEN_TTL = "OIG_CLOUD_MCP_TOKEN_TTL"  # noqa: S105 - a variable name
+ENV_REDIRECT_URIS = "OIG_CLOUD_MCP_REDIRECT_URIS"
+ENV_ORIGINS = "OIG_CLOUD_MCP_ORIGINS"
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_TIMEOUT_S = 600.0
 """Longer than any portal answer worth waiting for; a client gives up well before."""
+DEFAULT_HTTP_HOST = "127.0.0.1"
+DEFAULT_HTTP_PORT = 8000
+DEFAULT_TOKEN_TTL_S = 24 * 3600.0
+"""Access tokens last a day: some connectors (claude.ai's) refresh badly."""
+MAX_TOKEN_TTL_S = 30 * 24 * 3600.0
 DEFAULT_CACHE_TTL_S = 20.0
 MAX_CACHE_TTL_S = 3600.0
 """Live data older than an hour is not live any more."""
@@ -126,6 +137,28 @@ class _Reader:
             return default
         return text
 
+    def port(self, name: str, default: int) -> int:
+        text = self.text(name)
+        if not text:
+            return default
+        if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+            self.refuse(name, f"a port number from 1 to 65535 (default {default})")
+            return default
+        return int(text)
+
+    def urls(self, name: str, example: str) -> tuple[str, ...]:
+        """A comma-separated list of http(s) URLs (no spaces inside one)."""
+        found = tuple(u.strip() for u in self.text(name).split(",") if u.strip())
+        for url in found:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                self.problems.append(
+                    f"{name} must be a comma-separated list of URLs such as {example}; "
+                    f"{_shown(url)} is not one."
+                )
+                return ()
+        return found
+
     def emails(self, name: str) -> tuple[str, ...]:
         found = tuple(e.strip() for e in self.text(name).split(",") if e.strip())
         bad = [e for e in found if not is_plausible_email(e)]
@@ -205,6 +238,15 @@ class Settings:
     write_encoding: str = "json"
     extension: bool = False
     """Started by the Claude Desktop extension (OIG_CLOUD_MCP_EXTENSION)."""
+    http_host: str = DEFAULT_HTTP_HOST
+    http_port: int = DEFAULT_HTTP_PORT
+    public_url: str = ""
+    """Where clients reach the HTTP server (checked by `remote.checked_public_url`)."""
+    token_ttl_s: float = DEFAULT_TOKEN_TTL_S
+    redirect_uris: tuple[str, ...] = ()
+    """Redirect URIs clients may register besides loopback and the known connectors'."""
+    origins: tuple[str, ...] = ()
+    """Browser origins allowed besides the public URL's, loopback and the connectors'."""
     config_dir: Path = Path()
     state_dir: Path = Path()
     cache_dir: Path = Path()
@@ -234,6 +276,14 @@ class Settings:
         allowed_writes = read.writes(ENV_ALLOW_WRITES)
         write_encoding = read.choice(ENV_WRITE_ENCODING, WRITE_ENCODINGS, "json")
         extension = read.flag(ENV_EXTENSION)
+        http_host = read.text(ENV_HTTP_HOST) or DEFAULT_HTTP_HOST
+        http_port = read.port(ENV_HTTP_PORT, DEFAULT_HTTP_PORT)
+        public_url = read.url(ENV_PUBLIC_URL, "") if read.text(ENV_PUBLIC_URL) else ""
+        token_ttl_s = read.seconds(
+            ENV_TOKEN_TTL, DEFAULT_TOKEN_TTL_S, allow_zero=False, most=MAX_TOKEN_TTL_S
+        )
+        redirect_uris = read.urls(ENV_REDIRECT_URIS, "https://app.example.com/callback")
+        origins = read.urls(ENV_ORIGINS, "https://app.example.com")
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
         config_dir, state_dir, cache_dir = _user_dirs()
@@ -249,6 +299,12 @@ class Settings:
             allowed_writes=allowed_writes,
             write_encoding=write_encoding,
             extension=extension,
+            http_host=http_host,
+            http_port=http_port,
+            public_url=public_url,
+            token_ttl_s=token_ttl_s,
+            redirect_uris=redirect_uris,
+            origins=origins,
             config_dir=config_dir,
             state_dir=state_dir,
             cache_dir=cache_dir,
@@ -299,3 +355,46 @@ class Settings:
     def audit_path(self) -> Path:
         """The JSON-lines audit log of write tools."""
         return self.state_dir / "audit.jsonl"
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether `host` is this machine only (a bind address or a URL's host)."""
+    return host.lower() in LOOPBACK_NAMES or host.startswith("127.")
+
+
+def public_url(settings: Settings) -> str:
+    """Where clients reach the HTTP server: `--public-url` (https unless on loopback), or on
+    a loopback bind `http://HOST:PORT`. Raises `ConfigurationError` with one sentence.
+
+    Written without a trailing slash, exactly as OAuth clients compare the issuer.
+    """
+    given = settings.public_url.strip()
+    if not given:
+        if not is_loopback_host(settings.http_host):
+            raise ConfigurationError(
+                f"Serving on {settings.http_host} reaches other machines, so clients need the "
+                "address they use: pass --public-url https://… (or set "
+                f"{ENV_PUBLIC_URL}); nothing was started."
+            )
+        host = f"[{settings.http_host}]" if ":" in settings.http_host else settings.http_host
+        return f"http://{host}:{settings.http_port}"
+    parts = urlsplit(given)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigurationError(
+            f"--public-url {_shown(given)} must be a plain address such as "
+            "https://battery.example.com (no user, query or fragment)."
+        )
+    if parts.path.strip("/"):
+        raise ConfigurationError(
+            f"--public-url {_shown(given)} must be the server's root, without a path: the MCP "
+            "endpoint is /mcp below it."
+        )
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname or ""):
+        raise ConfigurationError(
+            f"--public-url {_shown(given)} must start with https:// (a token must never cross "
+            "the internet unencrypted); http:// is only for loopback addresses."
+        )
+    return f"{parts.scheme}://{parts.netloc}"

@@ -19,7 +19,8 @@ session cookie.
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
     │   └── ArgumentError         something typed on the command line cannot be used
     ├── WriteNotAllowedError      a write tool is disabled by the owner
-    └── WriteOutcomeUnknownError  a write was sent but its result never came back
+    ├── WriteOutcomeUnknownError  a write was sent but its result never came back
+    └── AuthorizationRefusedError remote access: an OAuth request refused (carries its code)
 """
 
 from __future__ import annotations
@@ -109,6 +110,15 @@ class WriteNotAllowedError(OigError):
 
 class WriteOutcomeUnknownError(OigError):
     """A write left this machine but no answer came back; it may or may not have been accepted."""
+
+
+class AuthorizationRefusedError(OigError):
+    """Remote access refused an OAuth request; `code` is the OAuth error code
+    (invalid_grant, invalid_redirect_uri, invalid_target, access_denied, …)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def sole_exception(exc: BaseException) -> BaseException:

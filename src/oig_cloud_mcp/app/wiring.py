@@ -10,11 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ..config import Settings
+from ..config import Settings, public_url
 from ..domain.parsing import PORTAL_TZ
 from ..state import credentials
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
+from .authorization import Authorization, RemoteSettings
 from .context import App
 
 if TYPE_CHECKING:
@@ -24,10 +25,12 @@ if TYPE_CHECKING:
 __all__ = [
     "LocalFiles",
     "build_app",
+    "build_authorization",
     "build_client",
     "build_state",
     "local_files",
     "login_client",
+    "remote_settings",
 ]
 
 
@@ -101,3 +104,21 @@ def build_app(
         now or (lambda: datetime.now(PORTAL_TZ)),
         (lambda: client) if client is not None else (lambda: build_client(settings, chosen)),
     )
+
+
+def remote_settings(settings: Settings, *, issuer: str | None = None) -> RemoteSettings:
+    """What remote access needs from `settings`; `issuer` defaults to the public URL
+    (which raises `ConfigurationError` when it cannot be used)."""
+    return RemoteSettings(
+        issuer=public_url(settings) if issuer is None else issuer,
+        write_allowed=bool(settings.allowed_writes),
+        redirect_extra=settings.redirect_uris,
+        access_ttl_s=settings.token_ttl_s,
+    )
+
+
+def build_authorization(
+    settings: Settings, state: State, *, issuer: str | None = None
+) -> Authorization:
+    """The authorization server of remote access over `state`'s records."""
+    return Authorization(state.remote, remote_settings(settings, issuer=issuer))

@@ -13,7 +13,7 @@ import sys
 import typer
 
 # Importing `account` and `tools` registers their commands on `app` (after `serve`).
-from . import USAGE, account, error, fail, interrupt, tools  # noqa: F401
+from . import USAGE, account, error, fail, interrupt, remote, tools  # noqa: F401
 from .base import PROG, STATE, app
 
 __all__ = ["app", "run"]

@@ -15,6 +15,7 @@ import typer
 
 from .. import __version__
 from ..config import Settings, parse_allowed_writes
+from ..errors import ArgumentError
 from . import serve_stdio, shown
 
 PROG = "oig-cloud-mcp"
@@ -141,9 +142,49 @@ def root(
         serve_stdio(settings())
 
 
-@app.command(short_help="Serve MCP over stdio (the same as no command).")
+@app.command(short_help="Serve MCP over stdio (the same as no command), or over HTTP.")
 def serve(
-    demo: DemoOption = False, allow_writes: WritesOption = None, debug: DebugOption = False
+    demo: DemoOption = False,
+    allow_writes: WritesOption = None,
+    http: Annotated[
+        bool,
+        typer.Option("--http", help="Serve Streamable HTTP with OAuth (remote access) instead."),
+    ] = False,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", metavar="HOST", help="With --http: the address to listen on (127.0.0.1)."
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", metavar="PORT", min=1, max=65535, help="With --http: the port (8000)."
+        ),
+    ] = None,
+    public: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            metavar="URL",
+            help="With --http: the https:// address clients use (a tunnel's or proxy's).",
+        ),
+    ] = None,
+    debug: DebugOption = False,
 ) -> None:
-    """Serve MCP over stdio (the same as no command): what MCP clients run."""
-    serve_stdio(settings(demo=demo, allow_writes=allow_writes))
+    """Serve MCP over stdio (the same as no command): what MCP clients run.
+
+    With --http: Streamable HTTP at /mcp with OAuth 2.1, for claude.ai, the phone and
+    ChatGPT (see `oig-cloud-mcp remote --help`).
+    """
+    current = settings(demo=demo, allow_writes=allow_writes)
+    given = {"http_host": host, "http_port": port, "public_url": public}
+    flags = {name: value for name, value in given.items() if value is not None}
+    if not http:
+        if flags:
+            raise ArgumentError("--host, --port and --public-url go with --http.")
+        serve_stdio(current)
+        return
+    from .remote import serve_http
+
+    serve_http(current.with_overrides(**flags))

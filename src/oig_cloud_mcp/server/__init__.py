@@ -9,8 +9,10 @@ Each tool returns structured content (validated against its model, published as
 """
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -20,11 +22,11 @@ from ..app.wiring import build_app
 from ..config import Settings
 from ..domain.models import MODES_BRIEF
 from .apps import register_views
-from .core import OigServer, server_icon, trim_server_info
+from .core import OigServer, Scopes, server_icon, trim_server_info
 from .logs import RedactSecrets, configure_logging
 from .registration import register_tools
 
-__all__ = ["OigServer", "RedactSecrets", "build_server", "configure_logging"]
+__all__ = ["Callers", "OigServer", "RedactSecrets", "build_server", "configure_logging"]
 
 WRITES_ON = (
     "Write tools enabled: {names}. They change a real house: call them without confirm first, "
@@ -46,9 +48,28 @@ off in the OIG app and values are not live. Modes: {modes}
 {writes}"""
 
 
-def build_server(settings: Settings, app: App | None = None) -> MCPServer:
+@dataclass(frozen=True)
+class Callers:
+    """Who calls the server: over stdio one principal with no token; over HTTP the OAuth
+    provider and settings, the token's principal and its scopes (see `server.remote`)."""
+
+    principal: Callable[[], str]
+    """Whose previews license whose confirms (see `app.writes`)."""
+    scopes: Scopes = lambda: None
+    provider: Any = None
+    auth: Any = None
+
+
+def build_server(
+    settings: Settings, app: App | None = None, *, callers: Callers | None = None
+) -> MCPServer:
     """The MCP server for `settings` (the use cases may be injected for tests)."""
     oig = app or build_app(settings)
+    if callers is None:
+        # Over stdio the principal is this server (one per process): its previews license
+        # its confirms, and another server's do not.
+        own = f"server:{uuid.uuid4().hex}"
+        callers = Callers(principal=lambda: own)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
@@ -62,6 +83,9 @@ def build_server(settings: Settings, app: App | None = None) -> MCPServer:
     server = OigServer(
         "oig-cloud",
         writes=oig.writes,
+        scopes=callers.scopes,
+        auth_server_provider=callers.provider,
+        auth=callers.auth,
         title="OIG Cloud" + (" (demo box)" if settings.demo else ""),
         instructions=INSTRUCTIONS.format(
             modes=MODES_BRIEF, writes=WRITES_ON.format(names=names) if allowed else WRITES_OFF
@@ -73,10 +97,7 @@ def build_server(settings: Settings, app: App | None = None) -> MCPServer:
         lifespan=lifespan,
         log_level="WARNING",
     )
-    # Over stdio the principal is this server (one per process): its previews license its
-    # confirms, and another server's do not.
-    principal = f"server:{uuid.uuid4().hex}"
-    register_tools(server, oig, allowed, lambda: principal)
+    register_tools(server, oig, allowed, callers.principal)
     from .prompts import register_prompts, register_resources
 
     register_prompts(server, allowed)

@@ -19,7 +19,7 @@ from ..config import ENV_ALLOW_WRITES
 from ..domain.models import WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
-from ..tools.catalogue import full_schema
+from ..tools.catalogue import BY_NAME, full_schema
 from .schemas import lean_input_schema, lean_output_schema
 
 if TYPE_CHECKING:
@@ -47,18 +47,31 @@ async def run_tool(call: Callable[[], Awaitable[M]], render: Callable[[M], str])
     )
 
 
+Scopes = Callable[[], frozenset[str] | None]
+"""The OAuth scopes of the caller's token; None when there is no token (stdio)."""
+NOT_PERMITTED = (
+    "{tool} changes the box, and this connection may only read: its permission to change "
+    "settings was not granted. Connect again and tick the box that allows changes on the "
+    "consent page; nothing was sent."
+)
+
+
 class OigServer(MCPServer):
     """An MCPServer whose argument errors (tools and prompts) are one sentence, that audits
-    every call of a write tool (including ones refused before they reach the tool), and
-    whose tool schemas carry no generated titles."""
+    every call of a write tool (including ones refused before they reach the tool), whose
+    tool schemas are lean, and that offers a remote caller only the tools its token's
+    scopes allow."""
 
-    def __init__(self, *args: Any, writes: "Writes", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, writes: "Writes", scopes: Scopes = lambda: None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.writes = writes
+        self._scopes = scopes
         self._schemas: dict[str, dict[str, Any]] | None = None
         self._tools: list[MCPTool] | None = None
 
-    async def list_tools(self) -> list[MCPTool]:
+    async def _every_tool(self) -> list[MCPTool]:
         """The tools, with lean schemas (computed once: tools are added only at build)."""
         if self._tools is None:
             self._tools = [
@@ -72,11 +85,21 @@ class OigServer(MCPServer):
             ]
         return self._tools
 
+    def _permitted(self, name: str) -> bool:
+        """Whether the caller's token (if any) carries the scope the tool needs."""
+        scopes = self._scopes()
+        tool = BY_NAME.get(name)
+        return scopes is None or tool is None or tool.scope in scopes
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools this caller may use."""
+        return [tool for tool in await self._every_tool() if self._permitted(tool.name)]
+
     async def _schema(self, name: str) -> dict[str, Any] | None:
-        """A listed tool's full argument schema (patterns and lengths included), for the
+        """A registered tool's full argument schema (patterns and lengths included), for the
         sentences about its arguments."""
         if self._schemas is None:
-            self._schemas = {tool.name: full_schema(tool.name) for tool in await self.list_tools()}
+            self._schemas = {t.name: full_schema(t.name) for t in await self._every_tool()}
         return self._schemas.get(name)
 
     async def _refuse(
@@ -113,6 +136,8 @@ class OigServer(MCPServer):
     ) -> Any:
         """Call a tool; bad arguments become one sentence the model can act on."""
         schema = await self._schema(name)
+        if schema is not None and not self._permitted(name):
+            await self._refuse(name, arguments, "not permitted", NOT_PERMITTED.format(tool=name))
         if schema is None and name in WRITE_TOOLS:
             await self._refuse(name, arguments, "disabled", write_disabled(name, ENV_ALLOW_WRITES))
         if schema is None:  # the SDK would echo the whole name, however long

@@ -8,10 +8,12 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..portal.sessions import MemoryLiveCache, MemorySessions
-from .ports import Changes, State
+from .ports import Changes, RemoteRecords, State
+
+R = TypeVar("R")
 
 
 class MemoryPending:
@@ -82,5 +84,68 @@ def memory_state(cache_ttl_s: float = 20.0, clock: Callable[[], float] = time.mo
         audit=MemoryAudit(),
         write_lock=MemoryWriteLock(),
         previews=MemoryPreviews(),
+        remote=memory_remote(),
         where="memory (this process only)",
+    )
+
+
+class MemoryRecords(Generic[R]):
+    """`Records` in a dict, on a clock."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.items: dict[str, tuple[R, float]] = {}
+        self._clock = clock
+
+    def _live(self, key: str) -> R | None:
+        kept = self.items.get(key)
+        if kept is None or kept[1] <= self._clock():
+            self.items.pop(key, None)
+            return None
+        return kept[0]
+
+    async def get(self, key: str) -> R | None:
+        """The record, unless missing or expired."""
+        return self._live(key)
+
+    async def put(self, key: str, value: R, expires_at: float) -> None:
+        """Keep the record."""
+        self.items[key] = (value, expires_at)
+
+    async def take(self, key: str) -> R | None:
+        """Read and delete."""
+        value = self._live(key)
+        self.items.pop(key, None)
+        return value
+
+    async def delete(self, key: str) -> None:
+        """Forget the record."""
+        self.items.pop(key, None)
+
+    async def update(
+        self, key: str, change: Callable[[R | None], tuple[R | None, float]]
+    ) -> R | None:
+        """Replace the record (one event loop: nothing interleaves)."""
+        value, expires_at = change(self._live(key))
+        if value is None:
+            self.items.pop(key, None)
+        else:
+            self.items[key] = (value, expires_at)
+        return value
+
+    async def values(self) -> list[tuple[str, R]]:
+        """Every live record."""
+        return [(key, value) for key in list(self.items) if (value := self._live(key)) is not None]
+
+
+def memory_remote(clock: Callable[[], float] = time.time) -> RemoteRecords:
+    """Remote-access records in memory."""
+    return RemoteRecords(
+        clients=MemoryRecords(clock),
+        consents=MemoryRecords(clock),
+        codes=MemoryRecords(clock),
+        grants=MemoryRecords(clock),
+        access=MemoryRecords(clock),
+        refresh=MemoryRecords(clock),
+        pairing=MemoryRecords(clock),
+        lockouts=MemoryRecords(clock),
     )

@@ -11,6 +11,9 @@ files in the state directory, shared by every process on the machine; the defaul
     audit       what every write tool call did
     write_lock  one write at a time per account, across processes
     previews    which change each principal was shown, so only that one may be confirmed
+    remote      the OAuth authorization server's records (clients, consents, codes, grants,
+                tokens, pairing codes, consent lockouts), each kept under a digest or id,
+                with an expiry
 """
 
 from __future__ import annotations
@@ -19,9 +22,17 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..domain.changes import StoredChange
+from ..domain.grants import (
+    AccessRecord,
+    ClientRecord,
+    CodeRecord,
+    ConsentRequest,
+    Grant,
+    Lockout,
+)
 from ..portal.sessions import LiveCache, SessionKeeper
 
 Changes = list[StoredChange]
@@ -64,6 +75,53 @@ class PreviewLedger(Protocol):
         """When `principal` was last shown `change`, if it was."""
 
 
+R = TypeVar("R")
+
+
+class Records(Protocol[R]):
+    """One kind of small record, keyed by a string, each with an expiry (Unix time).
+
+    An expired record reads as absent. `take` and `update` are atomic across every process
+    (and replica) sharing the state: a code taken once is gone for every other taker.
+    """
+
+    async def get(self, key: str) -> R | None:
+        """The record, unless missing or expired."""
+
+    async def put(self, key: str, value: R, expires_at: float) -> None:
+        """Keep `value` under `key` until `expires_at`."""
+
+    async def take(self, key: str) -> R | None:
+        """Read and delete the record in one step (single use)."""
+
+    async def delete(self, key: str) -> None:
+        """Forget the record."""
+
+    async def update(
+        self, key: str, change: Callable[[R | None], tuple[R | None, float]]
+    ) -> R | None:
+        """Replace the record with what `change` makes of it (None deletes it), atomically;
+        `change` returns the new record and its expiry."""
+
+    async def values(self) -> list[tuple[str, R]]:
+        """Every record that has not expired."""
+
+
+@dataclass
+class RemoteRecords:
+    """The records of remote access (see `domain.grants`)."""
+
+    clients: Records[ClientRecord]
+    consents: Records[ConsentRequest]
+    codes: Records[CodeRecord]
+    grants: Records[Grant]
+    access: Records[AccessRecord]
+    refresh: Records[str]
+    """Refresh-token digest → the id of its grant (retired tokens too, to detect reuse)."""
+    pairing: Records[bool]
+    lockouts: Records[Lockout]
+
+
 @dataclass
 class State:
     """One implementation of every port, and where it keeps things (for `status`)."""
@@ -74,4 +132,5 @@ class State:
     audit: AuditLog
     write_lock: WriteLock
     previews: PreviewLedger
+    remote: RemoteRecords
     where: str

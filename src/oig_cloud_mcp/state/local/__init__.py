@@ -17,6 +17,7 @@ from ..ports import State
 from .audit import LocalAudit
 from .demo import DemoFile
 from .pending import LocalPending
+from .records import local_remote
 from .security import backoff_file, whitelist_file
 from .sessions import Hints, SessionStore, SharedSessions
 from .state_file import StateFile
@@ -67,6 +68,7 @@ def local_state(settings: Settings, hints: Hints) -> State:
         audit=files.audit,
         write_lock=LocalWriteLock(directory / "write"),
         previews=LocalPreviews(directory / "previews.json"),
+        remote=local_remote(directory / "remote"),
         where=f"{'demo box: ' if settings.demo else ''}state directory {directory}",
     )
 

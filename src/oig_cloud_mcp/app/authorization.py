@@ -1,0 +1,473 @@
+"""Remote access: the OAuth 2.1 authorization server's use cases, over the state's records.
+
+Transport-free: the server package adapts these to the MCP SDK's provider protocol and
+routes. A client registers (RFC 7591) or names itself with a metadata document (CIMD); its
+/authorize waits on the consent page until the owner types a pairing code from
+`oig-cloud-mcp remote pair`; the code it then gets is exchanged for an access token (24 h)
+and a rotating refresh token. Every secret is kept only as its digest (`domain.grants`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..domain.grants import (
+    READ_SCOPE,
+    SCOPES,
+    AccessRecord,
+    ClientRecord,
+    CodeRecord,
+    ConsentRequest,
+    Grant,
+    Lockout,
+    RefreshChain,
+    digest,
+    granted_scopes,
+    new_pairing_code,
+    new_secret,
+    normal_pairing_code,
+    redirect_allowed,
+    refresh_use,
+    rotated,
+)
+from ..errors import AuthorizationRefusedError, OigError
+from ..state.ports import RemoteRecords
+
+CODE_TTL_S = 5 * 60
+CONSENT_TTL_S = 10 * 60
+PAIRING_TTL_S = 10 * 60
+GRANT_UNUSED_S = 30 * 24 * 3600
+"""A grant nobody used for 30 days ends; every use moves the date."""
+CLIENT_UNUSED_S = 30 * 24 * 3600
+"""A registered client that obtains nothing for 30 days is forgotten (claude.ai registers
+a fresh client for every connection)."""
+DOCUMENT_CACHE_S = 3600
+"""How long a fetched client metadata document is trusted before it is fetched again."""
+TOUCH_EVERY_S = 3600
+"""A grant's last use is written at most this often (not on every request)."""
+WRONG_CODES = 5
+CONSENT_LOCK_S = 15 * 60
+CONSENT_LOCK = "consent"
+
+DocumentFetcher = Callable[[str], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What a token request answers."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scopes: list[str]
+
+
+@dataclass(frozen=True)
+class RemoteSettings:
+    """What remote access needs to know about this server."""
+
+    issuer: str
+    """The public URL, exactly as clients compare it (no trailing slash)."""
+    write_allowed: bool
+    """Whether any write tool is enabled on this server (only then is oig:write offered)."""
+    redirect_extra: tuple[str, ...] = ()
+    access_ttl_s: float = 24 * 3600
+
+    @property
+    def resource(self) -> str:
+        """The MCP endpoint tokens are bound to (RFC 8707)."""
+        return f"{self.issuer}/mcp"
+
+
+def _with_query(uri: str, **params: str | None) -> str:
+    """`uri` with `params` added to its query (None values left out)."""
+    parts = urlsplit(uri)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    query += [(key, value) for key, value in params.items() if value is not None]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class Authorization:
+    """The authorization server of one home, over the state's remote records."""
+
+    def __init__(
+        self,
+        records: RemoteRecords,
+        settings: RemoteSettings,
+        *,
+        fetch_document: DocumentFetcher | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.records = records
+        self.settings = settings
+        self._fetch = fetch_document
+        self._clock = clock
+
+    @property
+    def fetches(self) -> bool:
+        """Whether clients may name themselves with a metadata document (CIMD)."""
+        return self._fetch is not None
+
+    # -- clients --------------------------------------------------------------------
+
+    async def register(self, client: ClientRecord) -> None:
+        """Keep a dynamically registered client; redirects off the allowlist are refused."""
+        for uri in client.redirect_uris:
+            if not redirect_allowed(uri, self.settings.redirect_extra):
+                raise AuthorizationRefusedError(
+                    "invalid_redirect_uri",
+                    f"Redirect URI {uri[:200]} is not allowed on this server: only loopback "
+                    "addresses and known connectors' callbacks are, unless the owner adds it.",
+                )
+        await self.records.clients.put(client.client_id, client, self._clock() + CLIENT_UNUSED_S)
+
+    async def client(self, client_id: str) -> ClientRecord | None:
+        """A registered client, or the client an https:// id names (its metadata document,
+        fetched safely and cached for an hour); None when there is none."""
+        known = await self.records.clients.get(client_id)
+        if known is not None or not client_id.startswith("https://") or self._fetch is None:
+            return known
+        try:
+            document = await self._fetch(client_id)
+        except OigError:
+            return None
+        record = self._document_client(client_id, document)
+        if record is not None:
+            await self.records.clients.put(client_id, record, self._clock() + DOCUMENT_CACHE_S)
+        return record
+
+    def _document_client(self, client_id: str, document: dict[str, Any]) -> ClientRecord | None:
+        """The client a metadata document describes, if it names itself and is usable."""
+        redirects = document.get("redirect_uris")
+        method = document.get("token_endpoint_auth_method", "none")
+        name = document.get("client_name")
+        if document.get("client_id") != client_id or method != "none":
+            return None
+        if not isinstance(redirects, list) or not redirects or len(redirects) > 20:
+            return None
+        if not all(isinstance(uri, str) and _secure_redirect(uri) for uri in redirects):
+            return None
+        now = self._clock()
+        return ClientRecord(
+            client_id=client_id,
+            name=name[:200] if isinstance(name, str) else None,
+            redirect_uris=redirects,
+            kind="document",
+            created_at=now,
+            last_used_at=now,
+        )
+
+    # -- consent --------------------------------------------------------------------
+
+    async def request_consent(
+        self,
+        client: ClientRecord,
+        *,
+        redirect_uri: str,
+        explicit: bool,
+        state: str | None,
+        scopes: list[str] | None,
+        code_challenge: str,
+        resource: str | None,
+    ) -> str:
+        """Keep an /authorize until the owner decides; returns the consent page's handle."""
+        wanted = resource.rstrip("/") if resource else self.settings.resource
+        if wanted != self.settings.resource:
+            raise AuthorizationRefusedError(
+                "invalid_target", f"This server issues tokens only for {self.settings.resource}."
+            )
+        handle = secrets.token_urlsafe(32)
+        request = ConsentRequest(
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            redirect_uri_provided_explicitly=explicit,
+            state=state,
+            scopes=[s for s in (scopes or [READ_SCOPE]) if s in SCOPES] or [READ_SCOPE],
+            code_challenge=code_challenge,
+            resource=self.settings.resource,
+            csrf_hash="",
+            created_at=self._clock(),
+        )
+        await self.records.consents.put(digest(handle), request, self._clock() + CONSENT_TTL_S)
+        return handle
+
+    async def consent(self, handle: str) -> tuple[ConsentRequest, ClientRecord] | None:
+        """The waiting request behind a consent page's handle, and its client."""
+        request = await self.records.consents.get(digest(handle))
+        if request is None:
+            return None
+        client = await self.client(request.client_id)
+        return None if client is None else (request, client)
+
+    async def new_form(self, handle: str) -> str:
+        """A fresh anti-forgery token for the consent form of `handle` (the form carries it,
+        and so does a cookie the page sets: a forged POST has neither)."""
+        token = secrets.token_urlsafe(32)
+
+        def bind(request: ConsentRequest | None) -> tuple[ConsentRequest | None, float]:
+            if request is None:
+                return None, 0.0
+            kept = request.model_copy(update={"csrf_hash": digest(token)})
+            return kept, request.created_at + CONSENT_TTL_S
+
+        await self.records.consents.update(digest(handle), bind)
+        return token
+
+    async def _locked_for(self) -> float:
+        lockout = await self.records.lockouts.get(CONSENT_LOCK)
+        return 0.0 if lockout is None else max(0.0, lockout.locked_until - self._clock())
+
+    async def _wrong_code(self) -> None:
+        now = self._clock()
+
+        def count(lockout: Lockout | None) -> tuple[Lockout, float]:
+            failures = (lockout.failures if lockout else 0) + 1
+            locked_until = now + CONSENT_LOCK_S if failures >= WRONG_CODES else 0.0
+            kept = Lockout(failures=0 if locked_until else failures, locked_until=locked_until)
+            return kept, now + CONSENT_LOCK_S
+
+        await self.records.lockouts.update(CONSENT_LOCK, count)
+
+    async def approve(self, handle: str, csrf: str, pairing_code: str, *, write: bool) -> str:
+        """The owner's consent with a pairing code: the client's redirect with a code.
+
+        Refusals raise `AuthorizationRefusedError`: `invalid_request` (no such request, or a
+        forged form), `access_denied` (a wrong, used or expired code; consent locked).
+        """
+        request = await self._checked(handle, csrf)
+        wait = await self._locked_for()
+        if wait > 0:
+            raise AuthorizationRefusedError(
+                "temporarily_unavailable",
+                f"Too many wrong pairing codes: consent is locked for {int(wait // 60) + 1} "
+                "min. Then run `oig-cloud-mcp remote pair` for a new code.",
+            )
+        if not await self.records.pairing.take(digest(normal_pairing_code(pairing_code))):
+            await self._wrong_code()
+            raise AuthorizationRefusedError(
+                "access_denied",
+                "That pairing code is wrong, used or expired; run `oig-cloud-mcp remote pair` "
+                "on the server for a new one.",
+            )
+        await self.records.lockouts.delete(CONSENT_LOCK)
+        if await self.records.consents.take(digest(handle)) is None:
+            raise AuthorizationRefusedError("invalid_request", "This consent was already given.")
+        scopes = granted_scopes(
+            request.scopes, write_allowed=self.settings.write_allowed, ticked=write
+        )
+        return await self._issue_code(request, scopes)
+
+    async def deny(self, handle: str, csrf: str) -> str:
+        """The owner said no: the client's redirect with `access_denied`."""
+        request = await self._checked(handle, csrf)
+        await self.records.consents.delete(digest(handle))
+        return _with_query(
+            request.redirect_uri,
+            error="access_denied",
+            error_description="The owner did not allow access.",
+            state=request.state,
+            iss=self.settings.issuer,
+        )
+
+    async def _checked(self, handle: str, csrf: str) -> ConsentRequest:
+        request = await self.records.consents.get(digest(handle))
+        if request is None:
+            raise AuthorizationRefusedError(
+                "invalid_request", "This consent page has expired; start connecting again."
+            )
+        if not request.csrf_hash or not secrets.compare_digest(request.csrf_hash, digest(csrf)):
+            raise AuthorizationRefusedError(
+                "invalid_request", "This form was not sent from this server's consent page."
+            )
+        return request
+
+    async def _issue_code(self, request: ConsentRequest, scopes: list[str]) -> str:
+        now = self._clock()
+        code = new_secret("oig_ac")
+        record = CodeRecord(
+            client_id=request.client_id,
+            grant_id=secrets.token_hex(16),
+            scopes=scopes,
+            code_challenge=request.code_challenge,
+            redirect_uri=request.redirect_uri,
+            redirect_uri_provided_explicitly=request.redirect_uri_provided_explicitly,
+            resource=request.resource,
+            expires_at=now + CODE_TTL_S,
+        )
+        await self.records.codes.put(digest(code), record, now + CODE_TTL_S)
+        return _with_query(
+            request.redirect_uri, code=code, state=request.state, iss=self.settings.issuer
+        )
+
+    # -- tokens ---------------------------------------------------------------------
+
+    async def code(self, client_id: str, code: str) -> CodeRecord | None:
+        """An unexpired, unused code of this client."""
+        record = await self.records.codes.get(digest(code))
+        return record if record is not None and record.client_id == client_id else None
+
+    async def exchange_code(self, client_id: str, code: str) -> Tokens:
+        """The tokens for a code (taken: a second exchange finds nothing)."""
+        record = await self.records.codes.take(digest(code))
+        if record is None or record.client_id != client_id:
+            raise AuthorizationRefusedError("invalid_grant", "The code is unknown or was used.")
+        now = self._clock()
+        refresh = new_secret("oig_rt")
+        grant = Grant(
+            id=record.grant_id,
+            client_id=client_id,
+            subject=record.subject,
+            scopes=record.scopes,
+            resource=record.resource,
+            created_at=now,
+            last_used_at=now,
+            refresh=RefreshChain(current=digest(refresh)),
+        )
+        await self.records.grants.put(grant.id, grant, now + GRANT_UNUSED_S)
+        await self.records.refresh.put(digest(refresh), grant.id, now + GRANT_UNUSED_S)
+        await self._touch_client(client_id)
+        return await self._tokens(grant, refresh)
+
+    async def _tokens(self, grant: Grant, refresh: str) -> Tokens:
+        now = self._clock()
+        access = new_secret("oig_at")
+        ttl = self.settings.access_ttl_s
+        record = AccessRecord(
+            grant_id=grant.id,
+            client_id=grant.client_id,
+            scopes=grant.scopes,
+            resource=grant.resource,
+            expires_at=now + ttl,
+        )
+        await self.records.access.put(digest(access), record, now + ttl)
+        return Tokens(access, refresh, int(ttl), grant.scopes)
+
+    async def refresh_grant(self, client_id: str, token: str) -> Grant | None:
+        """The grant a refresh token of this client belongs to (retired tokens included:
+        their reuse is caught by `exchange_refresh`)."""
+        grant_id = await self.records.refresh.get(digest(token))
+        grant = None if grant_id is None else await self.records.grants.get(grant_id)
+        return grant if grant is not None and grant.client_id == client_id else None
+
+    async def exchange_refresh(self, client_id: str, token: str, scopes: list[str]) -> Tokens:
+        """New tokens for a refresh token; the refresh token rotates. A retired token used
+        again means it was stolen: the whole grant is revoked."""
+        presented, successor = digest(token), new_secret("oig_rt")
+        now = self._clock()
+        outcome: list[str] = []
+
+        def rotate(grant: Grant | None) -> tuple[Grant | None, float]:
+            if grant is None or grant.client_id != client_id:
+                outcome.append("unknown")
+                return grant, now + GRANT_UNUSED_S
+            use = refresh_use(grant.refresh, presented)
+            outcome.append(use)
+            if use == "reuse":
+                return None, 0.0
+            if use == "unknown":
+                return grant, grant.last_used_at + GRANT_UNUSED_S
+            kept = grant.model_copy(
+                update={
+                    "refresh": rotated(grant.refresh, presented, digest(successor)),
+                    "scopes": [s for s in grant.scopes if s in scopes] or grant.scopes,
+                    "last_used_at": now,
+                }
+            )
+            return kept, now + GRANT_UNUSED_S
+
+        grant_id = await self.records.refresh.get(presented)
+        grant = None if grant_id is None else await self.records.grants.update(grant_id, rotate)
+        if outcome == ["reuse"] and grant_id is not None:
+            await self._forget_grant(grant_id)
+            raise AuthorizationRefusedError(
+                "invalid_grant", "This refresh token was used before; the grant is revoked."
+            )
+        if grant is None or outcome != ["rotate"]:
+            raise AuthorizationRefusedError("invalid_grant", "The refresh token is unknown.")
+        await self.records.refresh.put(digest(successor), grant.id, now + GRANT_UNUSED_S)
+        return await self._tokens(grant, successor)
+
+    async def access(self, token: str) -> AccessRecord | None:
+        """The access token's record while it and its grant are valid; a grant's last use
+        is noted (at most hourly)."""
+        record = await self.records.access.get(digest(token))
+        if record is None:
+            return None
+        grant = await self.records.grants.get(record.grant_id)
+        if grant is None:
+            return None
+        now = self._clock()
+        if now - grant.last_used_at > TOUCH_EVERY_S:
+            await self._touch_grant(grant.id)
+        return record
+
+    async def _touch_grant(self, grant_id: str) -> None:
+        now = self._clock()
+
+        def touch(grant: Grant | None) -> tuple[Grant | None, float]:
+            if grant is None:
+                return None, 0.0
+            return grant.model_copy(update={"last_used_at": now}), now + GRANT_UNUSED_S
+
+        await self.records.grants.update(grant_id, touch)
+
+    async def _touch_client(self, client_id: str) -> None:
+        now = self._clock()
+
+        def touch(client: ClientRecord | None) -> tuple[ClientRecord | None, float]:
+            if client is None:
+                return None, 0.0
+            expires = now + (DOCUMENT_CACHE_S if client.kind == "document" else CLIENT_UNUSED_S)
+            return client.model_copy(update={"last_used_at": now}), expires
+
+        await self.records.clients.update(client_id, touch)
+
+    async def revoke(self, token: str) -> None:
+        """RFC 7009: an access token ends; a refresh token ends its whole grant."""
+        key = digest(token)
+        if await self.records.access.take(key) is not None:
+            return
+        grant_id = await self.records.refresh.get(key)
+        if grant_id is not None:
+            await self._forget_grant(grant_id)
+
+    async def _forget_grant(self, grant_id: str) -> None:
+        """End a grant: its access tokens stop at their next use (their grant is gone)."""
+        await self.records.grants.delete(grant_id)
+
+    # -- the owner ------------------------------------------------------------------
+
+    async def pair(self) -> str:
+        """A new one-time pairing code (ten minutes)."""
+        code = new_pairing_code()
+        await self.records.pairing.put(digest(code), True, self._clock() + PAIRING_TTL_S)
+        return code
+
+    async def grants(self) -> list[tuple[Grant, ClientRecord | None]]:
+        """Every live grant and its client, oldest first."""
+        found = sorted((grant for _, grant in await self.records.grants.values()), key=_created)
+        return [(grant, await self.records.clients.get(grant.client_id)) for grant in found]
+
+    async def revoke_client(self, client_id: str | None) -> int:
+        """End every grant of a client (of every client with None); returns how many."""
+        ended = 0
+        for grant_id, grant in await self.records.grants.values():
+            if client_id is None or grant.client_id == client_id:
+                await self._forget_grant(grant_id)
+                ended += 1
+        return ended
+
+
+def _created(grant: Grant) -> float:
+    return grant.created_at
+
+
+def _secure_redirect(uri: str) -> bool:
+    """A document's redirect: https, or a loopback http listener."""
+    parts = urlsplit(uri)
+    return parts.scheme == "https" or redirect_allowed(uri)

@@ -1,0 +1,110 @@
+"""`serve --http` and `remote pair | list | revoke`: the box from claude.ai and the phone."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..config import Settings
+from ..errors import ArgumentError, InvalidRequestError
+from . import interrupt
+from .base import DebugOption, app, echo, settings, warn
+
+if TYPE_CHECKING:
+    from ..app.authorization import Authorization
+
+remote = typer.Typer(
+    name="remote",
+    help="Remote access over HTTP: pairing codes for the consent page, and the clients let in.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(remote, name="remote")
+
+NEXT_STEP = (
+    "oig-cloud-mcp serves MCP at {url}/mcp (listening on {host}:{port}). Next: add {url}/mcp "
+    "as a custom connector in your client, and when its consent page asks, type a code from "
+    "`oig-cloud-mcp remote pair`. Ctrl+C stops.\n"
+)
+
+
+def serve_http(current: Settings) -> None:
+    """Serve MCP over Streamable HTTP with OAuth until SIGINT or SIGTERM."""
+    from ..app.wiring import build_app, build_authorization
+    from ..config import public_url
+    from ..server import configure_logging
+    from ..server.remote.http import Remote, build_http_app, listen, serve
+
+    configure_logging(current.log_level)
+    issuer = public_url(current)  # before binding: a bad address binds nothing
+    sock = listen(current)
+    oig = build_app(current)
+    authorization = build_authorization(current, oig.state, issuer=issuer)
+    asgi = build_http_app(Remote(current, oig, authorization, issuer), cimd=authorization.fetches)
+    host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
+    sys.stderr.write(NEXT_STEP.format(url=issuer, host=host, port=current.http_port))
+    sys.stderr.flush()
+    interrupt.run(serve(asgi, current, sock))
+    if interrupt.received() is not None:
+        interrupt.stop()
+
+
+def _authorization(current: Settings) -> Authorization:
+    from ..app.wiring import build_authorization, build_state
+
+    return build_authorization(current, build_state(current), issuer="")
+
+
+@remote.command("pair", short_help="Print a one-time pairing code for the consent page.")
+def pair(debug: DebugOption = False) -> None:
+    """Print a one-time pairing code (valid 10 minutes, used once) for the consent page.
+
+    The code alone goes to standard output (for scripts); the explanation to standard error.
+    """
+    code = interrupt.run(_authorization(settings()).pair())
+    warn(
+        "Type this code into the consent page your client opens (valid 10 minutes, once). "
+        "Five wrong codes lock the consent page for 15 minutes."
+    )
+    echo(code)
+
+
+def _when(moment: float) -> str:
+    return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@remote.command("list", short_help="List the clients let in: permissions, created, last used.")
+def list_clients(debug: DebugOption = False) -> None:
+    """List the clients that hold a grant: name, permissions, created and last used."""
+    grants = interrupt.run(_authorization(settings()).grants())
+    if not grants:
+        echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
+        return
+    for grant, client in grants:
+        name = (client.name if client else None) or "unnamed client"
+        rights = "read and change" if "oig:write" in grant.scopes else "read"
+        echo(f"{name} ({grant.client_id})")
+        echo(
+            f"    {rights}; created {_when(grant.created_at)}, last used "
+            f"{_when(grant.last_used_at)}"
+        )
+
+
+@remote.command("revoke", short_help="End a client's grants (or every client's with --all).")
+def revoke(
+    client: Annotated[
+        str | None, typer.Argument(metavar="CLIENT", help="A client id from `remote list`.")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="End every client's grants.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """End a client's grants: its tokens stop working at its next request."""
+    if (client is None) == (not every):
+        raise ArgumentError("Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --all.")
+    ended = interrupt.run(_authorization(settings()).revoke_client(None if every else client))
+    if ended == 0 and not every:
+        raise InvalidRequestError(f"No grant of {client!r}; see `oig-cloud-mcp remote list`.")
+    echo(f"Ended {ended} grant(s); their tokens stop working at the next request.")

@@ -1,0 +1,130 @@
+"""Remote-access records in the state directory: one validated file per kind of record,
+`remote/<kind>.json` ({key: {value, expires_at}}), every change made under the file's lock
+(so a code taken by one process is gone for all others); expired records are dropped
+whenever the file is written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, Field, FiniteFloat, RootModel
+
+from ...domain.grants import (
+    AccessRecord,
+    ClientRecord,
+    CodeRecord,
+    ConsentRequest,
+    Grant,
+    Lockout,
+)
+from ..ports import RemoteRecords
+from .state_file import StateFile, json_codec
+
+R = TypeVar("R")
+
+
+class Entry(BaseModel, Generic[R]):
+    """One record and when it expires (Unix time)."""
+
+    value: R
+    expires_at: FiniteFloat
+
+
+class Table(RootModel[dict[str, Entry[R]]], Generic[R]):
+    """A file of records by key."""
+
+    root: dict[str, Entry[R]] = Field(default_factory=dict)
+
+
+class LocalRecords(Generic[R]):
+    """`Records` of one kind in one file."""
+
+    def __init__(self, path: Path, kind: type[R], clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.file: StateFile[Table[R]] = StateFile(path, json_codec(Table[kind]))  # type: ignore[valid-type]
+        self._clock = clock
+
+    def _fresh(self, table: Table[R]) -> dict[str, Entry[R]]:
+        now = self._clock()
+        return {key: entry for key, entry in table.root.items() if entry.expires_at > now}
+
+    def _exists(self) -> bool:
+        return self.path.exists() or self.path.is_symlink()
+
+    async def get(self, key: str) -> R | None:
+        """The record, unless missing or expired."""
+        if not self._exists():
+            return None
+        entry = self._fresh(self.file.read()).get(key)
+        return None if entry is None else entry.value
+
+    async def put(self, key: str, value: R, expires_at: float) -> None:
+        """Keep the record (under the file's lock)."""
+        await self.update(key, lambda _: (value, expires_at))
+
+    async def take(self, key: str) -> R | None:
+        """Read and delete the record under the file's lock."""
+        if not self._exists():
+            return None
+        taken: R | None = None
+
+        def remove(table: Table[R]) -> Table[R]:
+            nonlocal taken
+            kept = self._fresh(table)
+            entry = kept.pop(key, None)
+            taken = None if entry is None else entry.value
+            return Table[R](kept)
+
+        self.file.update(remove)
+        return taken
+
+    async def delete(self, key: str) -> None:
+        """Forget the record."""
+        await self.take(key)
+
+    async def update(
+        self, key: str, change: Callable[[R | None], tuple[R | None, float]]
+    ) -> R | None:
+        """Replace the record with what `change` makes of it, under the file's lock."""
+        result: R | None = None
+
+        def apply(table: Table[R]) -> Table[R]:
+            nonlocal result
+            kept = self._fresh(table)
+            old = kept.get(key)
+            result, expires_at = change(None if old is None else old.value)
+            if result is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = Entry[R](value=result, expires_at=expires_at)
+            return Table[R](kept)
+
+        self.file.update(apply)
+        return result
+
+    async def values(self) -> list[tuple[str, R]]:
+        """Every record that has not expired."""
+        if not self._exists():
+            return []
+        return [(key, entry.value) for key, entry in self._fresh(self.file.read()).items()]
+
+
+def local_remote(directory: Path, clock: Callable[[], float] = time.time) -> RemoteRecords:
+    """Remote-access records in `directory` (the state directory's `remote/`)."""
+
+    def records(name: str, kind: type[R]) -> LocalRecords[R]:
+        return LocalRecords(directory / f"{name}.json", kind, clock)
+
+    return RemoteRecords(
+        clients=records("clients", ClientRecord),
+        consents=records("consents", ConsentRequest),
+        codes=records("codes", CodeRecord),
+        grants=records("grants", Grant),
+        access=records("access", AccessRecord),
+        refresh=records("refresh", str),
+        pairing=records("pairing", bool),
+        lockouts=records("lockouts", Lockout),
+    )
