@@ -59,6 +59,7 @@ class ServedCommand:
     process: subprocess.Popen[str]
     url: str
     stderr_lines: list[str] = field(default_factory=list)
+    stdout_lines: list[str] = field(default_factory=list)
 
     def stop(self, signum: int = signal.SIGTERM) -> tuple[int, str]:
         """Signal the server and return its exit code and stderr."""
@@ -78,7 +79,7 @@ def served(env: dict[str, str], *args: str, port: int | None = None) -> Iterator
     process = subprocess.Popen(
         [*command(), "serve", "--http", "--port", str(port), *args],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,  # serving HTTP writes nothing there
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **env},
@@ -89,6 +90,10 @@ def served(env: dict[str, str], *args: str, port: int | None = None) -> Iterator
         target=lambda: server.stderr_lines.extend(process.stderr or []), daemon=True
     )
     pump.start()
+    out = threading.Thread(
+        target=lambda: server.stdout_lines.extend(process.stdout or []), daemon=True
+    )
+    out.start()
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -107,8 +112,10 @@ def served(env: dict[str, str], *args: str, port: int | None = None) -> Iterator
         if process.poll() is None:
             server.stop()
         pump.join(timeout=5)
-        if process.stderr is not None:
-            process.stderr.close()
+        out.join(timeout=5)
+        for stream in (process.stderr, process.stdout):
+            if stream is not None:
+                stream.close()
 
 
 class ThreadedServer:
@@ -275,3 +282,161 @@ def state_dir(env: dict[str, str]) -> Path:
 
 
 CODE = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$")
+
+
+@dataclass
+class InProcess:
+    """A remote server in this process: its authorization server and its URL."""
+
+    authorization: Any
+    url: str
+
+    def pair(self) -> str:
+        """A fresh pairing code, straight from the authorization server."""
+        import anyio
+
+        return str(anyio.run(self.authorization.pair))
+
+
+@contextlib.contextmanager
+def in_process(settings: Any, clock: Callable[[], float] | None = None) -> Iterator[InProcess]:
+    """`build_http_app` for `settings` on a free loopback port, its records in memory on
+    `clock` (a fake one moves codes and tokens past their lifetimes)."""
+    from oig_cloud_mcp.app.authorization import Authorization
+    from oig_cloud_mcp.app.wiring import build_app, remote_settings
+    from oig_cloud_mcp.server.remote.http import Remote, build_http_app
+    from oig_cloud_mcp.state.memory import memory_remote
+
+    port = free_port()
+    current = settings.with_overrides(http_port=port)
+    issuer = f"http://127.0.0.1:{port}"
+    tick = clock or time.time
+    authorization = Authorization(
+        memory_remote(tick), remote_settings(current, issuer=issuer), clock=tick
+    )
+    app = build_http_app(Remote(current, build_app(current), authorization, issuer), cimd=False)
+    with ThreadedServer(app, port) as server:
+        yield InProcess(authorization, server.url)
+
+
+def pkce() -> tuple[str, str]:
+    """A PKCE verifier and its S256 challenge."""
+    import base64
+    import hashlib
+    import secrets
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
+
+
+class RawOAuth:
+    """A client speaking OAuth by hand, for every refusal the SDK client never provokes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, follow_redirects=False, timeout=10)
+        self.redirect = "http://127.0.0.1:9/callback"
+
+    def register(self, **metadata: Any) -> httpx.Response:
+        body = {
+            "client_name": "Raw client",
+            "redirect_uris": [self.redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+            "scope": "oig:read oig:write",
+            **metadata,
+        }
+        return self.http.post("/register", json=body)
+
+    def client(self, **metadata: Any) -> dict[str, Any]:
+        answer = self.register(**metadata)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def authorize_url(self, client_id: str, challenge: str | None, **params: str) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": self.redirect,
+            "state": "st8",
+            "scope": "oig:read",
+            **({"code_challenge": challenge, "code_challenge_method": "S256"} if challenge else {}),
+            **params,
+        }
+        return str(httpx.URL(f"{self.url}/authorize", params=query))
+
+    def token(self, **form: str) -> httpx.Response:
+        return self.http.post("/token", data=form)
+
+    def code(
+        self,
+        browser: Browser,
+        pairing: str,
+        client: dict[str, Any],
+        *,
+        write: bool = False,
+        **params: str,
+    ) -> tuple[str, str]:
+        """Consent with `pairing` (ticking "allow changes" with `write`); returns (code,
+        verifier)."""
+        verifier, challenge = pkce()
+        url = self.authorize_url(client["client_id"], challenge, **params)
+        consent = browser.consent(url, pairing, write=write)
+        return consent.redirect["code"], verifier
+
+    def tokens(self, client: dict[str, Any], code: str, verifier: str) -> httpx.Response:
+        return self.token(
+            grant_type="authorization_code",
+            code=code,
+            redirect_uri=self.redirect,
+            client_id=client["client_id"],
+            code_verifier=verifier,
+        )
+
+    def mcp(self, access_token: str, method: str = "tools/list", **headers: str) -> httpx.Response:
+        """One JSON-RPC request to /mcp with the bearer."""
+        return self.http.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": {}},
+            headers={
+                "Authorization": f"Bearer {access_token}",
+                "Accept": "application/json, text/event-stream",
+                "MCP-Protocol-Version": "2025-06-18",
+                **headers,
+            },
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def call_tool(raw: RawOAuth, access_token: str, name: str, **arguments: Any) -> dict[str, Any]:
+    """`tools/call` over raw HTTP; the JSON-RPC result."""
+    answer = raw.http.post(
+        "/mcp",
+        json={
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        },
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-06-18",
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["result"])
+
+
+def grant(raw: RawOAuth, browser: Browser, pairing: str, *, write: bool = False) -> dict[str, str]:
+    """Register, consent with `pairing` (asking for write when `write`), exchange the code."""
+    client = raw.client()
+    scope = "oig:read oig:write" if write else "oig:read"
+    code, verifier = raw.code(browser, pairing, client, write=write, scope=scope)
+    answer = raw.tokens(client, code, verifier)
+    assert answer.status_code == 200, answer.text
+    return {**answer.json(), "client_id": client["client_id"]}

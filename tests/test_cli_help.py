@@ -11,7 +11,7 @@ from .test_cli import run_all, run_cli
 
 pytestmark = pytest.mark.e2e
 
-COMMANDS = ("serve", "login", "logout", "status", "tools", "call")
+COMMANDS = ("serve", "login", "logout", "status", "tools", "call", "remote")
 
 
 def test_dash_h_shows_help_for_the_program_and_every_command(env: dict[str, str]) -> None:

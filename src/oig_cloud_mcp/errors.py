@@ -20,7 +20,8 @@ session cookie.
     │   └── ArgumentError         something typed on the command line cannot be used
     ├── WriteNotAllowedError      a write tool is disabled by the owner
     ├── WriteOutcomeUnknownError  a write was sent but its result never came back
-    └── AuthorizationRefusedError remote access: an OAuth request refused (carries its code)
+    ├── AuthorizationRefusedError remote access: an OAuth request refused (carries its code)
+    └── ServeError                the HTTP server cannot start (its address is taken)
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ class AuthorizationRefusedError(OigError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class ServeError(OigError):
+    """The HTTP server cannot start, e.g. its address is already in use."""
 
 
 def sole_exception(exc: BaseException) -> BaseException:

@@ -128,6 +128,19 @@ def _audit_lines(files: LocalFiles) -> list[str]:
     return lines
 
 
+def _remote_line(files: LocalFiles) -> str:
+    def state() -> str:
+        clients = {grant.client_id for _, grant in files.grants.live()}
+        if not clients:
+            return "no client holds a grant; `oig-cloud-mcp serve --http` serves it"
+        held = (
+            "1 client holds a grant" if len(clients) == 1 else f"{len(clients)} clients hold grants"
+        )
+        return f"{held} (`oig-cloud-mcp remote list`)"
+
+    return f"Remote access: {state()}"
+
+
 def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
     whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelist_extra)
     return (
@@ -163,6 +176,7 @@ def status_lines(settings: Settings) -> list[str]:
         *_guarded("Pending changes", lambda: [_pending_line(files)]),
         f"Write tools: {writes}",
         *_guarded("Audit log", lambda: _audit_lines(files)),
+        *_guarded("Remote access", lambda: [_remote_line(files)]),
         f"Config dir: {settings.config_dir}",
         f"State dir: {settings.state_dir}",
     ]

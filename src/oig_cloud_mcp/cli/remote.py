@@ -22,7 +22,7 @@ remote = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(remote, name="remote")
+app.add_typer(remote, name="remote", short_help="Remote access: pairing codes, clients let in.")
 
 NEXT_STEP = (
     "oig-cloud-mcp serves MCP at {url}/mcp (listening on {host}:{port}). Next: add {url}/mcp "

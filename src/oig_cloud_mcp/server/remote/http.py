@@ -33,7 +33,7 @@ from ...app.authorization import Authorization
 from ...app.context import App
 from ...config import Settings
 from ...domain.grants import READ_SCOPE, SCOPES
-from ...errors import ConfigurationError
+from ...errors import ServeError
 from .. import Callers, build_server
 from .consent import Page, decide_consent, show_consent
 from .provider import OigProvider, presented_secret
@@ -304,7 +304,7 @@ def listen(settings: Settings) -> socket.socket:
         sock.listen(2048)
     except OSError as exc:
         sock.close()
-        raise ConfigurationError(
+        raise ServeError(
             f"Cannot listen on {settings.http_host}:{settings.http_port} "
             f"({exc.strerror or exc}); choose another --port or --host."
         ) from None

@@ -11,13 +11,14 @@ import time
 from dataclasses import dataclass
 
 from ...config import Settings
+from ...domain.grants import Grant
 from ...domain.security import BackoffFile
 from ...portal.sessions import MemoryLiveCache, MemorySessions, SessionKeeper
 from ..ports import State
 from .audit import LocalAudit
 from .demo import DemoFile
 from .pending import LocalPending
-from .records import local_remote
+from .records import LocalRecords, local_remote
 from .security import backoff_file, whitelist_file
 from .sessions import Hints, SessionStore, SharedSessions
 from .state_file import StateFile
@@ -35,6 +36,7 @@ class LocalFiles:
     pending: LocalPending
     audit: LocalAudit
     whitelist: StateFile[str]
+    grants: LocalRecords[Grant]
 
 
 def local_files(settings: Settings) -> LocalFiles:
@@ -46,6 +48,7 @@ def local_files(settings: Settings) -> LocalFiles:
         pending=LocalPending(directory / settings.pending_path.name),
         audit=LocalAudit(directory / settings.audit_path.name),
         whitelist=whitelist_file(settings.whitelist_path),
+        grants=LocalRecords(directory / "remote" / "grants.json", Grant),
     )
 
 

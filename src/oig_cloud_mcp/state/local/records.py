@@ -107,6 +107,10 @@ class LocalRecords(Generic[R]):
 
     async def values(self) -> list[tuple[str, R]]:
         """Every record that has not expired."""
+        return self.live()
+
+    def live(self) -> list[tuple[str, R]]:
+        """`values`, for `status` (which reads files without an event loop)."""
         if not self._exists():
             return []
         return [(key, entry.value) for key, entry in self._fresh(self.file.read()).items()]
