@@ -28,6 +28,8 @@ ROWS_31_DAYS = 31 * 288  # five-minute samples for 31 days, per series
 PAST_DAY = "2025-04-04"  # the day before the sample's last contact
 PRAGUE = ZoneInfo("Europe/Prague")
 BOX = "2205232120"
+TOOLS_LIST_BYTES = 12_000
+"""The whole tools/list answer line with every tool enabled (issue 14: was 21,510 B)."""
 
 
 def size_of(server: Server, tool: str, **arguments: object) -> int:
@@ -43,7 +45,8 @@ def measure() -> list[Row]:
     with RunningPortal(portal) as running, temp_home() as home:
         with Server(oig_command(), portal_env(Path(home), running.url)) as server:
             server.initialize()
-            tools_list = len(json.dumps(server.request("tools/list")))
+            server.request("tools/list")
+            tools_list = len(server.last_line.rstrip(b"\n"))
             sizes = {
                 "get_basic_data": size_of(server, "get_basic_data"),
                 "get_extended_data 31 days, 4 series": size_of(
@@ -80,6 +83,12 @@ def measure() -> list[Row]:
                 json.dumps(server.request("resources/read", {"uri": f"oig://box/{BOX}/config"}))
             )
             prompts_list = len(json.dumps(server.request("prompts/list")))
+        with Server(
+            [*oig_command(), "--allow-writes", "all"], portal_env(Path(home), running.url)
+        ) as writable:
+            writable.initialize()
+            writable.request("tools/list")
+            tools_list_all = len(writable.last_line.rstrip(b"\n"))
         raw = json.dumps(running.portal.payload)
         passthrough = len(
             json.dumps(
@@ -121,16 +130,17 @@ def measure() -> list[Row]:
     )
     ratio = sizes["get_basic_data"] / passthrough
     rows.append(Row("size: get_basic_data / raw passthrough", ratio, ratio, ratio, "x"))
+    rows.append(Row("size: tools/list (5 read tools)", tools_list, tools_list, tools_list, "bytes"))
     rows.append(
         Row(
-            "size: tools/list",
-            tools_list,
-            tools_list,
-            tools_list,
+            "size: tools/list (all 9 tools, writes enabled)",
+            tools_list_all,
+            tools_list_all,
+            tools_list_all,
             "bytes",
             None,
-            f"<= {TOKEN_LIMIT} tokens",
-            tools_list / 4 <= TOKEN_LIMIT,
+            f"<= {TOOLS_LIST_BYTES} B",
+            tools_list_all <= TOOLS_LIST_BYTES,
         )
     )
     rows.append(Row("size: prompts/list", prompts_list, prompts_list, prompts_list, "bytes"))

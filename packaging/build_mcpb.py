@@ -27,12 +27,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = Path(__file__).resolve().parent
 MCPB_CLI = "@anthropic-ai/mcpb@2.1.2"
-WRITE_TOOL_LABELS = {
-    "set_box_mode": "Allow switching the box mode (Home 1/2/3/UPS)",
-    "set_grid_delivery": "Allow changing export to the grid",
-    "set_boiler_mode": "Allow switching the boiler between auto and manual",
-    "set_battery_grid_charging": "Allow charging the battery from the grid",
-}
 IGNORE = ("__pycache__", "*.pyc", ".venv", "uv.lock")
 NEVER_PACKED = (
     ".*",  # .env, .DS_Store, editor state
@@ -64,10 +58,10 @@ async def _catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from mcp import Client
 
     from oig_cloud_mcp.config import Settings
-    from oig_cloud_mcp.domain.models import WRITE_TOOLS
     from oig_cloud_mcp.server import build_server
+    from oig_cloud_mcp.tools.catalogue import write_tool_names
 
-    settings = Settings(demo=True, allowed_writes=frozenset(WRITE_TOOLS))
+    settings = Settings(demo=True, allowed_writes=frozenset(write_tool_names()))
     async with Client(build_server(settings), mode="legacy") as client:
         tools = [
             {"name": t.name, "description": t.description or t.title or t.name}
@@ -92,11 +86,13 @@ async def _catalogue() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def _allow_writes_env() -> str:
     """`OIG_CLOUD_MCP_ALLOW_WRITES` as `tool=true|false,...` from one checkbox per tool."""
-    return ",".join(f"{tool}=${{user_config.allow_{tool}}}" for tool in WRITE_TOOL_LABELS)
+    from oig_cloud_mcp.tools.catalogue import write_tool_names
+
+    return ",".join(f"{tool}=${{user_config.allow_{tool}}}" for tool in write_tool_names())
 
 
 def _user_config() -> dict[str, Any]:
-    from oig_cloud_mcp.domain.write_plans import EXPORT_LEGAL_NOTE
+    from oig_cloud_mcp.tools.catalogue import WRITE_TOOLS
 
     config: dict[str, Any] = {
         "email": {
@@ -115,16 +111,16 @@ def _user_config() -> dict[str, Any]:
             "sensitive": True,
         },
     }
-    for tool, label in WRITE_TOOL_LABELS.items():
+    for tool in WRITE_TOOLS:
         description = (
             "Off by default. Every change is previewed and needs your confirmation; the box "
             "applies it within about 10 minutes."
         )
-        if tool == "set_grid_delivery":
-            description += " " + EXPORT_LEGAL_NOTE
-        config[f"allow_{tool}"] = {
+        if tool.caution:
+            description += " " + tool.caution
+        config[f"allow_{tool.name}"] = {
             "type": "boolean",
-            "title": label,
+            "title": tool.switch,
             "description": description,
             "required": False,
             "default": False,
