@@ -55,6 +55,8 @@ class Callers:
 
     principal: Callable[[], str]
     """Whose previews license whose confirms (see `app.writes`)."""
+    household: Callable[[], App] | None = None
+    """The household a call acts for (many homes: the token's); default the server's app."""
     scopes: Scopes = lambda: None
     provider: Any = None
     auth: Any = None
@@ -80,9 +82,10 @@ def build_server(
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
+    household = callers.household or (lambda: oig)
     server = OigServer(
         "oig-cloud",
-        writes=oig.writes,
+        writes=lambda: household().writes,
         scopes=callers.scopes,
         auth_server_provider=callers.provider,
         auth=callers.auth,
@@ -97,10 +100,10 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
     )
-    register_tools(server, oig, allowed, callers.principal)
+    register_tools(server, household, allowed, callers.principal)
     from .prompts import register_prompts, register_resources
 
     register_prompts(server, allowed)
-    register_resources(server, oig.reads)
+    register_resources(server, lambda: household().reads)
     register_views(server)
     return server

@@ -63,7 +63,11 @@ class OigServer(MCPServer):
     scopes allow."""
 
     def __init__(
-        self, *args: Any, writes: "Writes", scopes: Scopes = lambda: None, **kwargs: Any
+        self,
+        *args: Any,
+        writes: Callable[[], "Writes"],
+        scopes: Scopes = lambda: None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.writes = writes
@@ -107,7 +111,7 @@ class OigServer(MCPServer):
     ) -> NoReturn:
         if name in WRITE_TOOLS:
             box_id = arguments.get("box_id")
-            await self.writes.note(
+            await self.writes().note(
                 name, box_id if isinstance(box_id, str) else None, arguments, outcome, reason
             )
         raise ToolError(reason)

@@ -6,6 +6,7 @@ anything by itself. Resources: a guide to the box modes and each box's configura
 """
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import MCPServer
@@ -131,7 +132,7 @@ def register_prompts(server: MCPServer, allowed: frozenset[str]) -> None:
         return WHY_BYPASS.format(box=_box(box_id), nulls=NULLS)
 
 
-def register_resources(server: MCPServer, reads: "Reads") -> None:
+def register_resources(server: MCPServer, reads: Callable[[], "Reads"]) -> None:
     """The modes guide and the box configuration template."""
 
     @server.resource(
@@ -153,7 +154,7 @@ def register_resources(server: MCPServer, reads: "Reads") -> None:
     )
     async def box_config(box_id: str) -> str:
         try:
-            config = await reads.box_config(box_id)
+            config = await reads().box_config(box_id)
         except OigError as exc:
             raise ResourceError(str(exc)) from exc
         return config.model_dump_json()

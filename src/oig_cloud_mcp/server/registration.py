@@ -42,6 +42,8 @@ WRITE = ToolAnnotations(
 )
 Principal = Callable[[], str]
 """Who is calling: the principal whose previews license its confirms (see app.writes)."""
+Household = Callable[[], "App"]
+"""The household the caller acts for: its use cases, state and portal client."""
 
 
 class Confirmation(BaseModel):
@@ -106,12 +108,12 @@ def _register(
     )
 
 
-def register_read_tool(server: MCPServer, app: App, tool: ReadTool) -> None:
+def register_read_tool(server: MCPServer, household: Household, tool: ReadTool) -> None:
     """Add one read tool: its use case, answered as structured content and text."""
 
     async def body(**kwargs: Any) -> CallToolResult:
         arguments = tool.arguments.model_construct(**kwargs)
-        return await run_tool(lambda: tool.run(app.reads, arguments), tool.render)
+        return await run_tool(lambda: tool.run(household().reads, arguments), tool.render)
 
     returns = Annotated[CallToolResult, tool.output]
     fn = _function(tool.name, body, _parameters(tool.arguments), returns)
@@ -127,12 +129,14 @@ def _decision(answer: ElicitationResult[Confirmation] | None) -> Decision:
     return "accepted" if answer.data.confirm else "declined"
 
 
-def register_write_tool(server: MCPServer, app: App, tool: WriteTool, principal: Principal) -> None:
+def register_write_tool(
+    server: MCPServer, household: Household, tool: WriteTool, principal: Principal
+) -> None:
     """Add one write tool: a preview unless confirmed, a dialog where the client has one."""
     fields = [p for p in _parameters(tool.arguments) if p.name != "confirm"]
 
     async def plan(**kwargs: Any) -> WritePlan:
-        return await tool.plan(app.writes, tool.arguments.model_construct(**kwargs))
+        return await tool.plan(household().writes, tool.arguments.model_construct(**kwargs))
 
     async def plan_to_ask(ctx: Context, **kwargs: Any) -> Asked:
         """The plan to put to the user, when the client can ask (elicitation)."""
@@ -173,7 +177,7 @@ def register_write_tool(server: MCPServer, app: App, tool: WriteTool, principal:
         kwargs.pop("confirm", None)
 
         async def perform() -> WriteResult:
-            return await app.writes.execute(
+            return await household().writes.execute(
                 await plan(**kwargs), decided, principal=principal(), asked=shown.plan
             )
 
@@ -185,11 +189,11 @@ def register_write_tool(server: MCPServer, app: App, tool: WriteTool, principal:
 
 
 def register_tools(
-    server: MCPServer, app: App, allowed: frozenset[str], principal: Principal
+    server: MCPServer, household: Household, allowed: frozenset[str], principal: Principal
 ) -> None:
     """Every read tool, and the write tools the owner enabled (the others stay unlisted)."""
     for read in READ_TOOLS:
-        register_read_tool(server, app, read)
+        register_read_tool(server, household, read)
     for write in WRITE_TOOLS:
         if write.name in allowed:
-            register_write_tool(server, app, write, principal)
+            register_write_tool(server, household, write, principal)
