@@ -303,7 +303,7 @@ def in_process(settings: Any, clock: Callable[[], float] | None = None) -> Itera
     """`build_http_app` for `settings` on a free loopback port, its records in memory on
     `clock` (a fake one moves codes and tokens past their lifetimes)."""
     from oig_cloud_mcp.app.authorization import Authorization
-    from oig_cloud_mcp.app.wiring import build_app, remote_settings
+    from oig_cloud_mcp.app.wiring import RemoteParts, build_app, remote_settings
     from oig_cloud_mcp.server.remote.http import Remote, build_http_app
     from oig_cloud_mcp.state.memory import memory_remote
 
@@ -314,7 +314,9 @@ def in_process(settings: Any, clock: Callable[[], float] | None = None) -> Itera
     authorization = Authorization(
         memory_remote(tick), remote_settings(current, issuer=issuer), clock=tick
     )
-    app = build_http_app(Remote(current, build_app(current), authorization, issuer), cimd=False)
+    oig = build_app(current)
+    parts = RemoteParts(authorization, lambda _: oig, None, oig.aclose)
+    app = build_http_app(Remote(current, parts, issuer), cimd=False)
     with ThreadedServer(app, port) as server:
         yield InProcess(authorization, server.url)
 

@@ -37,6 +37,12 @@ ENV_PUBLIC_URL = "OIG_CLOUD_MCP_PUBLIC_URL"
 ENV_TOKEN_TTL = "OIG_CLOUD_MCP_TOKEN_TTL"  # noqa: S105 - a variable name
 ENV_REDIRECT_URIS = "OIG_CLOUD_MCP_REDIRECT_URIS"
 ENV_ORIGINS = "OIG_CLOUD_MCP_ORIGINS"
+ENV_ACCOUNTS = "OIG_CLOUD_MCP_ACCOUNTS"
+ENV_KEY_FILE = "OIG_CLOUD_MCP_KEY_FILE"
+ENV_STATE = "OIG_CLOUD_MCP_STATE"
+ENV_STATE_PASSWORD_FILE = "OIG_CLOUD_MCP_STATE_PASSWORD_FILE"  # noqa: S105 - a variable name
+ENV_ALLOWED_ACCOUNTS = "OIG_CLOUD_MCP_ALLOWED_ACCOUNTS"
+ENV_LOG_FORMAT = "OIG_CLOUD_MCP_LOG_FORMAT"
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_TIMEOUT_S = 600.0
@@ -55,9 +61,12 @@ _FALSE = {"", "0", "false", "no", "off"}
 _ALL_WRITES = _TRUE | {"all", "*"}
 _NO_WRITES = _FALSE | {"none"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+ACCOUNT_MODES = ("single", "multi")
 WRITE_ENCODINGS = ("json", "form")
 _UNFILLED = re.compile(r"\$\{user_config\.[^}]*\}")
 """What Claude Desktop's extension host passes for an optional field left empty."""
+_DOMAIN = re.compile(r"@[^@\s]+\.[^@\s]+")
 _DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 """A number of seconds as people type it: ASCII digits, an optional decimal point."""
 
@@ -159,6 +168,29 @@ class _Reader:
                 return ()
         return found
 
+    def state_url(self, name: str) -> str:
+        """ "" (the state directory) or a redis:// / rediss:// URL."""
+        text = self.text(name)
+        if text and urlsplit(text).scheme not in ("redis", "rediss"):
+            self.problems.append(
+                f"{name} must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 "
+                "(or unset for the state directory)."
+            )
+            return ""
+        return text
+
+    def account_patterns(self, name: str) -> tuple[str, ...]:
+        """E-mails and `@domain`s."""
+        found = tuple(e.strip().casefold() for e in self.text(name).split(",") if e.strip())
+        bad = [e for e in found if not (is_plausible_email(e) or _DOMAIN.fullmatch(e))]
+        if bad:
+            self.problems.append(
+                f"{name} must be a comma-separated list of e-mails or @domains such as "
+                f"@example.com; {_shown(bad[0])} is neither."
+            )
+            return ()
+        return found
+
     def emails(self, name: str) -> tuple[str, ...]:
         found = tuple(e.strip() for e in self.text(name).split(",") if e.strip())
         bad = [e for e in found if not is_plausible_email(e)]
@@ -247,6 +279,17 @@ class Settings:
     """Redirect URIs clients may register besides loopback and the known connectors'."""
     origins: tuple[str, ...] = ()
     """Browser origins allowed besides the public URL's, loopback and the connectors'."""
+    accounts: str = "single"
+    """single: one home, consent by pairing code; multi: each household signs in with its
+    own OIG Cloud account on the consent page."""
+    key_file: Path | None = None
+    """The key ring that seals households' logins (multi)."""
+    state_url: str = field(default="", repr=False)
+    """Where state lives: "" for the state directory, or redis://… (may hold a password)."""
+    state_password_file: Path | None = None
+    allowed_accounts: tuple[str, ...] = ()
+    """E-mails or @domains that may sign in (multi); empty: anyone with an OIG account."""
+    log_format: str = "text"
     config_dir: Path = Path()
     state_dir: Path = Path()
     cache_dir: Path = Path()
@@ -284,6 +327,12 @@ class Settings:
         )
         redirect_uris = read.urls(ENV_REDIRECT_URIS, "https://app.example.com/callback")
         origins = read.urls(ENV_ORIGINS, "https://app.example.com")
+        accounts = read.choice(ENV_ACCOUNTS, ACCOUNT_MODES, "single")
+        key_file = Path(read.text(ENV_KEY_FILE)) if read.text(ENV_KEY_FILE) else None
+        state_url = read.state_url(ENV_STATE)
+        password_file = read.text(ENV_STATE_PASSWORD_FILE)
+        allowed_accounts = read.account_patterns(ENV_ALLOWED_ACCOUNTS)
+        log_format = read.choice(ENV_LOG_FORMAT, LOG_FORMATS, "text")
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
         config_dir, state_dir, cache_dir = _user_dirs()
@@ -305,6 +354,12 @@ class Settings:
             token_ttl_s=token_ttl_s,
             redirect_uris=redirect_uris,
             origins=origins,
+            accounts=accounts,
+            key_file=key_file,
+            state_url=state_url,
+            state_password_file=Path(password_file) if password_file else None,
+            allowed_accounts=allowed_accounts,
+            log_format=log_format,
             config_dir=config_dir,
             state_dir=state_dir,
             cache_dir=cache_dir,

@@ -55,6 +55,11 @@ CONSENT_LOCK_S = 15 * 60
 CONSENT_LOCK = "consent"
 
 DocumentFetcher = Callable[[str], Awaitable[dict[str, Any]]]
+SignIn = Callable[[str, str], Awaitable[str]]
+"""A household's e-mail and password → its subject, after one real portal login."""
+WRONG_SIGN_INS = 10
+"""Refused sign-ins from one client address before consent is locked for it."""
+SIGN_IN_REFUSED = "OIG Cloud did not accept that e-mail and password."
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class RemoteSettings:
     """Whether any write tool is enabled on this server (only then is oig:write offered)."""
     redirect_extra: tuple[str, ...] = ()
     access_ttl_s: float = 24 * 3600
+    allowed_accounts: tuple[str, ...] = ()
+    """Serving many homes: e-mails or @domains that may sign in (empty: anyone)."""
 
     @property
     def resource(self) -> str:
@@ -106,7 +113,7 @@ class Authorization:
         self.records = records
         self.settings = settings
         self._fetch = fetch_document
-        self._clock = clock
+        self.clock = clock
 
     @property
     def fetches(self) -> bool:
@@ -124,7 +131,7 @@ class Authorization:
                     f"Redirect URI {uri[:200]} is not allowed on this server: only loopback "
                     "addresses and known connectors' callbacks are, unless the owner adds it.",
                 )
-        await self.records.clients.put(client.client_id, client, self._clock() + CLIENT_UNUSED_S)
+        await self.records.clients.put(client.client_id, client, self.clock() + CLIENT_UNUSED_S)
 
     async def client(self, client_id: str) -> ClientRecord | None:
         """A registered client, or the client an https:// id names (its metadata document,
@@ -138,7 +145,7 @@ class Authorization:
             return None
         record = self._document_client(client_id, document)
         if record is not None:
-            await self.records.clients.put(client_id, record, self._clock() + DOCUMENT_CACHE_S)
+            await self.records.clients.put(client_id, record, self.clock() + DOCUMENT_CACHE_S)
         return record
 
     def _document_client(self, client_id: str, document: dict[str, Any]) -> ClientRecord | None:
@@ -152,7 +159,7 @@ class Authorization:
             return None
         if not all(isinstance(uri, str) and _secure_redirect(uri) for uri in redirects):
             return None
-        now = self._clock()
+        now = self.clock()
         return ClientRecord(
             client_id=client_id,
             name=name[:200] if isinstance(name, str) else None,
@@ -191,9 +198,9 @@ class Authorization:
             code_challenge=code_challenge,
             resource=self.settings.resource,
             csrf_hash="",
-            created_at=self._clock(),
+            created_at=self.clock(),
         )
-        await self.records.consents.put(digest(handle), request, self._clock() + CONSENT_TTL_S)
+        await self.records.consents.put(digest(handle), request, self.clock() + CONSENT_TTL_S)
         return handle
 
     async def consent(self, handle: str) -> tuple[ConsentRequest, ClientRecord] | None:
@@ -220,10 +227,10 @@ class Authorization:
 
     async def _locked_for(self) -> float:
         lockout = await self.records.lockouts.get(CONSENT_LOCK)
-        return 0.0 if lockout is None else max(0.0, lockout.locked_until - self._clock())
+        return 0.0 if lockout is None else max(0.0, lockout.locked_until - self.clock())
 
     async def _wrong_code(self) -> None:
-        now = self._clock()
+        now = self.clock()
 
         def count(lockout: Lockout | None) -> tuple[Lockout, float]:
             failures = (lockout.failures if lockout else 0) + 1
@@ -239,7 +246,7 @@ class Authorization:
         Refusals raise `AuthorizationRefusedError`: `invalid_request` (no such request, or a
         forged form), `access_denied` (a wrong, used or expired code; consent locked).
         """
-        request = await self._checked(handle, csrf)
+        request = await self.checked_request(handle, csrf)
         wait = await self._locked_for()
         if wait > 0:
             raise AuthorizationRefusedError(
@@ -260,11 +267,11 @@ class Authorization:
         scopes = granted_scopes(
             request.scopes, write_allowed=self.settings.write_allowed, ticked=write
         )
-        return await self._issue_code(request, scopes)
+        return await self.issue_code(request, scopes)
 
     async def deny(self, handle: str, csrf: str) -> str:
         """The owner said no: the client's redirect with `access_denied`."""
-        request = await self._checked(handle, csrf)
+        request = await self.checked_request(handle, csrf)
         await self.records.consents.delete(digest(handle))
         return _with_query(
             request.redirect_uri,
@@ -274,7 +281,8 @@ class Authorization:
             iss=self.settings.issuer,
         )
 
-    async def _checked(self, handle: str, csrf: str) -> ConsentRequest:
+    async def checked_request(self, handle: str, csrf: str) -> ConsentRequest:
+        """The waiting request of a consent form that really came from its page."""
         request = await self.records.consents.get(digest(handle))
         if request is None:
             raise AuthorizationRefusedError(
@@ -286,12 +294,16 @@ class Authorization:
             )
         return request
 
-    async def _issue_code(self, request: ConsentRequest, scopes: list[str]) -> str:
-        now = self._clock()
+    async def issue_code(
+        self, request: ConsentRequest, scopes: list[str], subject: str = "owner"
+    ) -> str:
+        """The client's redirect with a fresh code for what was granted."""
+        now = self.clock()
         code = new_secret("oig_ac")
         record = CodeRecord(
             client_id=request.client_id,
             grant_id=secrets.token_hex(16),
+            subject=subject,
             scopes=scopes,
             code_challenge=request.code_challenge,
             redirect_uri=request.redirect_uri,
@@ -316,7 +328,7 @@ class Authorization:
         record = await self.records.codes.take(digest(code))
         if record is None or record.client_id != client_id:
             raise AuthorizationRefusedError("invalid_grant", "The code is unknown or was used.")
-        now = self._clock()
+        now = self.clock()
         refresh = new_secret("oig_rt")
         grant = Grant(
             id=record.grant_id,
@@ -334,11 +346,12 @@ class Authorization:
         return await self._tokens(grant, refresh)
 
     async def _tokens(self, grant: Grant, refresh: str) -> Tokens:
-        now = self._clock()
+        now = self.clock()
         access = new_secret("oig_at")
         ttl = self.settings.access_ttl_s
         record = AccessRecord(
             grant_id=grant.id,
+            subject=grant.subject,
             client_id=grant.client_id,
             scopes=grant.scopes,
             resource=grant.resource,
@@ -358,7 +371,7 @@ class Authorization:
         """New tokens for a refresh token; the refresh token rotates. A retired token used
         again means it was stolen: the whole grant is revoked."""
         presented, successor = digest(token), new_secret("oig_rt")
-        now = self._clock()
+        now = self.clock()
         outcome: list[str] = []
 
         def rotate(grant: Grant | None) -> tuple[Grant | None, float]:
@@ -401,13 +414,13 @@ class Authorization:
         grant = await self.records.grants.get(record.grant_id)
         if grant is None:
             return None
-        now = self._clock()
+        now = self.clock()
         if now - grant.last_used_at > TOUCH_EVERY_S:
             await self._touch_grant(grant.id)
         return record
 
     async def _touch_grant(self, grant_id: str) -> None:
-        now = self._clock()
+        now = self.clock()
 
         def touch(grant: Grant | None) -> tuple[Grant | None, float]:
             if grant is None:
@@ -417,7 +430,7 @@ class Authorization:
         await self.records.grants.update(grant_id, touch)
 
     async def _touch_client(self, client_id: str) -> None:
-        now = self._clock()
+        now = self.clock()
 
         def touch(client: ClientRecord | None) -> tuple[ClientRecord | None, float]:
             if client is None:
@@ -445,7 +458,7 @@ class Authorization:
     async def pair(self) -> str:
         """A new one-time pairing code (ten minutes)."""
         code = new_pairing_code()
-        await self.records.pairing.put(digest(code), True, self._clock() + PAIRING_TTL_S)
+        await self.records.pairing.put(digest(code), True, self.clock() + PAIRING_TTL_S)
         return code
 
     async def grants(self) -> list[tuple[Grant, ClientRecord | None]]:
@@ -471,3 +484,69 @@ def _secure_redirect(uri: str) -> bool:
     """A document's redirect: https, or a loopback http listener."""
     parts = urlsplit(uri)
     return parts.scheme == "https" or redirect_allowed(uri)
+
+
+class SignInConsent:
+    """Consent for a server of many homes: the household signs in with its OIG Cloud login.
+
+    A public page that checks passwords invites credential stuffing: sign-ins are counted
+    per client address (ten refused in a row lock that address out for 15 minutes) and per
+    account (the portal login's own backoff), an optional allowlist keeps strangers out
+    before anything is sent, and an unknown account reads exactly like a wrong password.
+    """
+
+    def __init__(self, authorization: Authorization, sign_in: SignIn) -> None:
+        self.authorization = authorization
+        self._sign_in = sign_in
+
+    async def approve(
+        self, handle: str, csrf: str, email: str, password: str, *, address: str, write: bool
+    ) -> str:
+        """The client's redirect with a code bound to the household that signed in."""
+        auth = self.authorization
+        request = await auth.checked_request(handle, csrf)
+        key = "address:" + digest(address)[:24]
+        lockout = await auth.records.lockouts.get(key)
+        if lockout is not None and lockout.locked_until > auth.clock():
+            minutes = int((lockout.locked_until - auth.clock()) // 60) + 1
+            raise AuthorizationRefusedError(
+                "temporarily_unavailable",
+                f"Too many refused sign-ins from this address; try again in {minutes} min.",
+            )
+        from ..app.households import account_allowed
+        from ..errors import AuthenticationError, LoginLockedError
+
+        try:
+            if not account_allowed(email, auth.settings.allowed_accounts):
+                raise AuthenticationError(SIGN_IN_REFUSED)
+            subject = await self._sign_in(email, password)
+        except AuthenticationError:
+            await self._refused(key)
+            raise AuthorizationRefusedError("access_denied", SIGN_IN_REFUSED) from None
+        except LoginLockedError as exc:
+            raise AuthorizationRefusedError(
+                "temporarily_unavailable",
+                f"Too many refused sign-ins for this account; try again in "
+                f"{exc.retry_after_s // 60 + 1} min.",
+            ) from None
+        except OigError:
+            raise AuthorizationRefusedError(
+                "temporarily_unavailable", "OIG Cloud is not answering; try again later."
+            ) from None
+        await auth.records.lockouts.delete(key)
+        if await auth.records.consents.take(digest(handle)) is None:
+            raise AuthorizationRefusedError("invalid_request", "This consent was already given.")
+        allowed = auth.settings.write_allowed
+        scopes = granted_scopes(request.scopes, write_allowed=allowed, ticked=write)
+        return await auth.issue_code(request, scopes, subject)
+
+    async def _refused(self, key: str) -> None:
+        now = self.authorization.clock()
+
+        def count(lockout: Lockout | None) -> tuple[Lockout, float]:
+            failures = (lockout.failures if lockout else 0) + 1
+            locked_until = now + CONSENT_LOCK_S if failures >= WRONG_SIGN_INS else 0.0
+            kept = Lockout(failures=0 if locked_until else failures, locked_until=locked_until)
+            return kept, now + CONSENT_LOCK_S
+
+        await self.authorization.records.lockouts.update(key, count)

@@ -6,7 +6,8 @@ need here; nothing else builds a state object or a client from settings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from ..domain.parsing import PORTAL_TZ
 from ..state import credentials
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
-from .authorization import Authorization, RemoteSettings
+from .authorization import Authorization, RemoteSettings, SignInConsent
 from .context import App
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "build_app",
     "build_authorization",
     "build_client",
+    "build_remote",
     "build_state",
     "local_files",
     "login_client",
@@ -114,6 +116,7 @@ def remote_settings(settings: Settings, *, issuer: str | None = None) -> RemoteS
         write_allowed=bool(settings.allowed_writes),
         redirect_extra=settings.redirect_uris,
         access_ttl_s=settings.token_ttl_s,
+        allowed_accounts=settings.allowed_accounts,
     )
 
 
@@ -122,3 +125,35 @@ def build_authorization(
 ) -> Authorization:
     """The authorization server of remote access over `state`'s records."""
     return Authorization(state.remote, remote_settings(settings, issuer=issuer))
+
+
+@dataclass
+class RemoteParts:
+    """What the HTTP server is built from: the authorization server, the use cases of the
+    household a token is for, and — serving many homes — the sign-in consent."""
+
+    authorization: Authorization
+    household: Callable[[str], App]
+    """A token's subject → the use cases of its household."""
+    sign_in: SignInConsent | None
+    aclose: Callable[[], Awaitable[None]]
+
+
+def build_remote(settings: Settings, *, issuer: str) -> RemoteParts:
+    """Remote access for `settings`: one home (pairing codes) or many (sign-in, sealed
+    logins; raises `ConfigurationError` without a usable key file)."""
+    state = build_state(settings)
+    authorization = build_authorization(settings, state, issuer=issuer)
+    if settings.accounts != "multi":
+        app = build_app(settings, state=state)
+        return RemoteParts(authorization, lambda _: app, None, app.aclose)
+    from ..config import ENV_KEY_FILE
+    from ..state.vault import KeyRing, Vault
+    from .households import Households
+
+    ring = KeyRing.load(settings.key_file, variable=ENV_KEY_FILE)
+    households = Households(
+        settings, state, Vault(state.remote.vault, ring), lambda: datetime.now(PORTAL_TZ)
+    )
+    sign_in = SignInConsent(authorization, households.sign_in)
+    return RemoteParts(authorization, households.app, sign_in, households.aclose)

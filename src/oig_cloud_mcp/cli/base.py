@@ -170,6 +170,14 @@ def serve(
             help="With --http: the https:// address clients use (a tunnel's or proxy's).",
         ),
     ] = None,
+    accounts: Annotated[
+        str | None,
+        typer.Option(
+            "--accounts",
+            metavar="single|multi",
+            help="With --http: one home (pairing codes) or many (households sign in).",
+        ),
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Serve MCP over stdio (the same as no command): what MCP clients run.
@@ -178,11 +186,13 @@ def serve(
     ChatGPT (see `oig-cloud-mcp remote --help`).
     """
     current = settings(demo=demo, allow_writes=allow_writes)
-    given = {"http_host": host, "http_port": port, "public_url": public}
+    if accounts is not None and accounts not in ("single", "multi"):
+        raise ArgumentError(f"--accounts must be single or multi, not {accounts!r}.")
+    given = {"http_host": host, "http_port": port, "public_url": public, "accounts": accounts}
     flags = {name: value for name, value in given.items() if value is not None}
     if not http:
         if flags:
-            raise ArgumentError("--host, --port and --public-url go with --http.")
+            raise ArgumentError("--host, --port, --public-url and --accounts go with --http.")
         serve_stdio(current)
         return
     from .remote import serve_http

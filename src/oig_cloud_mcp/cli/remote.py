@@ -33,17 +33,16 @@ NEXT_STEP = (
 
 def serve_http(current: Settings) -> None:
     """Serve MCP over Streamable HTTP with OAuth until SIGINT or SIGTERM."""
-    from ..app.wiring import build_app, build_authorization
+    from ..app.wiring import build_remote
     from ..config import public_url
     from ..server import configure_logging
     from ..server.remote.http import Remote, build_http_app, listen, serve
 
     configure_logging(current.log_level)
     issuer = public_url(current)  # before binding: a bad address binds nothing
+    parts = build_remote(current, issuer=issuer)  # a missing key file: before binding too
     sock = listen(current)
-    oig = build_app(current)
-    authorization = build_authorization(current, oig.state, issuer=issuer)
-    asgi = build_http_app(Remote(current, oig, authorization, issuer), cimd=authorization.fetches)
+    asgi = build_http_app(Remote(current, parts, issuer), cimd=parts.authorization.fetches)
     host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
     sys.stderr.write(NEXT_STEP.format(url=issuer, host=host, port=current.http_port))
     sys.stderr.flush()
@@ -74,6 +73,20 @@ def pair(debug: DebugOption = False) -> None:
 
 def _when(moment: float) -> str:
     return datetime.fromtimestamp(moment).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@remote.command("new-key", short_help="Print a new key for the key file (serving many homes).")
+def new_key(debug: DebugOption = False) -> None:
+    """Print a new key for the file named by OIG_CLOUD_MCP_KEY_FILE, which seals the
+    households' OIG Cloud logins when serving many homes (`--accounts multi`).
+
+    One key per line; the first seals, all open: to rotate, put a new key first, restart
+    every server, and drop the old line once no login sealed with it is left.
+    """
+    from ..state.vault import new_key as fresh
+
+    warn("Add this line at the top of the key file (keep the file private: chmod 600).")
+    echo(fresh())
 
 
 @remote.command("list", short_help="List the clients let in: permissions, created, last used.")

@@ -181,6 +181,7 @@ class AccessRecord(BaseModel):
     """An access token of a grant (kept by its digest)."""
 
     grant_id: str
+    subject: str = "owner"
     client_id: str
     scopes: list[str]
     resource: str

@@ -236,26 +236,32 @@ class OigCloudClient:
     def _login_lock(self, account: str) -> asyncio.Lock:
         return self._login_locks.setdefault(account, asyncio.Lock())
 
-    async def login(self, credentials: Credentials | None = None, *, explicit: bool = False) -> str:
+    async def login(
+        self,
+        credentials: Credentials | None = None,
+        *,
+        explicit: bool = False,
+        account: str | None = None,
+    ) -> str:
         """Log in once (spec §3) and return the new session cookie. Never retried.
 
         `explicit` is the owner's own `oig-cloud-mcp login`: it is made even while the
-        account is locked after rejections (a success clears the lock).
+        account is locked after rejections (a success clears the lock). `account` is the
+        key the session and backoff are kept under (default: the case-folded e-mail; a
+        household of a server for many homes goes by its pseudonym).
         """
         creds = credentials or await self._credentials()
-        await self._sessions.allow(creds.account)
-        async with (
-            self._login_lock(creds.account),
-            self._sessions.renewal(creds.account) as renewal,
-        ):
+        key = account or creds.account
+        await self._sessions.allow(key)
+        async with self._login_lock(key), self._sessions.renewal(key) as renewal:
             await renewal.check_may_login(explicit=explicit)
-            return await self._login_once(creds, renewal)
+            return await self._login_once(creds, renewal, key)
 
-    async def _login_once(self, creds: Credentials, renewal: Renewal) -> str:
+    async def _login_once(self, creds: Credentials, renewal: Renewal, account: str) -> str:
         try:
             answer = await self._request(
                 LOGIN,
-                account=creds.account,
+                account=account,
                 body={"email": creds.email, "password": creds.password},
             )
         except LoginRejectedError:
@@ -266,12 +272,12 @@ class OigCloudClient:
             ) from None
         if answer.cookie is None:
             raise self._pause_logins(
-                creds.account, "OIG Cloud accepted the login but sent no session cookie"
+                account, "OIG Cloud accepted the login but sent no session cookie"
             )
         await renewal.accepted(answer.cookie)
-        self._cookies[creds.account] = answer.cookie
-        self._session_used_at[creds.account] = self._clock()
-        log.info("Logged in to OIG Cloud as %s", creds.email)
+        self._cookies[account] = answer.cookie
+        self._session_used_at[account] = self._clock()
+        log.info("Logged in to OIG Cloud")
         return answer.cookie
 
     async def _renew(self, account: str, dead: str | None) -> tuple[str, bool]:
@@ -293,7 +299,7 @@ class OigCloudClient:
                 self._check_logins_not_paused(account)
                 await renewal.check_may_login(explicit=False)
                 creds = await self._credentials()
-                return await self._login_once(creds, renewal), True
+                return await self._login_once(creds, renewal, account), True
 
     def _pause_logins(self, account: str, what: str) -> PortalError:
         """Pause automatic logins for `account`: the portal did not give a usable session."""

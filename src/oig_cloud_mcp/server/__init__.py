@@ -9,7 +9,7 @@ Each tool returns structured content (validated against its model, published as
 """
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -60,29 +60,39 @@ class Callers:
     scopes: Scopes = lambda: None
     provider: Any = None
     auth: Any = None
+    aclose: Callable[[], Awaitable[None]] | None = None
+    """What to close when the server stops (with `household`: its clients' pool)."""
+
+
+async def _nothing() -> None:
+    """Nothing to close."""
 
 
 def build_server(
     settings: Settings, app: App | None = None, *, callers: Callers | None = None
 ) -> MCPServer:
     """The MCP server for `settings` (the use cases may be injected for tests)."""
-    oig = app or build_app(settings)
     if callers is None:
         # Over stdio the principal is this server (one per process): its previews license
         # its confirms, and another server's do not.
         own = f"server:{uuid.uuid4().hex}"
         callers = Callers(principal=lambda: own)
+    if callers.household is None:
+        oig = app or build_app(settings)
+        household: Callable[[], App] = lambda: oig  # noqa: E731 - one app for every call
+        close: Callable[[], Awaitable[None]] = oig.aclose
+    else:
+        household, close = callers.household, callers.aclose or _nothing
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
         try:
             yield None
         finally:
-            await oig.aclose()
+            await close()
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
-    household = callers.household or (lambda: oig)
     server = OigServer(
         "oig-cloud",
         writes=lambda: household().writes,

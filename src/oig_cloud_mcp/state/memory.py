@@ -148,4 +148,5 @@ def memory_remote(clock: Callable[[], float] = time.time) -> RemoteRecords:
         refresh=MemoryRecords(clock),
         pairing=MemoryRecords(clock),
         lockouts=MemoryRecords(clock),
+        vault=MemoryRecords(clock),
     )

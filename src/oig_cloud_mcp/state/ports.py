@@ -120,6 +120,8 @@ class RemoteRecords:
     """Refresh-token digest → the id of its grant (retired tokens too, to detect reuse)."""
     pairing: Records[bool]
     lockouts: Records[Lockout]
+    vault: Records[str]
+    """Households' logins, sealed (serving many homes; see `state.vault`)."""
 
 
 @dataclass

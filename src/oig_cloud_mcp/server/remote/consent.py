@@ -1,8 +1,9 @@
 """The consent page: one HTML form on which the owner lets a client in with a pairing code.
 
 GET shows who asks (the client's name, where it sends the browser back, what it may do),
-a field for the code from `oig-cloud-mcp remote pair`, and — only when writes are enabled
-on this server and the client asks for them — an unticked "allow changes" box. POST
+a field for the code from `oig-cloud-mcp remote pair` — or, on a server for many homes,
+the household's OIG Cloud e-mail and password — and, only when writes are enabled on this
+server and the client asks for them, an unticked "allow changes" box. POST
 checks the form really came from this page (a hidden token that must match the page's
 cookie, the Origin), then answers with the client's redirect. Client-supplied text is
 escaped; the page cannot be framed and loads nothing.
@@ -13,13 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ...app.authorization import Authorization
+from ...app.authorization import Authorization, SignInConsent
 from ...domain.grants import WRITE_SCOPE, ClientRecord, ConsentRequest, is_loopback_redirect
 from ...errors import AuthorizationRefusedError
 
@@ -45,6 +47,8 @@ class Page:
     secure: bool
     """The public URL is https: the cookie is Secure."""
     write_allowed: bool
+    sign_in: SignInConsent | None = None
+    """Many homes: the household signs in instead of typing a pairing code."""
 
 
 def _headers(redirect_uri: str | None = None) -> dict[str, str]:
@@ -101,12 +105,42 @@ def _form(
 <form method=post action=/consent>
 <input type=hidden name=request value="{html.escape(handle)}">
 <input type=hidden name=csrf value="{html.escape(csrf)}">
-<label for=code>Pairing code (run <code>oig-cloud-mcp remote pair</code> on the server)</label>
-<input type=text id=code name=code autocomplete=one-time-code autocapitalize=characters
- spellcheck=false maxlength=20 required>{write}
+{_credentials(page)}{write}
 <div class=buttons><button type=submit name=action value=allow>Allow</button>
 <button type=submit name=action value=deny formnovalidate>Deny</button></div></form>
 """
+
+
+def _credentials(page: Page) -> str:
+    """The pairing-code field, or (many homes) the household's OIG Cloud login."""
+    if page.sign_in is None:
+        return (
+            "<label for=code>Pairing code (run <code>oig-cloud-mcp remote pair</code> on the "
+            "server)</label>\n<input type=text id=code name=code autocomplete=one-time-code "
+            "autocapitalize=characters spellcheck=false maxlength=20 required>"
+        )
+    return (
+        "<p>Sign in with the e-mail and password of your OIG Cloud account (the OIG Power "
+        "app's); they are checked with OIG Cloud and kept encrypted on this server.</p>\n"
+        "<label for=email>E-mail</label><input type=email id=email name=email "
+        "autocomplete=username maxlength=254 required>\n"
+        "<label for=password>Password</label><input type=password id=password "
+        "name=password autocomplete=current-password maxlength=200 required>"
+    )
+
+
+def client_address(request: Request) -> str:
+    """Who sent the request: the peer, or — when the peer is a proxy on this machine or
+    the private network — the address that proxy appended to X-Forwarded-For."""
+    peer = request.client.host if request.client else ""
+    try:
+        local = ipaddress.ip_address(peer).is_loopback or ipaddress.ip_address(peer).is_private
+    except ValueError:
+        local = False
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if local and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()[:64]
+    return peer
 
 
 async def _show(page: Page, handle: str, error: str = "", status: int = 200) -> Response:
@@ -137,6 +171,15 @@ async def decide_consent(page: Page, request: Request) -> Response:
     try:
         if form.get("action") == "deny":
             target = await page.authorization.deny(handle, csrf)
+        elif page.sign_in is not None:
+            target = await page.sign_in.approve(
+                handle,
+                csrf,
+                str(form.get("email", ""))[:254],
+                str(form.get("password", ""))[:200],
+                address=client_address(request),
+                write=form.get("write") == "1",
+            )
         else:
             code, write = str(form.get("code", ""))[:40], form.get("write") == "1"
             target = await page.authorization.approve(handle, csrf, code, write=write)

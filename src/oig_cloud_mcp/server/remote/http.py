@@ -29,8 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ...app.authorization import Authorization
-from ...app.context import App
+from ...app.wiring import RemoteParts
 from ...config import Settings
 from ...domain.grants import READ_SCOPE, SCOPES
 from ...errors import ServeError
@@ -56,8 +55,7 @@ class Remote:
     """Everything the HTTP server is built from."""
 
     settings: Settings
-    app: App
-    authorization: Authorization
+    parts: RemoteParts
     issuer: str
 
     @property
@@ -70,6 +68,11 @@ def _principal() -> str:
     token = get_access_token()
     grant = (token.claims or {}).get("grant") if token is not None else None
     return f"grant:{grant}" if grant else "grant:none"
+
+
+def _subject() -> str:
+    token = get_access_token()
+    return token.subject if token is not None and token.subject else "owner"
 
 
 def _scopes() -> frozenset[str] | None:
@@ -267,9 +270,17 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
         client_registration_options=REGISTRATION,
         revocation_options=REVOCATION,
     )
-    provider = OigProvider(remote.authorization, f"{issuer}/consent")
-    callers = Callers(principal=_principal, scopes=_scopes, provider=provider, auth=auth)
-    server = build_server(remote.settings, remote.app, callers=callers)
+    parts = remote.parts
+    provider = OigProvider(parts.authorization, f"{issuer}/consent")
+    callers = Callers(
+        principal=_principal,
+        household=lambda: parts.household(_subject()),
+        scopes=_scopes,
+        provider=provider,
+        auth=auth,
+        aclose=parts.aclose,
+    )
+    server = build_server(remote.settings, callers=callers)
     hosts = allowed_hosts(issuer)
     origins = allowed_origins(issuer, remote.settings.origins)
     starlette: Starlette = server.streamable_http_app(
@@ -288,7 +299,12 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
             route.app = _read_secret(route.app, revoke=path == "/revoke")
         elif path == "/authorize" and isinstance(route, Route):
             route.app = _with_iss(route.app, issuer)
-    page = Page(remote.authorization, remote.secure, bool(remote.settings.allowed_writes))
+    page = Page(
+        parts.authorization,
+        remote.secure,
+        bool(remote.settings.allowed_writes),
+        parts.sign_in,
+    )
     starlette.router.routes[0:0] = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page)]
     return Guard(starlette, hosts, origins)
 

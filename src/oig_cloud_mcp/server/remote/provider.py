@@ -191,7 +191,7 @@ class OigProvider:
             scopes=record.scopes,
             expires_at=int(record.expires_at),
             resource=record.resource,
-            subject="owner",
+            subject=record.subject,
             claims={"grant": record.grant_id},
         )
 

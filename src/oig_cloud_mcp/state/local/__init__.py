@@ -62,7 +62,10 @@ def local_state(settings: Settings, hints: Hints) -> State:
             files.sessions,
             files.backoff,
             hints,
-            whitelist=(settings.whitelist_path, settings.whitelist_extra),
+            # many homes: households sign in on the consent page, nobody is listed here
+            whitelist=None
+            if settings.accounts == "multi"
+            else (settings.whitelist_path, settings.whitelist_extra),
         )
     return State(
         sessions=sessions,

@@ -131,4 +131,5 @@ def local_remote(directory: Path, clock: Callable[[], float] = time.time) -> Rem
         refresh=records("refresh", str),
         pairing=records("pairing", bool),
         lockouts=records("lockouts", Lockout),
+        vault=records("vault", str),
     )

@@ -1,0 +1,124 @@
+"""Many homes on one server: each household's use cases, built on first use.
+
+A household goes by its subject (a pseudonym of its OIG Cloud e-mail, `state.vault`):
+its client logs in with the login sealed in the vault and keys its cookie, cache, backoff,
+pending changes and audit by the subject, so nothing of one household is ever used for
+another, and no e-mail appears in the shared state's keys. Every household's client
+shares one HTTP connection pool.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..config import Settings
+from ..domain.models import Credentials, account_key, is_plausible_email
+from ..errors import CredentialsNotFoundError
+from ..state.ports import State
+from ..state.vault import Vault, subject_of
+from .context import App
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ..portal.client import OigCloudClient
+
+KEPT_APPS = 1000
+"""Households whose apps a process keeps ready (least recently used ones are rebuilt)."""
+NOT_CONNECTED = (
+    "This household's OIG Cloud login is no longer kept on the server; connect the client "
+    "again and sign in on the consent page."
+)
+
+
+def account_allowed(email: str, allowed: tuple[str, ...]) -> bool:
+    """Whether `email` may sign in: anyone without a list; else listed, or in a listed
+    @domain."""
+    key = account_key(email)
+    if not allowed:
+        return True
+    domain = "@" + key.rpartition("@")[2]
+    return key in allowed or domain in allowed
+
+
+class Households:
+    """The apps of the households this server serves."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        state: State,
+        vault: Vault,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.state = state
+        self.vault = vault
+        self._now = now
+        self._apps: OrderedDict[str, App] = OrderedDict()
+        self._pool: httpx.AsyncClient | None = None
+
+    def app(self, subject: str) -> App:
+        """The household's use cases (built, or taken from the recently used ones)."""
+        found = self._apps.get(subject)
+        if found is None:
+            found = App(self.settings, self.state, self._now, lambda: self._client(subject))
+            self._apps[subject] = found
+            while len(self._apps) > KEPT_APPS:
+                self._apps.popitem(last=False)  # its client shares the pool: nothing to close
+        self._apps.move_to_end(subject)
+        return found
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._pool is None:
+            from ..portal.client import portal_pool
+
+            self._pool = portal_pool(self.settings.base_url, timeout_s=self.settings.timeout_s)
+        return self._pool
+
+    def _client(self, subject: str) -> OigCloudClient:
+        from ..portal.client import OigCloudClient
+
+        async def login() -> Credentials:
+            found = await self.vault.login(subject)
+            if found is None:
+                raise CredentialsNotFoundError(NOT_CONNECTED)
+            return found
+
+        return OigCloudClient(
+            self.settings.base_url,
+            login,
+            account=lambda: subject,
+            sessions=self.state.sessions,
+            cache=self.state.cache,
+            timeout_s=self.settings.timeout_s,
+            http=self._http(),
+        )
+
+    async def sign_in(self, email: str, password: str) -> str:
+        """Check a household's login with one real portal login (through its backoff) and
+        keep it sealed; returns the household's subject. Refusals raise the client's
+        errors (`AuthenticationError`, `LoginLockedError`, …)."""
+        credentials = Credentials(email.strip(), password, source="consent")
+        if not is_plausible_email(credentials.email):
+            from ..errors import AuthenticationError
+
+            raise AuthenticationError("OIG Cloud did not accept that e-mail and password.")
+        subject = subject_of(credentials.email)
+        await self.app(subject).client.login(credentials, account=subject)
+        await self.vault.keep(credentials)
+        return subject
+
+    async def forget(self, subject: str) -> None:
+        """Remove a household: its login, and its app from this process."""
+        await self.vault.forget(subject)
+        self._apps.pop(subject, None)
+
+    async def aclose(self) -> None:
+        """Close the shared connection pool."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.aclose()
