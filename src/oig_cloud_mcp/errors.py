@@ -17,7 +17,8 @@ session cookie.
     ├── StateFileError            a file of ours cannot be read or written (names the file)
     ├── ConfigurationError        a setting or flag has an impossible value
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
-    │   └── ArgumentError         something typed on the command line cannot be used
+    │   ├── ArgumentError         something typed on the command line cannot be used
+    │   └── ClientDocumentError   an OAuth client's metadata document (CIMD) cannot be used
     ├── WriteNotAllowedError      a write tool is disabled by the owner
     ├── WriteOutcomeUnknownError  a write was sent but its result never came back
     ├── AuthorizationRefusedError remote access: an OAuth request refused (carries its code)
@@ -102,6 +103,16 @@ class ArgumentError(InvalidRequestError):
     an e-mail, a flag that needs another one.
 
     The message names it and what it accepts; the command exits 2 (a usage error).
+    """
+
+
+class ClientDocumentError(InvalidRequestError):
+    """An OAuth client's `client_id` URL, or the metadata document it names, cannot be used.
+
+    Raised by `portal.documents` for every refusal: a URL that is not a plain https URL, a
+    host on a private or reserved network, a redirect, a wrong status, a body too large, too
+    slow or not a JSON object. The message says which, in one sentence; it never repeats a
+    user name or password from the URL nor the addresses a host resolved to.
     """
 
 

@@ -1,4 +1,5 @@
-"""TLS towards OIG Cloud: certifi's roots plus the intermediate the portal forgets to send."""
+"""TLS contexts: towards OIG Cloud (certifi's roots plus the intermediate the portal forgets to
+send) and towards anyone else (certifi's roots alone)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ def portal_ssl_context() -> ssl.SSLContext:
     pem = resources.files(__package__).joinpath(CERTUM_INTERMEDIATE).read_text()
     context.load_verify_locations(cadata=pem)
     return context
+
+
+def public_ssl_context() -> ssl.SSLContext:
+    """certifi's roots, certificate and host name always checked: for servers other than OIG
+    Cloud (an OAuth client's metadata document)."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def is_certificate_failure(exc: BaseException) -> bool:
