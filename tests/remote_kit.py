@@ -299,9 +299,12 @@ class InProcess:
 
 
 @contextlib.contextmanager
-def in_process(settings: Any, clock: Callable[[], float] | None = None) -> Iterator[InProcess]:
+def in_process(
+    settings: Any, clock: Callable[[], float] | None = None, fetch_document: Any = None
+) -> Iterator[InProcess]:
     """`build_http_app` for `settings` on a free loopback port, its records in memory on
-    `clock` (a fake one moves codes and tokens past their lifetimes)."""
+    `clock` (a fake one moves codes and tokens past their lifetimes); with
+    `fetch_document`, clients may name themselves with a metadata document (CIMD)."""
     from oig_cloud_mcp.app.authorization import Authorization
     from oig_cloud_mcp.app.wiring import RemoteParts, build_app, remote_settings
     from oig_cloud_mcp.server.remote.http import Remote, build_http_app
@@ -312,11 +315,14 @@ def in_process(settings: Any, clock: Callable[[], float] | None = None) -> Itera
     issuer = f"http://127.0.0.1:{port}"
     tick = clock or time.time
     authorization = Authorization(
-        memory_remote(tick), remote_settings(current, issuer=issuer), clock=tick
+        memory_remote(tick),
+        remote_settings(current, issuer=issuer),
+        fetch_document=fetch_document,
+        clock=tick,
     )
     oig = build_app(current)
     parts = RemoteParts(authorization, lambda _: oig, None, oig.aclose)
-    app = build_http_app(Remote(current, parts, issuer), cimd=False)
+    app = build_http_app(Remote(current, parts, issuer), cimd=fetch_document is not None)
     with ThreadedServer(app, port) as server:
         yield InProcess(authorization, server.url)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, public_url
 from ..domain.parsing import PORTAL_TZ
 from ..state import credentials
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
-from .authorization import Authorization, RemoteSettings, SignInConsent
+from .authorization import Authorization, DocumentFetcher, RemoteSettings, SignInConsent
 from .context import App
 
 if TYPE_CHECKING:
@@ -121,10 +121,25 @@ def remote_settings(settings: Settings, *, issuer: str | None = None) -> RemoteS
 
 
 def build_authorization(
-    settings: Settings, state: State, *, issuer: str | None = None
+    settings: Settings,
+    state: State,
+    *,
+    issuer: str | None = None,
+    fetch_document: DocumentFetcher | None = None,
 ) -> Authorization:
-    """The authorization server of remote access over `state`'s records."""
-    return Authorization(state.remote, remote_settings(settings, issuer=issuer))
+    """The authorization server of remote access over `state`'s records; clients may name
+    themselves with a metadata document, fetched by the portal package's safe fetcher."""
+
+    async def fetch(url: str) -> dict[str, Any]:
+        from ..portal.documents import fetch_client_document
+
+        return await fetch_client_document(url)
+
+    return Authorization(
+        state.remote,
+        remote_settings(settings, issuer=issuer),
+        fetch_document=fetch_document or fetch,
+    )
 
 
 @dataclass
