@@ -101,7 +101,8 @@ READ_TOOLS: tuple[ReadTool, ...] = (
         render=render.basic_data_text,
         view=ENERGY_FLOW,
         readme="Live snapshot: battery %, battery/solar/grid/house power, today's solar, "
-        "import, export and consumption, mode (`Home 1`…`Home UPS`), grid export state and limit, box temperature, last contact, all box ids; "
+        "import, export and consumption, mode (`Home 1`…`Home UPS`), grid export state and "
+        "limit, box temperature, last contact, all box ids; "
         "the **battery outlook** (installed kWh, reserve %, kWh above the reserve, minutes to "
         "the reserve or to full at the current power), installed solar kWp, and **per-phase** "
         "house load, grid power and voltage, grid frequency and the busiest phase, with a note "
