@@ -3,6 +3,7 @@ directory behind one public URL, signals and exit codes, and logs with no secret
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import socket
@@ -239,3 +240,21 @@ def test_status_says_whether_remote_access_is_set_up_and_who_holds_grants(
 
     assert "Remote access: no client holds a grant" in before.stdout
     assert "Remote access: 1 client holds a grant" in after.stdout
+
+
+def test_json_logs_are_one_object_per_line_without_secrets(
+    env: dict[str, str], portal: FakePortal, browser: Browser
+) -> None:
+    logged = {**env, "OIG_CLOUD_MCP_LOG_FORMAT": "json", "OIG_CLOUD_MCP_LOG_LEVEL": "INFO"}
+    with served(logged) as server:
+        raw = RawOAuth(server.url)
+        tokens = grant(raw, browser, pairing_code(logged))
+        call_tool(raw, tokens["access_token"], "get_basic_data")
+        raw.close()
+        _, stderr = server.stop()
+
+    lines = [line for line in stderr.splitlines() if line and line != "Terminated."]
+    entries = [json.loads(line) for line in lines]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any(e["message"].startswith("POST /token 200") for e in entries)
+    assert tokens["access_token"] not in stderr

@@ -93,7 +93,7 @@ def serve_stdio(settings: Settings) -> None:
     """
     from ..server import build_server, configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if sys.stdin.isatty():  # a person typed the command; stdout stays for JSON-RPC
         sys.stderr.write(WAITING)
     interrupt.run(build_server(settings).run_stdio_async())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -38,14 +39,18 @@ def serve_http(current: Settings) -> None:
     from ..server import configure_logging
     from ..server.remote.http import Remote, build_http_app, listen, serve
 
-    configure_logging(current.log_level)
+    configure_logging(current.log_level, current.log_format)
     issuer = public_url(current)  # before binding: a bad address binds nothing
     parts = build_remote(current, issuer=issuer)  # a missing key file: before binding too
     sock = listen(current)
     asgi = build_http_app(Remote(current, parts, issuer), cimd=parts.authorization.fetches)
     host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
-    sys.stderr.write(NEXT_STEP.format(url=issuer, host=host, port=current.http_port))
-    sys.stderr.flush()
+    started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port)
+    if current.log_format == "json":  # every line a log collector reads is JSON
+        logging.getLogger("oig_cloud_mcp").warning(started.rstrip())
+    else:
+        sys.stderr.write(started)
+        sys.stderr.flush()
     interrupt.run(serve(asgi, current, sock))
     if interrupt.received() is not None:
         interrupt.stop()

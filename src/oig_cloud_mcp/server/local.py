@@ -40,7 +40,7 @@ class LocalServer:
     """One server built from `settings`, its tools listed and called without a transport."""
 
     def __init__(self, settings: Settings) -> None:
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         self._server = build_server(settings)
 
     async def tools(self) -> dict[str, ToolInfo]:

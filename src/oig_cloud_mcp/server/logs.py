@@ -1,5 +1,6 @@
 """Log lines on stderr, with session cookies and passwords blanked whoever logs them."""
 
+import json
 import logging
 import re
 import sys
@@ -28,8 +29,25 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "WARNING") -> None:
-    """Plain, redacted log lines on stderr (before MCPServer can install its own handler).
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message (and the exception, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line (its message already redacted by the filter)."""
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "WARNING", form: str = "text") -> None:
+    """Redacted log lines on stderr, plain or one JSON object each (`form`), installed
+    before MCPServer can install its own handler.
 
     httpcore's DEBUG level is a wire trace that includes response headers (Set-Cookie),
     so it never goes below INFO, whatever level the user asks for.
@@ -37,7 +55,11 @@ def configure_logging(level: str = "WARNING") -> None:
     root = logging.getLogger()
     if not any(getattr(h, "_oig", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            JsonLines()
+            if form == "json"
+            else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
         handler.addFilter(RedactSecrets())
         handler._oig = True  # type: ignore[attr-defined]
         root.addHandler(handler)
