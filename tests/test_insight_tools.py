@@ -228,7 +228,7 @@ async def test_basic_data_has_the_battery_outlook_solar_size_and_phases(
         "note": None,
     }
     text = result.content[0].text
-    assert "reserve 20 %, 6.6 kWh above it; reserve in ~14 h 11 min." in text
+    assert "6.6 kWh above the 20 % reserve, reached in ~14 h 11 min." in text
     assert "Phases L1/L2/L3: house 136/15/116 W, grid 23/-76/0 W" in text
 
 

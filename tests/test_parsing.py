@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from oig_cloud_mcp.domain.history import parse_history
 from oig_cloud_mcp.domain.notifications import bypass_state, extract_html, parse_notifications
 from oig_cloud_mcp.domain.parsing import (
     PORTAL_TZ,
@@ -16,10 +17,8 @@ from oig_cloud_mcp.domain.parsing import (
     decode_grid_delivery,
     duration_words,
     number,
-    parse_box_config,
-    parse_history,
 )
-from oig_cloud_mcp.domain.snapshot import parse_basic_data
+from oig_cloud_mcp.domain.snapshot import parse_basic_data, parse_box_config
 from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.tools.render import basic_data_text
 
@@ -132,7 +131,7 @@ def test_grid_delivery_follows_the_model_tables(
 def test_history_summarises_every_sample_and_bounds_the_rows() -> None:
     payload = {"items": [{"values": [50 + i, -1.5, 60 + i % 10, 24.0]} for i in range(1000)]}
 
-    series = parse_history("batt", payload, 24)
+    series = parse_history("batt", payload, 24)[0]
 
     assert series.sample_count == 1000
     assert len(series.samples) == 24
@@ -151,7 +150,7 @@ def test_history_summarises_every_sample_and_bounds_the_rows() -> None:
 def test_history_skips_the_unused_fve_column_and_tolerates_short_rows() -> None:
     payload = {"items": [{"values": [380.0, 370.0, 9.9, 2000, 1500]}, {"values": [1.0]}, "junk"]}
 
-    series = parse_history("fve", payload, 24)
+    series = parse_history("fve", payload, 24)[0]
 
     assert series.columns == [
         "string1_voltage",
@@ -249,7 +248,7 @@ def test_box_config_reads_sizes_settings_and_the_boiler(
     box = sample["2205232120"]
     box["boiler"], box["boiler_prms"] = boiler, prms
 
-    config = parse_box_config(sample, None)
+    config = parse_box_config(sample, None, NOW)
 
     assert (config.box_id, config.mode, config.grid_delivery) == ("2205232120", "Home 1", "on")
     assert (config.battery_capacity_kwh, config.pv_installed_kwp) == (9.6, 9.6)
@@ -300,7 +299,9 @@ def test_a_box_silent_for_long_says_how_many_days(sample: dict[str, Any]) -> Non
     data = parse_basic_data(sample, None, later)
 
     assert "The box last reported 594 days ago; check that it is online." in data.notes
-    assert "(594 days ago)" in basic_data_text(data)
+    text = basic_data_text(data)
+    assert "last contact 2025-04-05 20:55." in text  # the age once, in the note
+    assert "The box last reported 594 days ago; check that it is online." in text
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.changes import reviewed, shown
+from ..domain.history import parse_history
 from ..domain.models import (
     BasicData,
     BoxConfig,
@@ -24,8 +25,6 @@ from ..domain.models import (
 from ..domain.parsing import (
     PORTAL_TZ,
     box_ids,
-    parse_box_config,
-    parse_history,
     select_box,
 )
 from ..domain.requests import (
@@ -35,7 +34,7 @@ from ..domain.requests import (
     validate_day,
     validate_range,
 )
-from ..domain.snapshot import parse_basic_data
+from ..domain.snapshot import parse_basic_data, parse_box_config
 from ..errors import StateFileError
 
 if TYPE_CHECKING:
@@ -102,7 +101,9 @@ class Reads:
         results = []
         for name in wanted:
             raw = await self.client.history(name, first.isoformat(), last.isoformat())
-            results.append(parse_history(name, raw, max_samples))
+            parsed, doubts = parse_history(name, raw, max_samples)
+            results.append(parsed)
+            notes += doubts
         if any(s.sample_count > len(s.samples) for s in results):
             notes.append(
                 f"Samples are averaged into at most {max_samples} rows per series; "
@@ -147,7 +148,7 @@ class Reads:
     async def box_config(self, box_id: str | None = None) -> BoxConfig:
         """Installed sizes and settings of one box."""
         check_box_id(box_id)
-        return parse_box_config(await self.client.live_stats(), box_id)
+        return parse_box_config(await self.client.live_stats(), box_id, self.now())
 
     async def notifications(
         self,

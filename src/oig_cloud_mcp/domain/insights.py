@@ -21,6 +21,16 @@ from .insight_models import (
 )
 from .models import Number, Phase, Phases
 from .parsing import PORTAL_TZ, number, parse_lastcall, section
+from .plausible import believed_box
+
+OUTLOOK_HORIZON_MIN = 14 * 24 * 60
+"""A straight-line time longer than two weeks means nothing (solar and load change daily)
+and is not given; it also keeps every clock time far from the end of the calendar."""
+LONG_WAIT_NOTES = {
+    "reserve": "At this power the battery would take more than two weeks to reach its "
+    "reserve; no time is given.",
+    "full": "At this power the battery would take more than two weeks to fill; no time is given.",
+}
 
 IDLE_W = 50
 """Battery power (W) below which the battery counts as idle. Standby and measuring noise
@@ -166,6 +176,7 @@ def energy_report(
 
     The period is the box's own (from `device.lastcall`), falling back to `now`.
     """
+    box, doubts = believed_box(box, now)
     divisor = 1000 if period == "today" else 1
     paths = {name: columns[_PERIOD_INDEX[period]] for name, columns in _COUNTERS.items()}
     raw: dict[str, float | None] = {}
@@ -178,7 +189,7 @@ def energy_report(
             if value is None
             else EnergyFigure(kwh=round1(raw[name]), source="counter", field=path)
         )
-    notes: list[str] = []
+    notes: list[str] = list(doubts)
     if period != "today" and any(
         raw[n] is not None for n in ("solar", "grid_import", "grid_export")
     ):
@@ -238,10 +249,11 @@ def _battery_state(power_w: float | None) -> BatteryState | None:
 
 
 def _minutes(kwh: float | None, power_w: float) -> int | None:
+    """Minutes to move `kwh` at `power_w`; None beyond the two-week horizon."""
     if kwh is None:
         return None
     minutes = kwh * 1000 / abs(power_w) * 60
-    return round(minutes) if math.isfinite(minutes) else None
+    return round(minutes) if math.isfinite(minutes) and minutes <= OUTLOOK_HORIZON_MIN else None
 
 
 def _clock(now: datetime | None, minutes: int | None) -> str | None:
@@ -275,12 +287,16 @@ def battery_outlook(
             stored = capacity * max(soc - reserve, 0) / 100
     at_reserve = soc is not None and reserve is not None and soc <= reserve
     to_reserve_min = to_full_min = None
+    notes: list[str] = []
     if state == "discharging" and power is not None:
         to_reserve_min = 0 if at_reserve else _minutes(stored, power)
+        if to_reserve_min is None and stored is not None:
+            notes.append(LONG_WAIT_NOTES["reserve"])
     if state == "charging" and power is not None:
         to_full_min = 0 if soc is not None and soc >= 100 else _minutes(to_full, power)
+        if to_full_min is None and to_full is not None:
+            notes.append(LONG_WAIT_NOTES["full"])
 
-    notes: list[str] = []
     if live is None:
         notes.append("Battery power is unknown while live data is off, so no times are estimated.")
     if capacity is None:

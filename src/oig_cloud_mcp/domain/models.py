@@ -158,7 +158,8 @@ class BasicData(BaseModel):
     """The live snapshot of one box."""
 
     box_id: str
-    boxes: list[str] = Field(description="Every box id on the account.")
+    boxes: list[str] = Field(description="Box ids on the account (at most the first 3).")
+    box_count: int = Field(description="How many boxes the account has.")
     mode: str | None = Field(description=MODES_BRIEF)
     last_contact: str | None = Field(description="When the box last reported (ISO 8601).")
     data_age_s: int | None
@@ -186,6 +187,7 @@ class BoxConfig(BaseModel):
     grid_delivery_limit_w: int | None
     boiler_present: bool | None = Field(description="null when the portal does not say.")
     boiler_mode: Literal["auto", "manual"] | None
+    notes: list[str] = Field(default_factory=list)
 
 
 class FieldSummary(BaseModel):

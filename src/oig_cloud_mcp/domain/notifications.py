@@ -15,6 +15,7 @@ from typing import Literal
 
 from .models import Notification, Severity
 from .parsing import PORTAL_TZ
+from .plausible import printable
 
 SEVERITY_BY_LEVEL: dict[int, Severity] = {
     1: "info",
@@ -108,7 +109,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _clean(parts: list[str]) -> str:
     lines = ("".join(parts)).split("\n")
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+    return printable("\n".join(" ".join(line.split()) for line in lines if line.strip()))
 
 
 def parse_time(text: str) -> datetime | None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import datetime
 
 from ..domain.insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
 from ..domain.models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
 from ..domain.parsing import duration_words
+from ..domain.snapshot import STALE_AFTER
 
 
 def _g(value: float, *, sign: bool = False) -> str:
@@ -41,6 +43,23 @@ def _age(seconds: int | None) -> str:
     return "" if seconds is None else f" ({duration_words(seconds)} ago)"
 
 
+def _minute(iso: str | None) -> str:
+    """An ISO 8601 time as `2025-04-05 20:55` (the answer's own time zone)."""
+    if iso is None:
+        return "unknown"
+    try:
+        return f"{datetime.fromisoformat(iso):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return iso
+
+
+def _boxes_line(data: BasicData) -> str:
+    if data.box_count <= 1:
+        return ""
+    more = data.box_count - len(data.boxes)
+    return f"Boxes: {', '.join(data.boxes)}" + (f" and {more} more." if more > 0 else ".")
+
+
 def _lines(lines: Iterable[str]) -> str:
     return "\n".join(line for line in lines if line)
 
@@ -51,15 +70,16 @@ def _duration(minutes: int) -> str:
 
 
 def _battery_line(b: Battery) -> str:
-    line = f"Battery {_n(b.soc_pct, '%')}, {_flow(b.power_w, 'charging', 'discharging')}"
-    if b.capacity_kwh is not None:
-        line += f"; {_n(b.capacity_kwh, 'kWh')}"
-    if b.reserve_pct is not None:
-        line += f", reserve {_n(b.reserve_pct, '%')}"
-    if b.above_reserve_kwh is not None:
-        line += f", {_n(b.above_reserve_kwh, 'kWh')} above it"
-    if b.to_reserve_min is not None:
-        line += f"; reserve in ~{_duration(b.to_reserve_min)}"
+    power = "power unknown" if b.power_w is None else _flow(b.power_w, "charging", "discharging")
+    line = f"Battery {_n(b.soc_pct, '%')}, {power}"
+    if b.reserve_pct is not None and b.above_reserve_kwh is not None:
+        line += f"; {_n(b.above_reserve_kwh, 'kWh')} above the {_n(b.reserve_pct, '%')} reserve"
+    elif b.reserve_pct is not None:
+        line += f"; reserve {_n(b.reserve_pct, '%')}"
+    if b.to_reserve_min == 0:
+        line += ", reached"
+    elif b.to_reserve_min is not None:
+        line += f", reached in ~{_duration(b.to_reserve_min)}"
     if b.to_full_min is not None:
         line += f"; full in ~{_duration(b.to_full_min)}"
     return line + "."
@@ -82,19 +102,22 @@ def _phases_line(p: Phases) -> str:
 def basic_data_text(data: BasicData) -> str:
     """Summary of a live snapshot."""
     g, s, b, h = data.grid, data.solar, data.battery, data.house
+    age = data.data_age_s
+    if age is not None and age > STALE_AFTER.total_seconds():
+        age = None  # a note says how long ago, and what to do
     export: str = g.delivery or "unknown"
     if g.delivery == "limited":
         export += f" to {_n(g.delivery_limit_w, 'W')}"
-    strings = "/".join(_n(x.power_w, "W") for x in s.strings)
-    installed = f" of {_n(s.installed_kwp, 'kWp')}" if s.installed_kwp is not None else ""
+    strings = installed = ""
+    if any(x.power_w for x in s.strings):  # at night "of 9.6 kWp (strings 0 W/0 W)" says nothing
+        strings = f" (strings {'/'.join(_n(x.power_w, 'W') for x in s.strings)})"
+        installed = f" of {_n(s.installed_kwp, 'kWp')}" if s.installed_kwp is not None else ""
     pending = "; ".join(f"{p.requested} ({p.status})" for p in data.pending_changes)
     return _lines(
         [
             f"Box {data.box_id}: mode {data.mode or 'unknown'}, last contact "
-            f"{data.last_contact or 'unknown'}{_age(data.data_age_s)}, "
-            f"live data {'on' if data.live_data else 'OFF'}.",
-            f"Solar {_n(s.power_w, 'W')}{installed} (strings {strings}), today "
-            f"{_n(s.today_kwh, 'kWh')}.",
+            f"{_minute(data.last_contact)}{_age(age)}.",
+            f"Solar {_n(s.power_w, 'W')}{installed}{strings}, today {_n(s.today_kwh, 'kWh')}.",
             _battery_line(b),
             f"Grid {_flow(g.power_w, 'importing', 'exporting')}; today imported "
             f"{_n(g.today_import_kwh, 'kWh')}, exported {_n(g.today_export_kwh, 'kWh')}; "
@@ -104,7 +127,7 @@ def basic_data_text(data: BasicData) -> str:
             _phases_line(data.phases),
             data.phases.note or "",
             f"Pending changes: {pending}." if pending else "",
-            f"Boxes on the account: {', '.join(data.boxes)}." if len(data.boxes) > 1 else "",
+            _boxes_line(data),
             *data.notes,
         ]
     )
