@@ -36,9 +36,13 @@ def server(settings: Settings) -> Any:
 
 
 def wire_size(result: Any) -> int:
-    """Bytes of the tools/call answer as JSON-RPC puts it on the wire (envelope included)."""
+    """Bytes of the tools/call answer line as the server writes it at protocol 2025-06-18
+    (compact JSON, no serverInfo stamp), as benchmarks/answer_size.py measures it."""
     body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return len(json.dumps({"jsonrpc": "2.0", "id": 99, "result": body}, ensure_ascii=False))
+    for key in ("_meta", "resultType"):
+        body.pop(key, None)
+    line = {"jsonrpc": "2.0", "id": 99, "result": body}
+    return len(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 # --- get_energy_report ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.changes import reviewed, shown
-from ..domain.history import parse_history
+from ..domain.history import RowLayout, history_notes, parse_history
 from ..domain.models import (
     BasicData,
     BoxConfig,
@@ -35,6 +35,7 @@ from ..domain.requests import (
     validate_range,
 )
 from ..domain.snapshot import parse_basic_data, parse_box_config
+from ..domain.timeline import Span
 from ..errors import StateFileError
 
 if TYPE_CHECKING:
@@ -98,23 +99,22 @@ class Reads:
         chosen, _ = select_box(payload, box_id)
         if len(box_ids(payload)) > 1:
             notes.append(ONE_BOX_HISTORY_NOTE)
+        rows = RowLayout.of(Span.of(first, last, self.now()), max_samples)
         results = []
         for name in wanted:
             raw = await self.client.history(name, first.isoformat(), last.isoformat())
-            parsed, doubts = parse_history(name, raw, max_samples)
+            parsed, doubts = parse_history(name, raw, rows)
             results.append(parsed)
             notes += doubts
-        if any(s.sample_count > len(s.samples) for s in results):
-            notes.append(
-                f"Samples are averaged into at most {max_samples} rows per series; "
-                "summaries cover every sample. OIG Cloud's history has no sample times."
-            )
+        notes += history_notes(results, rows)
         if all(s.sample_count == 0 for s in results):
             notes.append("OIG Cloud returned no history for this range.")
         return ExtendedData(
             box_id=chosen,
             start_date=first.isoformat(),
             end_date=last.isoformat(),
+            row_starts=rows.starts() if any(s.sample_count for s in results) else [],
+            row_minutes=rows.width_min,
             series=results,
             notes=notes,
         )

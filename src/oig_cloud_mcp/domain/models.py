@@ -196,7 +196,9 @@ class FieldSummary(BaseModel):
     name: str
     unit: str
     min: Number | None
+    min_at: str | None = Field(description="When the first lowest sample began (inferred).")
     max: Number | None
+    max_at: str | None = Field(description="When the first highest sample began (inferred).")
     mean: Number | None
     last: Number | None
 
@@ -206,10 +208,11 @@ class Series(BaseModel):
 
     series: SeriesName
     sample_count: int = Field(description="Samples the portal returned.")
+    spacing_min: int | None = Field(description="Minutes between samples, inferred.")
     fields: list[FieldSummary]
     columns: list[str] = Field(description="Names of the values in each row of `samples`.")
     samples: list[list[Number | None]] = Field(
-        description="Rows in portal order, averaged into buckets when there were more."
+        description="A row per row_starts entry: the means of its samples; [] without any."
     )
 
 
@@ -219,6 +222,11 @@ class ExtendedData(BaseModel):
     box_id: str
     start_date: str
     end_date: str
+    row_starts: list[str] = Field(
+        description="When each row of samples begins (Prague time); inferred, as json2.php "
+        "sends no sample times."
+    )
+    row_minutes: int | None = Field(description="How long each row is.")
     series: list[Series]
     notes: list[str] = Field(default_factory=list)
 

@@ -11,7 +11,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ..domain.insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
-from ..domain.models import BasicData, Battery, ExtendedData, Notifications, Number, Phases
+from ..domain.models import (
+    BasicData,
+    Battery,
+    ExtendedData,
+    FieldSummary,
+    Notifications,
+    Number,
+    Phases,
+)
 from ..domain.parsing import duration_words
 from ..domain.snapshot import STALE_AFTER
 
@@ -133,16 +141,68 @@ def basic_data_text(data: BasicData) -> str:
     )
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else _g(value)
+
+
+def _sum_of(row: list[Number | None], positions: list[int]) -> float | None:
+    values = [row[i] for i in positions]
+    return None if not values or any(v is None for v in values) else sum(v or 0 for v in values)
+
+
+_HISTORY_COLUMNS: dict[str, tuple[str, tuple[str, ...], int]] = {
+    "batt": ("battery %", ("soc",), 1),
+    "fve": ("solar W", ("string1_power", "string2_power"), 0),
+    "grid": ("grid W", ("power",), 0),
+    "load": ("house W", ("l1_power", "l2_power", "l3_power"), 0),
+}
+"""The value each series shows in the history table: its name, the columns summed, the
+decimals."""
+
+
+def _history_table(data: ExtendedData) -> list[str]:
+    """The rows as a table labelled with their (inferred) start times."""
+    shown = [s for s in data.series if s.samples]
+    if not data.row_starts or not shown:
+        return []
+    names = [_HISTORY_COLUMNS[s.series] for s in shown]
+    lines = ["Rows (start, inferred; means): " + ", ".join(name for name, _, _ in names) + ":"]
+    with_date = data.start_date != data.end_date
+    for i, start in enumerate(data.row_starts):
+        cells = []
+        for series, (_, columns, decimals) in zip(shown, names, strict=True):
+            positions = [series.columns.index(c) for c in columns if c in series.columns]
+            value = _sum_of(series.samples[i], positions) if i < len(series.samples) else None
+            cells.append(_cell(None if value is None else round(value, decimals)))
+        if any(cell != "-" for cell in cells):
+            label = datetime.fromisoformat(start)
+            lines.append(f"{label:{'%m-%d %H:%M' if with_date else '%H:%M'}} {' '.join(cells)}")
+    return lines
+
+
+def _at(iso: str | None) -> str:
+    return "" if iso is None else f" ({datetime.fromisoformat(iso):%m-%d %H:%M})"
+
+
+def _field_line(f: FieldSummary) -> str:
+    if f.min is None or f.max is None:
+        return f"{f.name} unknown"
+    if f.min == f.max:
+        return f"{f.name} {_n(f.min, f.unit)}"
+    return (
+        f"{f.name} {_n(f.min, f.unit)}{_at(f.min_at)}..{_n(f.max, f.unit)}{_at(f.max_at)}, "
+        f"mean {_n(f.mean, f.unit)}"
+    )
+
+
 def extended_data_text(data: ExtendedData) -> str:
-    """Summary of a history range: one line per series."""
+    """Summary of a history range: one line per series (extremes with their times), then
+    the rows by time."""
     lines = [f"History of box {data.box_id}, {data.start_date} to {data.end_date}:"]
     for series in data.series:
-        stats = ", ".join(
-            f"{f.name} {_n(f.min, f.unit)}..{_n(f.max, f.unit)} (mean {_n(f.mean, f.unit)})"
-            for f in series.fields
-        )
+        stats = "; ".join(_field_line(f) for f in series.fields)
         lines.append(f"{series.series}: {series.sample_count} samples; {stats}.")
-    return _lines([*lines, *data.notes])
+    return _lines([*lines, *_history_table(data), *data.notes])
 
 
 def notifications_text(data: Notifications) -> str:
@@ -236,4 +296,16 @@ def day_profile_text(data: DayProfile) -> str:
         f"estimated solar {_n(e.solar_kwh, 'kWh')}, house {_n(e.house_kwh, 'kWh')}, "
         f"import {_n(e.grid_import_kwh, 'kWh')}, export {_n(e.grid_export_kwh, 'kWh')}."
     )
-    return _lines([" ".join(parts), _checks_line(data), *data.notes])
+    return _lines([" ".join(parts), *_hour_table(data), _checks_line(data), *data.notes])
+
+
+def _hour_table(data: DayProfile) -> list[str]:
+    """One line per hour that has samples: `13:00 7489 179 -2977 90.1`."""
+    rows = [
+        f"{h.hour:02d}:00 {_cell(h.solar_w)} {_cell(h.house_w)} {_cell(h.grid_w)} "
+        f"{_cell(h.battery_pct)}"
+        for h in data.hours
+        if (h.solar_w, h.house_w, h.grid_w, h.battery_pct) != (None, None, None, None)
+    ]
+    header = "Hourly means: solar W, house W, grid W (+ import), battery %:"
+    return [header, *rows] if rows else []
