@@ -90,7 +90,10 @@ async def test_a_period_the_tool_does_not_know_is_one_sentence(
 ) -> None:
     text = error_text(await call(mcp, "get_energy_report", period="last_week"))
 
-    assert text == ('period must be one of: today, this_month, this_year (got "last_week").')
+    assert text == (
+        "period must be one of: today, yesterday, this_month, last_month, this_year, "
+        'last_year (got "last_week").'
+    )
     assert portal.log == []
 
 

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oig_cloud_mcp.domain.day_profile import day_profile
-from oig_cloud_mcp.domain.insights import OUTLOOK_HORIZON_MIN, energy_report
+from oig_cloud_mcp.domain.energy import energy_report
+from oig_cloud_mcp.domain.insights import OUTLOOK_HORIZON_MIN
 from oig_cloud_mcp.domain.models import SeriesName
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ, number, parse_lastcall
 from oig_cloud_mcp.domain.plausible import (

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 from oig_cloud_mcp.domain.day_profile import day_profile
-from oig_cloud_mcp.domain.insights import energy_report
+from oig_cloud_mcp.domain.energy import energy_report
 from oig_cloud_mcp.domain.models import SeriesName
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.domain.snapshot import parse_basic_data
@@ -258,3 +258,18 @@ def test_status_check_reads_a_huge_battery_capacity_without_a_traceback(
     assert ran.returncode == 0, ran
     assert "Traceback" not in ran.stderr
     assert "Battery 89 %" in ran.stdout
+
+
+def test_a_day_the_box_stopped_reporting_ends_its_samples_at_the_last_contact(
+    payload: dict[str, Any],
+) -> None:
+    box = payload[BOX_ID]
+    box["device"]["lastcall"] = "2025-04-04 12:00:00"  # silent since noon yesterday
+    history = flat_day(48)  # 15-minute samples up to noon
+
+    profile = day_profile(date(2025, 4, 4), history, box, NOW)
+
+    assert profile.spacing_min["load"] == 15  # not 30 (48 samples spread over 24 h)
+    assert profile.hours[11].house_w == 3000
+    assert profile.hours[12].house_w is None
+    assert profile.energy.house_kwh == 36.0  # 12 h x 3 kW

@@ -27,6 +27,7 @@ from ..domain.parsing import (
     box_ids,
     select_box,
 )
+from ..domain.plausible import believed_box
 from ..domain.requests import (
     ALL_SERIES,
     ONE_BOX_HISTORY_NOTE,
@@ -35,7 +36,7 @@ from ..domain.requests import (
     validate_range,
 )
 from ..domain.snapshot import parse_basic_data, parse_box_config
-from ..domain.timeline import Span
+from ..domain.timeline import Span, history_end
 from ..errors import StateFileError
 
 if TYPE_CHECKING:
@@ -96,10 +97,12 @@ class Reads:
         first, last, notes = validate_range(start_date, end_date, today)
         wanted = list(dict.fromkeys(series or ALL_SERIES))
         payload = await self.client.live_stats()
-        chosen, _ = select_box(payload, box_id)
+        chosen, box = select_box(payload, box_id)
         if len(box_ids(payload)) > 1:
             notes.append(ONE_BOX_HISTORY_NOTE)
-        rows = RowLayout.of(Span.of(first, last, self.now()), max_samples)
+        now = self.now()
+        end = history_end(believed_box(box, now)[0], now, first)
+        rows = RowLayout.of(Span.of(first, last, end), max_samples)
         results = []
         for name in wanted:
             raw = await self.client.history(name, first.isoformat(), last.isoformat())
@@ -120,15 +123,48 @@ class Reads:
         )
 
     async def energy_report(
-        self, period: Period = "today", box_id: str | None = None
+        self,
+        period: Period = "today",
+        box_id: str | None = None,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        by_day: bool = False,
     ) -> EnergyReport:
-        """Energy totals and ratios of one box for today, this month or this year."""
+        """Energy totals and ratios of one box for a period, or for start_date..end_date
+        (at most 31 days): the portal's counters where one covers it (today, this month,
+        this year), else estimated from the history; with `by_day`, each day too."""
         check_box_id(box_id)
-        from ..domain.insights import energy_report
+        from ..domain.energy import energy_report
+        from ..domain.energy_history import (
+            BY_DAY_NOTE,
+            ENERGY_SERIES,
+            daily_energy,
+            daily_rows,
+            estimated_report,
+            plan_report,
+        )
 
+        now = self.now()
+        plan = plan_report(period, start_date, end_date, by_day, now.astimezone(PORTAL_TZ).date())
         payload = await self.client.live_stats()
         chosen, box = select_box(payload, box_id)
-        return energy_report(chosen, box, period, self.now())
+        chunks = []
+        for first, last in plan.chunks() if plan.needs_history else []:
+            start, end = first.isoformat(), last.isoformat()
+            history = {name: await self.client.history(name, start, end) for name in ENERGY_SERIES}
+            chunks.append((first, last, history))
+        totals, notes = daily_energy(chunks, box, now)
+        if plan.counter is None:
+            report = estimated_report(chosen, box, plan, totals, notes, now)
+        else:
+            report = energy_report(chosen, box, plan.counter, now)
+            if plan.by_day:
+                report.days = daily_rows(totals)
+                report.notes += [*plan.notes, *notes, BY_DAY_NOTE]
+        if plan.needs_history and len(box_ids(payload)) > 1:
+            report.notes.append(ONE_BOX_HISTORY_NOTE)
+        return report
 
     async def day_profile(self, day: str, box_id: str | None = None) -> DayProfile:
         """One day by the hour from the four history series; today is cross-checked."""

@@ -25,17 +25,17 @@ from .insights import finite, get_field, local_time, round1, watts
 from .models import Number, SeriesName
 from .parsing import history_rows, parse_lastcall, section
 from .plausible import believed_box, believed_rows
-from .timeline import DAY_SPACINGS_MIN, Span, clock_change_note
+from .timeline import DAY_SPACINGS_MIN, Span, clock_change_note, history_end
 
 SERIES: tuple[SeriesName, ...] = ("fve", "load", "grid", "batt")
 
-# Positions summed into one value per json2.php row (spec §5.2).
-_SAMPLE_POSITIONS: dict[SeriesName, tuple[int, ...]] = {
+SAMPLE_POSITIONS: dict[SeriesName, tuple[int, ...]] = {
     "fve": (3, 4),  # solar W: string 1 + string 2
     "load": (0, 1, 2),  # house W: L1 + L2 + L3
     "grid": (1,),  # grid W, + import / - export (sign inferred)
     "batt": (2,),  # battery %
 }
+"""Positions summed into one value per json2.php row (spec §5.2)."""
 _DAY_CHECKS = (
     ("solar", "dc_in.fv_ad"),
     ("house", "ac_out.en_day"),
@@ -70,7 +70,7 @@ class _Placed:
         return watt_samples * self.spacing_min / 60 / 1000
 
 
-def _sample(row: Sequence[Any], positions: tuple[int, ...]) -> float | None:
+def sample_value(row: Sequence[Any], positions: tuple[int, ...]) -> float | None:
     """The sum of a row's values at `positions`; None if any of them is missing."""
     total = 0.0
     for i in positions:
@@ -92,9 +92,9 @@ def _place(name: SeriesName, payload: object, span: Span) -> tuple[_Placed, list
         return placed, doubts
     fitting = span.fitting(len(rows), spacing)
     placed.dropped = len(rows) - fitting
-    positions = _SAMPLE_POSITIONS[name]
+    positions = SAMPLE_POSITIONS[name]
     for i, row in enumerate(rows[:fitting]):
-        value = _sample(row, positions)
+        value = sample_value(row, positions)
         if value is None:
             continue
         hour = span.sample_start(spacing, i).hour
@@ -214,7 +214,7 @@ def day_profile(
     """
     local_now = local_time(now)
     today = local_now.date()
-    span = Span.of(day, day, now)
+    span = Span.of(day, day, history_end(box, now, day))
     if day < today:
         words = "the whole day"
     elif day == today:

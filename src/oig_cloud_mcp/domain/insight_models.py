@@ -14,7 +14,11 @@ from pydantic import BaseModel, Field
 
 from .models import Number, SeriesName
 
-Period = Literal["today", "this_month", "this_year"]
+Period = Literal["today", "yesterday", "this_month", "last_month", "this_year", "last_year"]
+"""The periods `get_energy_report` takes: today, this month and this year have the
+portal's counters; the others are estimated from its history."""
+ReportPeriod = Period | Literal["range"]
+"""A report's period: a `Period`, or `range` for start_date..end_date."""
 BatteryState = Literal["charging", "discharging", "idle"]
 
 
@@ -28,12 +32,24 @@ class EnergyFigure(BaseModel):
     field: str | None = Field(description="The portal field or formula behind the figure.")
 
 
+class DailyEnergy(BaseModel):
+    """Energy per day, estimated from the history: lists with one entry per date."""
+
+    date: list[str]
+    solar_kwh: list[float | None]
+    consumption_kwh: list[float | None]
+    grid_import_kwh: list[float | None]
+    grid_export_kwh: list[float | None]
+
+
 class EnergyReport(BaseModel):
-    """Energy totals of one box for its day, month or year."""
+    """Energy totals of one box for a period."""
 
     box_id: str
-    period: Period
-    period_label: str = Field(description='The box\'s period: "2025-04-05", "2025-04" or "2025".')
+    period: ReportPeriod
+    period_label: str = Field(description='"2025-04-05", "2025-04", "2025" or "2025-04-01..07".')
+    start_date: str = Field(description="The first day covered.")
+    end_date: str = Field(description="The last day covered (today at most).")
     as_of: str | None = Field(description="When the box last reported (ISO 8601, Prague time).")
     solar: EnergyFigure
     grid_import: EnergyFigure
@@ -47,6 +63,9 @@ class EnergyReport(BaseModel):
     self_consumption_pct: float | None = Field(description="Share of solar used at home.")
     self_sufficiency_pct: float | None = Field(
         description="Share of consumption not bought from the grid."
+    )
+    days: DailyEnergy | None = Field(
+        default=None, description="With by_day: each day, estimated from the history."
     )
     notes: list[str] = Field(default_factory=list)
 

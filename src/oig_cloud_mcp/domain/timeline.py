@@ -10,16 +10,27 @@ from here, and each answer says that it is inferred.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from .parsing import PORTAL_TZ
+from .parsing import PORTAL_TZ, parse_lastcall, section
 
 DAY_SPACINGS_MIN = (1, 2, 5, 10, 15, 20, 30, 60)
 """Sample spacings a day's inferred spacing is snapped to (the day profile is hourly)."""
 RANGE_SPACINGS_MIN = (*DAY_SPACINGS_MIN, 120, 180, 240, 360, 720, 1440)
 """Spacings for longer ranges, where the portal might send fewer, coarser samples."""
 DAY_MIN = 24 * 60
+
+
+def history_end(box: Mapping[str, Any] | None, now: datetime, first: date) -> datetime:
+    """Where a box's history from `first` on ends: its last contact when that falls
+    between midnight of `first` and `now` (the portal holds no samples from a box after
+    it last reported), else `now`. A contact before `first` cannot explain samples the
+    portal sent for the range, so it is not used."""
+    contact = None if box is None else parse_lastcall(section(box, "device").get("lastcall"))
+    return contact if contact is not None and midnight(first) < contact < now else now
 
 
 def midnight(day: date) -> datetime:
@@ -65,7 +76,8 @@ class Span:
     @classmethod
     def of(cls, first: date, last: date, now: datetime) -> Span:
         """From local midnight of `first` to the midnight after `last`, or to `now` when
-        that is earlier (nothing when `first` has not begun)."""
+        that is earlier (nothing when `first` has not begun). Pass `history_end(box, now)`
+        as `now` where the box may have stopped reporting."""
         start = midnight(first)
         limit = minutes_between(start, midnight(last + timedelta(days=1)))
         return cls(start, max(0.0, min(limit, minutes_between(start, now))), limit)

@@ -10,7 +10,13 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..domain.insight_models import DayProfile, EnergyCheck, EnergyFigure, EnergyReport
+from ..domain.insight_models import (
+    DailyEnergy,
+    DayProfile,
+    EnergyCheck,
+    EnergyFigure,
+    EnergyReport,
+)
 from ..domain.models import (
     BasicData,
     Battery,
@@ -217,7 +223,15 @@ def notifications_text(data: Notifications) -> str:
     return _lines([header, bypass, *lines, *data.notes])
 
 
-_PERIODS = {"today": "Today", "this_month": "This month", "this_year": "This year"}
+_PERIODS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_year": "This year",
+    "last_year": "Last year",
+    "range": "Days",
+}
 
 
 def _kwh(figure: EnergyFigure) -> str:
@@ -248,9 +262,26 @@ def energy_report_text(data: EnergyReport) -> str:
             f"{_pct(data.self_consumption_pct)}, self-sufficiency "
             f"{_pct(data.self_sufficiency_pct)}; net export {balance} (+ = exported more than "
             "imported)." + battery,
+            *_days_table(data.days),
             *data.notes,
         ]
     )
+
+
+def _days_table(days: DailyEnergy | None) -> list[str]:
+    """One line per day: `04-01 12.3 7.5 9.1 18.1`."""
+    if days is None or not days.date:
+        return []
+    columns = zip(
+        days.date,
+        days.solar_kwh,
+        days.consumption_kwh,
+        days.grid_import_kwh,
+        days.grid_export_kwh,
+        strict=True,
+    )
+    rows = [f"{day[5:]} " + " ".join(_cell(value) for value in values) for day, *values in columns]
+    return ["By day (estimated): solar, consumption, import, export in kWh:", *rows]
 
 
 def _check(name: str, check: EnergyCheck) -> str:
