@@ -15,8 +15,10 @@ from mcp import Client
 
 from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.domain.models import PendingChange
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.domain.snapshot import parse_basic_data
+from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.tools.render import basic_data_text
 
@@ -149,3 +151,88 @@ async def test_a_31_day_history_with_times_stays_within_8000_bytes(
 
     assert result.structured_content["series"][0]["sample_count"] == 31 * 96
     assert wire_size(result) <= 8000
+
+
+# --- small things in the summaries ----------------------------------------------------
+
+
+def test_sent_changes_read_as_what_was_asked_and_what_became_of_it(
+    payload: dict[str, Any],
+) -> None:
+    data = parse_basic_data(payload, None, NOW)
+    data.pending_changes = [
+        PendingChange(
+            tool="set_box_mode",
+            box_id=BOX_ID,
+            requested="Home 3",
+            requested_at="2025-04-05T20:40:00+02:00",
+            status="applied",
+        ),
+        PendingChange(
+            tool="set_grid_delivery",
+            box_id=BOX_ID,
+            requested="limited to 500 W",
+            requested_at="2025-04-05T20:50:00+02:00",
+            status="pending",
+        ),
+    ]
+
+    text = basic_data_text(data)
+
+    assert "Pending changes: Home 3 (applied)" not in text
+    assert (
+        "Changes sent: mode to Home 3 at 20:40, applied (the box shows it); grid export "
+        "limited to 500 W at 20:50, accepted, not applied yet."
+    ) in text
+
+
+# --- get_day_profile without a date, and in words -------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_day_profile_is_todays_by_default_and_takes_today_or_yesterday(
+    settings: Settings, portal: FakePortal
+) -> None:
+    portal.history_mode = "day"
+    app = build_app(settings, now=lambda: NOW)
+    try:
+        default = await app.reads.day_profile()
+        words = [await app.reads.day_profile(word) for word in ("Yesterday", " today ")]
+    finally:
+        await app.aclose()
+
+    assert default.date == "2025-04-05"
+    assert [profile.date for profile in words] == ["2025-04-04", "2025-04-05"]
+    assert default.cross_check is not None  # today's, checked against the counters
+
+
+@pytest.mark.anyio
+async def test_a_day_word_it_does_not_know_names_the_words_it_does(
+    settings: Settings, portal: FakePortal
+) -> None:
+    app = build_app(settings, now=lambda: NOW)
+    try:
+        with pytest.raises(InvalidRequestError) as refused:
+            await app.reads.day_profile("tomorrow")
+    finally:
+        await app.aclose()
+
+    assert "today, yesterday or a date as YYYY-MM-DD" in str(refused.value)
+    assert portal.log == []
+
+
+# --- where the bypass state comes from ------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_the_bypass_state_says_which_notice_and_how_old_it_is(
+    settings: Settings, portal: FakePortal
+) -> None:
+    later = datetime(2025, 7, 14, 10, 0, tzinfo=PORTAL_TZ)  # 16 days after the notice
+    async with Client(server_at(settings, later), mode="legacy") as client:
+        result = await client.call_tool("get_notifications", {})
+
+    data, text = result.structured_content, text_of(result)
+    assert (data["bypass"], data["bypass_at"]) == ("on", "2025-06-28T09:41:00+02:00")
+    assert "Automatic bypass: on, per the notice of 2025-06-28 09:41" in text
+    assert '"Automatický BYPASS - Zapnut", 16 days ago' in text

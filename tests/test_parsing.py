@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from oig_cloud_mcp.domain.history import RowLayout, parse_history
-from oig_cloud_mcp.domain.notifications import bypass_state, extract_html, parse_notifications
+from oig_cloud_mcp.domain.notifications import extract_html, latest_bypass, parse_notifications
 from oig_cloud_mcp.domain.parsing import (
     PORTAL_TZ,
     box_ids,
@@ -183,7 +183,10 @@ def test_notifications_parse_time_severity_box_title_and_body() -> None:
     assert first.title == "Stav baterie"
     assert first.body == "Baterie nabita na 100 %.\nDobrý den."
     assert [n.severity for n in parsed] == ["info", "warning", "error"]
-    assert bypass_state(parsed) == "on"
+    latest = latest_bypass(parsed)
+    assert latest is not None
+    assert latest[0] == "on"
+    assert latest[1].time == "2025-06-28T09:41:00+02:00"
 
 
 def test_entity_escaped_notification_html_is_unescaped() -> None:

@@ -166,8 +166,9 @@ class Reads:
             report.notes.append(ONE_BOX_HISTORY_NOTE)
         return report
 
-    async def day_profile(self, day: str, box_id: str | None = None) -> DayProfile:
-        """One day by the hour from the four history series; today is cross-checked."""
+    async def day_profile(self, day: str = "today", box_id: str | None = None) -> DayProfile:
+        """One day by the hour from the four history series (`today`, the default,
+        `yesterday` or YYYY-MM-DD); today is cross-checked with the day counters."""
         check_box_id(box_id)
         from ..domain.day_profile import SERIES, day_profile
 
@@ -196,8 +197,9 @@ class Reads:
         check_box_id(box_id)
         from ..domain.notifications import (
             SEVERITY_RANK,
-            bypass_state,
+            bypass_note,
             extract_html,
+            latest_bypass,
             parse_notifications,
         )
 
@@ -215,9 +217,15 @@ class Reads:
         floor = datetime.min.replace(tzinfo=PORTAL_TZ)
         parsed.sort(key=lambda pair: pair[0] or floor, reverse=True)
         items = [n for _, n in parsed if box_id is None or n.box_id in (None, box_id)]
-        bypass = bypass_state(items)
+        bypass = latest_bypass(items)
+        if bypass is not None:
+            notes.append(bypass_note(bypass[1], self.now()))
         if min_severity is not None:
             items = [n for n in items if SEVERITY_RANK[n.severity] >= SEVERITY_RANK[min_severity]]
         return Notifications(
-            notifications=items[:limit], total=len(items), bypass=bypass, notes=notes
+            notifications=items[:limit],
+            total=len(items),
+            bypass=None if bypass is None else bypass[0],
+            bypass_at=None if bypass is None else bypass[1].time,
+            notes=notes,
         )

@@ -249,6 +249,7 @@ class Notifications(BaseModel):
     bypass: Literal["on", "off"] | None = Field(
         description="Automatic bypass state from the latest bypass notice, if any."
     )
+    bypass_at: str | None = Field(description="When that notice was posted.")
     notes: list[str] = Field(default_factory=list)
 
 

@@ -24,6 +24,7 @@ from ..domain.models import (
     FieldSummary,
     Notifications,
     Number,
+    PendingChange,
     Phases,
 )
 from ..domain.parsing import duration_words
@@ -65,6 +66,30 @@ def _minute(iso: str | None) -> str:
         return f"{datetime.fromisoformat(iso):%Y-%m-%d %H:%M}"
     except ValueError:
         return iso
+
+
+_CHANGED = {
+    "set_box_mode": "mode to ",
+    "set_grid_delivery": "grid export ",
+    "set_boiler_mode": "boiler mode ",
+    "set_battery_grid_charging": "battery: ",
+}
+_OUTCOMES = {
+    "pending": "accepted, not applied yet",
+    "outcome_unknown": "outcome unknown (not sent again)",
+    "applied": "applied (the box shows it)",
+    "not_applied": "not applied within 60 min",
+}
+
+
+def _change(change: PendingChange) -> str:
+    """`mode to Home 3 at 20:40, applied (the box shows it)`."""
+    try:
+        at = f" at {datetime.fromisoformat(change.requested_at):%H:%M}"
+    except ValueError:
+        at = ""
+    what = _CHANGED.get(change.tool, "")
+    return f"{what}{change.requested}{at}, {_OUTCOMES[change.status]}"
 
 
 def _boxes_line(data: BasicData) -> str:
@@ -126,7 +151,7 @@ def basic_data_text(data: BasicData) -> str:
     if any(x.power_w for x in s.strings):  # at night "of 9.6 kWp (strings 0 W/0 W)" says nothing
         strings = f" (strings {'/'.join(_n(x.power_w, 'W') for x in s.strings)})"
         installed = f" of {_n(s.installed_kwp, 'kWp')}" if s.installed_kwp is not None else ""
-    pending = "; ".join(f"{p.requested} ({p.status})" for p in data.pending_changes)
+    pending = "; ".join(_change(p) for p in data.pending_changes)
     return _lines(
         [
             f"Box {data.box_id}: mode {data.mode or 'unknown'}, last contact "
@@ -140,7 +165,7 @@ def basic_data_text(data: BasicData) -> str:
             f"{_n(data.box.temperature_c, '°C')}, {_n(data.box.humidity_pct, '%')} humidity.",
             _phases_line(data.phases),
             data.phases.note or "",
-            f"Pending changes: {pending}." if pending else "",
+            f"Changes sent: {pending}." if pending else "",
             _boxes_line(data),
             *data.notes,
         ]
@@ -219,7 +244,10 @@ def notifications_text(data: Notifications) -> str:
         for n in data.notifications
     ]
     header = f"{len(data.notifications)} of {data.total} notifications, newest first."
-    bypass = f"Automatic bypass: {data.bypass}." if data.bypass else ""
+    bypass = ""
+    if data.bypass:
+        notice = f", per the notice of {_minute(data.bypass_at)}" if data.bypass_at else ""
+        bypass = f"Automatic bypass: {data.bypass}{notice}."
     return _lines([header, bypass, *lines, *data.notes])
 
 
