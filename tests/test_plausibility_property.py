@@ -1,11 +1,13 @@
 """Property tests: whatever numbers the portal sends, no answer shows a value that the
 plausibility rules (`domain.plausible`) refuse, nothing raises, and a refused value is
-always named in a note."""
+always named in a note; whatever text it sends, no control character reaches an answer."""
 
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from oig_cloud_mcp.domain.day_profile import day_profile
 from oig_cloud_mcp.domain.energy import energy_report
 from oig_cloud_mcp.domain.insights import OUTLOOK_HORIZON_MIN
 from oig_cloud_mcp.domain.models import SeriesName
+from oig_cloud_mcp.domain.notifications import extract_html, parse_notifications
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ, number, parse_lastcall
 from oig_cloud_mcp.domain.plausible import (
     BOX_RULES,
@@ -29,6 +32,8 @@ from oig_cloud_mcp.domain.plausible import (
 )
 from oig_cloud_mcp.domain.snapshot import parse_basic_data, parse_box_config
 from oig_cloud_mcp.tools.render import basic_data_text, day_profile_text, energy_report_text
+
+from .fake_portal import FakePortal
 
 BOX_ID = "2205232120"
 SAMPLE = json.loads(
@@ -134,3 +139,23 @@ def test_no_history_value_its_rule_refuses_reaches_the_day_profile(
     for extreme in (profile.battery_fullest, profile.battery_emptiest):
         assert extreme is None or 0 <= extreme.pct <= 100
     day_profile_text(profile)
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=st.text(max_size=60), body=st.text(max_size=60))
+def test_no_control_character_from_a_notification_reaches_an_answer(title: str, body: str) -> None:
+    portal = FakePortal()
+    portal.notifications = [
+        (3, "28. 6. 2025 | 9:41", BOX_ID, html.escape(title), html.escape(body))
+    ]
+    fragment = extract_html([[11, "ctrl-notifs", portal.notifications_html(), None]])
+    assert fragment is not None
+
+    parsed = [notification for _, notification in parse_notifications(fragment)]
+
+    for notification in parsed:
+        assert CONTROL.search(notification.title) is None
+        assert CONTROL.search(notification.body.replace("\n", "")) is None
