@@ -65,6 +65,12 @@ def measure() -> list[Row]:
                 "get_energy_report this_year": size_of(
                     server, "get_energy_report", period="this_year"
                 ),
+                **{
+                    f"get_energy_report {period} (estimated from history)": size_of(
+                        server, "get_energy_report", period=period
+                    )
+                    for period in ("yesterday", "last_month", "last_year")
+                },
             }
             running.portal.history_mode = "day"  # a realistic day of 96 rows per series
             sizes["get_day_profile (a full past day)"] = size_of(

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from .day_profile import SAMPLE_POSITIONS, sample_value
-from .energy import CounterPeriod, no_figure, ratio_notes, share_not
+from .energy import PERIOD_WORDS, CounterPeriod, no_figure, ratio_notes, share_not
 from .insight_models import DailyEnergy, EnergyFigure, EnergyReport, Period, ReportPeriod
 from .insights import local_time, round1
 from .models import SeriesName
@@ -233,7 +233,7 @@ def estimated_report(
         else EnergyFigure(kwh=round1(value), source="estimate", field=_FORMULAS[figure])
         for figure, value in kwh.items()
     }
-    what = {"range": f"{plan.first}..{plan.last}"}.get(plan.period, str(plan.period))
+    what = f"{plan.first}..{plan.last}" if plan.period == "range" else PERIOD_WORDS[plan.period]
     all_notes = [
         *plan.notes,
         *doubts,
