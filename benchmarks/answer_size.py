@@ -38,6 +38,20 @@ def size_of(server: Server, tool: str, **arguments: object) -> int:
     return len(server.last_line.rstrip(b"\n"))
 
 
+def large_account_size(boxes: int = 3000) -> int:
+    """get_basic_data for an installer's account: the sample box and copies of it."""
+    portal = FakePortal()
+    box = portal.box()
+    portal.payload = {BOX: box} | {str(3_000_000_000 + i): box for i in range(boxes - 1)}
+    with (
+        RunningPortal(portal) as running,
+        temp_home() as home,
+        Server(oig_command(), portal_env(Path(home), running.url)) as server,
+    ):
+        server.initialize()
+        return size_of(server, "get_basic_data")
+
+
 def measure() -> list[Row]:
     portal = FakePortal(history_rows=ROWS_31_DAYS)
     portal.notifications = portal.notifications * 34  # 102 entries
@@ -68,6 +82,12 @@ def measure() -> list[Row]:
                 "get_energy_report this_year": size_of(
                     server, "get_energy_report", period="this_year"
                 ),
+                **{
+                    f"get_energy_report {period} (estimated from history)": size_of(
+                        server, "get_energy_report", period=period
+                    )
+                    for period in ("yesterday", "last_month", "last_year")
+                },
             }
             running.portal.history_mode = "day"  # a realistic day of 96 rows per series
             sizes["get_day_profile (a full past day)"] = size_of(
@@ -99,8 +119,10 @@ def measure() -> list[Row]:
                 }
             )
         )
+    sizes["get_basic_data, an account of 3,000 boxes"] = large_account_size()
     targets = {
         "get_basic_data": 1500,
+        "get_basic_data, an account of 3,000 boxes": 1500,
         "get_extended_data 31 days, 4 series": 8000,
         **{name: 4096 for name in sizes if name.startswith(("get_energy", "get_day"))},
     }

@@ -14,6 +14,7 @@ import ast
 import re
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +111,17 @@ def tool_tables() -> str:
 SECTIONS = {"layout": layout, "tools": tool_tables}
 
 
+def _replacement(text: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match[1] + text + match[2]
+
+
 def rendered(readme: str) -> str:
     """`readme` with every generated section rewritten."""
     for name, render in SECTIONS.items():
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(readme):
             raise SystemExit(f"README.md has no <!-- {name}:start --> … <!-- {name}:end -->")
-        text = render() + "\n"
-        readme = pattern.sub(lambda match, text=text: match[1] + text + match[2], readme)
+        readme = pattern.sub(_replacement(render() + "\n"), readme)
     return readme
 
 

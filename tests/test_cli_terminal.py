@@ -85,9 +85,10 @@ def test_notifications_with_escape_sequences_print_escaped_as_text_and_json(
         assert_no_raw_controls(done)
     assert "\\x1b]0;pwned\\x07" in text.stdout.decode()
     notification = json.loads(as_json.stdout)["notifications"][0]
-    assert notification["title"].startswith("\x1b]0;pwned\x07")  # the data itself is intact
-    assert "\x9b2J" in notification["title"]
-    assert notification["body"] == "body\x1b[2J"
+    # the portal's text is escaped where it is read, so every MCP client gets it safe too
+    assert notification["title"].startswith("\\x1b]0;pwned\\x07")
+    assert "\\x9b2J" in notification["title"]
+    assert notification["body"] == "body\\x1b[2J"
 
 
 def test_an_argument_with_escape_sequences_is_escaped_in_the_error_line(
@@ -131,11 +132,9 @@ def test_a_box_silent_for_long_is_said_in_days_in_status_check(
     ran = run_cli(["status", "--check"], env)
 
     assert ran.returncode == 0, ran
-    days = re.search(r"last contact 2020-01-01T12:00:00\+01:00 \((\d+) days ago\)", ran.stdout)
+    assert "last contact 2020-01-01 12:00." in ran.stdout
+    days = re.search(r"The box last reported (\d+) days ago; check that it is online.", ran.stdout)
     assert days is not None, ran.stdout
-    assert f"The box last reported {days.group(1)} days ago; check that it is online." in (
-        ran.stdout
-    )
     assert " h ago" not in ran.stdout
     assert "minutes ago" not in ran.stdout
 

@@ -217,7 +217,7 @@ def test_rows_beyond_midnight_at_the_inferred_spacing_are_left_out() -> None:
 
     assert profile.spacing_min == {"load": 5}
     assert profile.energy.house_kwh == 7.2  # 288 x 300 W x 5 min
-    assert any("12 samples fell after midnight" in note for note in profile.notes)
+    assert any("12 samples of load fell after midnight" in note for note in profile.notes)
 
 
 @pytest.mark.parametrize(("rows", "spacing"), [(1440, 1), (720, 2), (96, 15), (24, 60)])

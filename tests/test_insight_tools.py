@@ -36,9 +36,13 @@ def server(settings: Settings) -> Any:
 
 
 def wire_size(result: Any) -> int:
-    """Bytes of the tools/call answer as JSON-RPC puts it on the wire (envelope included)."""
+    """Bytes of the tools/call answer line as the server writes it at protocol 2025-06-18
+    (compact JSON, no serverInfo stamp), as benchmarks/answer_size.py measures it."""
     body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return len(json.dumps({"jsonrpc": "2.0", "id": 99, "result": body}, ensure_ascii=False))
+    for key in ("_meta", "resultType"):
+        body.pop(key, None)
+    line = {"jsonrpc": "2.0", "id": 99, "result": body}
+    return len(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 # --- get_energy_report ------------------------------------------------------------------
@@ -86,7 +90,10 @@ async def test_a_period_the_tool_does_not_know_is_one_sentence(
 ) -> None:
     text = error_text(await call(mcp, "get_energy_report", period="last_week"))
 
-    assert text == ('period must be one of: today, this_month, this_year (got "last_week").')
+    assert text == (
+        "period must be one of: today, yesterday, this_month, last_month, this_year, "
+        'last_year (got "last_week").'
+    )
     assert portal.log == []
 
 
@@ -181,7 +188,10 @@ async def test_a_full_day_with_cross_check_stays_under_4_kb(
     [
         ("2025-04-06", "date 2025-04-06 is in the future (today is 2025-04-05 in Prague)"),
         ("2025-02-30", "date '2025-02-30' is not a date; use YYYY-MM-DD"),
-        ("5.4.2025", 'date must be a date as YYYY-MM-DD (got "5.4.2025")'),
+        (
+            "5.4.2025",
+            'date must be one of: today, yesterday or a date as YYYY-MM-DD (got "5.4.2025")',
+        ),
     ],
 )
 async def test_bad_days_are_refused_without_a_request(
@@ -191,10 +201,11 @@ async def test_bad_days_are_refused_without_a_request(
     assert portal.log == []
 
 
-async def test_a_missing_date_is_named(mcp: Client, portal: FakePortal) -> None:
-    text = error_text(await call(mcp, "get_day_profile"))
+async def test_a_missing_date_is_today(mcp: Client, portal: FakePortal) -> None:
+    result = await call(mcp, "get_day_profile")
 
-    assert text == "date is required: a date as YYYY-MM-DD."
+    assert not result.is_error
+    assert result.structured_content["date"] == NOW.date().isoformat()
 
 
 async def test_a_day_long_ago_is_asked_for_and_an_empty_answer_says_so(
@@ -228,7 +239,7 @@ async def test_basic_data_has_the_battery_outlook_solar_size_and_phases(
         "note": None,
     }
     text = result.content[0].text
-    assert "reserve 20 %, 6.6 kWh above it; reserve in ~14 h 11 min." in text
+    assert "6.6 kWh above the 20 % reserve, reached in ~14 h 11 min." in text
     assert "Phases L1/L2/L3: house 136/15/116 W, grid 23/-76/0 W" in text
 
 

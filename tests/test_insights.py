@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.domain.insights import battery_outlook, energy_report, phase_report
+from oig_cloud_mcp.domain.energy import energy_report
+from oig_cloud_mcp.domain.insights import battery_outlook, phase_report
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ, installed_pv_kwp
 
 BOX_ID = "2205232120"

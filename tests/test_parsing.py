@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.domain.notifications import bypass_state, extract_html, parse_notifications
+from oig_cloud_mcp.domain.history import RowLayout, parse_history
+from oig_cloud_mcp.domain.notifications import extract_html, latest_bypass, parse_notifications
 from oig_cloud_mcp.domain.parsing import (
     PORTAL_TZ,
     box_ids,
     decode_grid_delivery,
     duration_words,
     number,
-    parse_box_config,
-    parse_history,
 )
-from oig_cloud_mcp.domain.snapshot import parse_basic_data
+from oig_cloud_mcp.domain.snapshot import parse_basic_data, parse_box_config
+from oig_cloud_mcp.domain.timeline import Span
 from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.tools.render import basic_data_text
 
@@ -129,12 +129,15 @@ def test_grid_delivery_follows_the_model_tables(
     assert decode_grid_delivery(box) == expected
 
 
-def test_history_summarises_every_sample_and_bounds_the_rows() -> None:
-    payload = {"items": [{"values": [50 + i, -1.5, 60 + i % 10, 24.0]} for i in range(1000)]}
+PAST_DAY = Span.of(date(2025, 4, 4), date(2025, 4, 4), NOW)
 
-    series = parse_history("batt", payload, 24)
 
-    assert series.sample_count == 1000
+def test_history_summarises_every_sample_and_averages_rows_of_equal_time() -> None:
+    payload = {"items": [{"values": [50 + i, -1.5, 60 + i % 10, 24.0]} for i in range(1440)]}
+
+    series = parse_history("batt", payload, RowLayout.of(PAST_DAY, 24))[0]
+
+    assert (series.sample_count, series.spacing_min) == (1440, 1)
     assert len(series.samples) == 24
     assert series.columns == ["voltage", "current", "soc", "temperature"]
     voltage = series.fields[0]
@@ -142,16 +145,18 @@ def test_history_summarises_every_sample_and_bounds_the_rows() -> None:
         "voltage",
         "V",
         50,
-        1049,
-        1049,
+        1489,
+        1489,
     )
-    assert series.samples[0][0] == pytest.approx(sum(range(50, 92)) / 42, abs=0.01)
+    assert (voltage.min_at, voltage.max_at) == ("2025-04-04T00:00", "2025-04-04T23:59")
+    assert series.samples[0][0] == 79.5  # the mean of the first hour, 50..109 V
+    assert series.samples[23][0] == 1460  # 1430..1489 V, whole above 100
 
 
 def test_history_skips_the_unused_fve_column_and_tolerates_short_rows() -> None:
     payload = {"items": [{"values": [380.0, 370.0, 9.9, 2000, 1500]}, {"values": [1.0]}, "junk"]}
 
-    series = parse_history("fve", payload, 24)
+    series = parse_history("fve", payload, RowLayout.of(PAST_DAY, 24))[0]
 
     assert series.columns == [
         "string1_voltage",
@@ -159,7 +164,10 @@ def test_history_skips_the_unused_fve_column_and_tolerates_short_rows() -> None:
         "string1_power",
         "string2_power",
     ]
-    assert series.samples == [[380, 370, 2000, 1500], [1, None, None, None]]
+    assert series.spacing_min == 720  # two samples in a day
+    assert series.samples[0] == [380, 370, 2000, 1500]
+    assert series.samples[12] == [1, None, None, None]
+    assert series.samples[1] == [None, None, None, None]
 
 
 def test_notifications_parse_time_severity_box_title_and_body() -> None:
@@ -175,7 +183,10 @@ def test_notifications_parse_time_severity_box_title_and_body() -> None:
     assert first.title == "Stav baterie"
     assert first.body == "Baterie nabita na 100 %.\nDobrý den."
     assert [n.severity for n in parsed] == ["info", "warning", "error"]
-    assert bypass_state(parsed) == "on"
+    latest = latest_bypass(parsed)
+    assert latest is not None
+    assert latest[0] == "on"
+    assert latest[1].time == "2025-06-28T09:41:00+02:00"
 
 
 def test_entity_escaped_notification_html_is_unescaped() -> None:
@@ -249,7 +260,7 @@ def test_box_config_reads_sizes_settings_and_the_boiler(
     box = sample["2205232120"]
     box["boiler"], box["boiler_prms"] = boiler, prms
 
-    config = parse_box_config(sample, None)
+    config = parse_box_config(sample, None, NOW)
 
     assert (config.box_id, config.mode, config.grid_delivery) == ("2205232120", "Home 1", "on")
     assert (config.battery_capacity_kwh, config.pv_installed_kwp) == (9.6, 9.6)
@@ -300,7 +311,9 @@ def test_a_box_silent_for_long_says_how_many_days(sample: dict[str, Any]) -> Non
     data = parse_basic_data(sample, None, later)
 
     assert "The box last reported 594 days ago; check that it is online." in data.notes
-    assert "(594 days ago)" in basic_data_text(data)
+    text = basic_data_text(data)
+    assert "last contact 2025-04-05 20:55." in text  # the age once, in the note
+    assert "The box last reported 594 days ago; check that it is online." in text
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,7 @@ async def test_the_box_configuration_is_a_resource_template(
         "grid_delivery_limit_w": None,
         "boiler_present": False,
         "boiler_mode": None,
+        "notes": [],
     }
 
 

@@ -146,3 +146,89 @@ async def test_a_json_php_key_that_is_no_box_id_is_ignored_by_confirmed_writes(
     assert [r.json()["id_device"] for r in portal.write_requests()] == [BOX_ID]
     assert basic.structured_content["boxes"] == [BOX_ID]
     assert any("not a Battery Box id" in note for note in basic.structured_content["notes"])
+
+
+TERMINAL_CONTROL = "\x1b]52;c;aGk=\x07\x1b[2J\x9b31m\x08"
+"""OSC 52 (write the clipboard), erase the screen, a C1 CSI and a backspace."""
+
+
+async def test_control_characters_from_the_portal_reach_no_answer_raw(
+    mcp: Client, portal: FakePortal
+) -> None:
+    portal.notifications = [
+        (3, "28. 6. 2025 | 9:41", BOX_ID, f"Alarm{TERMINAL_CONTROL}", f"Body{TERMINAL_CONTROL}"),
+        (3, "28. 6. 2025 | 9:40", BOX_ID, "Automatický BYPASS - Zapnut\x1b[8m", "Zapnut\x1b[8m"),
+    ]
+
+    result, text = await call(mcp, "get_notifications")
+
+    structured = json.dumps(result.structured_content, ensure_ascii=False)
+    for raw in "\x1b\x07\x9b\x08":
+        assert raw not in text
+        assert raw not in structured
+    assert "Alarm\\x1b]52;c;aGk=\\x07\\x1b[2J\\x9b31m\\x08" in text
+    assert result.structured_content["notifications"][0]["body"].startswith("Body\\x1b]52")
+
+
+def with_boxes(portal: FakePortal, count: int) -> None:
+    """The account gets `count` boxes: the sample box first, then copies of it."""
+    box = portal.box()
+    portal.payload = {BOX_ID: box} | {str(3000000000 + i): box for i in range(count - 1)}
+
+
+def wire_size(result: Any) -> int:
+    """Bytes of the tools/call answer as JSON-RPC puts it on the wire (envelope included)."""
+    body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key in ("_meta", "resultType"):  # not on the wire at the benchmark's 2025-06-18
+        body.pop(key, None)
+    line = {"jsonrpc": "2.0", "id": 99, "result": body}
+    return len(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+LARGE_ACCOUNT_BUDGETS: list[tuple[str, dict[str, Any], int]] = [
+    ("get_basic_data", {}, 1500),
+    ("get_basic_data", {"box_id": "3000000007"}, 1500),
+    ("get_energy_report", {}, 4096),
+    ("get_day_profile", {"date": "2025-04-04"}, 4096),
+    ("get_extended_data", {"start_date": "2025-04-01", "end_date": "2025-04-05"}, 8000),
+    ("get_notifications", {"box_id": BOX_ID}, 8000),
+]
+
+
+@pytest.mark.parametrize(("tool", "arguments", "budget"), LARGE_ACCOUNT_BUDGETS)
+async def test_an_account_of_thousands_of_boxes_keeps_every_answer_in_its_budget(
+    mcp: Client, portal: FakePortal, tool: str, arguments: dict[str, Any], budget: int
+) -> None:
+    with_boxes(portal, 3000)
+
+    result, text = await call(mcp, tool, **arguments)
+
+    assert not result.is_error, text
+    assert wire_size(result) <= budget
+
+
+async def test_an_account_of_thousands_of_boxes_says_how_many_and_lists_a_few(
+    mcp: Client, portal: FakePortal
+) -> None:
+    with_boxes(portal, 3000)
+
+    result, text = await call(mcp, "get_basic_data")
+
+    assert result.structured_content["boxes"][:2] == [BOX_ID, "3000000000"]
+    assert len(result.structured_content["boxes"]) == 3
+    assert result.structured_content["box_count"] == 3000
+    assert "Boxes: 2205232120, 3000000000, 3000000001 and 2997 more." in text
+
+
+@pytest.mark.parametrize("tool", ["get_basic_data", "get_energy_report", "get_notifications"])
+async def test_a_box_not_on_a_large_account_is_one_short_sentence(
+    mcp: Client, portal: FakePortal, tool: str
+) -> None:
+    with_boxes(portal, 3000)
+
+    result, text = await call(mcp, tool, box_id="9999999999")
+
+    assert result.is_error
+    assert text.startswith("Box 9999999999 is not on this account; use one of: 2205232120, ")
+    assert "and 2997 more" in text
+    assert len(text) < 300

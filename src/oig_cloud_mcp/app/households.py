@@ -22,9 +22,7 @@ from ..state.vault import Vault, subject_of
 from .context import App
 
 if TYPE_CHECKING:
-    import httpx
-
-    from ..portal.client import OigCloudClient
+    from ..portal.client import OigCloudClient, Pool
 
 KEPT_APPS = 1000
 """Households whose apps a process keeps ready (least recently used ones are rebuilt)."""
@@ -59,7 +57,7 @@ class Households:
         self.vault = vault
         self._now = now
         self._apps: OrderedDict[str, App] = OrderedDict()
-        self._pool: httpx.AsyncClient | None = None
+        self._pool: Pool | None = None
 
     def app(self, subject: str) -> App:
         """The household's use cases (built, or taken from the recently used ones)."""
@@ -72,7 +70,7 @@ class Households:
         self._apps.move_to_end(subject)
         return found
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> Pool:
         if self._pool is None:
             from ..portal.client import portal_pool
 

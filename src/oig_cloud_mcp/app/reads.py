@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..domain.changes import reviewed, shown
+from ..domain.history import RowLayout, history_notes, parse_history
 from ..domain.models import (
     BasicData,
     BoxConfig,
@@ -24,10 +25,9 @@ from ..domain.models import (
 from ..domain.parsing import (
     PORTAL_TZ,
     box_ids,
-    parse_box_config,
-    parse_history,
     select_box,
 )
+from ..domain.plausible import believed_box
 from ..domain.requests import (
     ALL_SERIES,
     ONE_BOX_HISTORY_NOTE,
@@ -35,7 +35,8 @@ from ..domain.requests import (
     validate_day,
     validate_range,
 )
-from ..domain.snapshot import parse_basic_data
+from ..domain.snapshot import parse_basic_data, parse_box_config
+from ..domain.timeline import Span, history_end
 from ..errors import StateFileError
 
 if TYPE_CHECKING:
@@ -96,41 +97,78 @@ class Reads:
         first, last, notes = validate_range(start_date, end_date, today)
         wanted = list(dict.fromkeys(series or ALL_SERIES))
         payload = await self.client.live_stats()
-        chosen, _ = select_box(payload, box_id)
+        chosen, box = select_box(payload, box_id)
         if len(box_ids(payload)) > 1:
             notes.append(ONE_BOX_HISTORY_NOTE)
+        now = self.now()
+        end = history_end(believed_box(box, now)[0], now, first)
+        rows = RowLayout.of(Span.of(first, last, end), max_samples)
         results = []
         for name in wanted:
             raw = await self.client.history(name, first.isoformat(), last.isoformat())
-            results.append(parse_history(name, raw, max_samples))
-        if any(s.sample_count > len(s.samples) for s in results):
-            notes.append(
-                f"Samples are averaged into at most {max_samples} rows per series; "
-                "summaries cover every sample. OIG Cloud's history has no sample times."
-            )
+            parsed, doubts = parse_history(name, raw, rows)
+            results.append(parsed)
+            notes += doubts
+        notes += history_notes(results, rows)
         if all(s.sample_count == 0 for s in results):
             notes.append("OIG Cloud returned no history for this range.")
         return ExtendedData(
             box_id=chosen,
             start_date=first.isoformat(),
             end_date=last.isoformat(),
+            row_starts=rows.starts() if any(s.sample_count for s in results) else [],
+            row_minutes=rows.width_min,
             series=results,
             notes=notes,
         )
 
     async def energy_report(
-        self, period: Period = "today", box_id: str | None = None
+        self,
+        period: Period = "today",
+        box_id: str | None = None,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        by_day: bool = False,
     ) -> EnergyReport:
-        """Energy totals and ratios of one box for today, this month or this year."""
+        """Energy totals and ratios of one box for a period, or for start_date..end_date
+        (at most 31 days): the portal's counters where one covers it (today, this month,
+        this year), else estimated from the history; with `by_day`, each day too."""
         check_box_id(box_id)
-        from ..domain.insights import energy_report
+        from ..domain.energy import energy_report
+        from ..domain.energy_history import (
+            BY_DAY_NOTE,
+            ENERGY_SERIES,
+            daily_energy,
+            daily_rows,
+            estimated_report,
+            plan_report,
+        )
 
+        now = self.now()
+        plan = plan_report(period, start_date, end_date, by_day, now.astimezone(PORTAL_TZ).date())
         payload = await self.client.live_stats()
         chosen, box = select_box(payload, box_id)
-        return energy_report(chosen, box, period, self.now())
+        chunks = []
+        for first, last in plan.chunks() if plan.needs_history else []:
+            start, end = first.isoformat(), last.isoformat()
+            history = {name: await self.client.history(name, start, end) for name in ENERGY_SERIES}
+            chunks.append((first, last, history))
+        totals, notes = daily_energy(chunks, box, now)
+        if plan.counter is None:
+            report = estimated_report(chosen, box, plan, totals, notes, now)
+        else:
+            report = energy_report(chosen, box, plan.counter, now)
+            if plan.by_day:
+                report.days = daily_rows(totals)
+                report.notes += [*plan.notes, *notes, BY_DAY_NOTE]
+        if plan.needs_history and len(box_ids(payload)) > 1:
+            report.notes.append(ONE_BOX_HISTORY_NOTE)
+        return report
 
-    async def day_profile(self, day: str, box_id: str | None = None) -> DayProfile:
-        """One day by the hour from the four history series; today is cross-checked."""
+    async def day_profile(self, day: str = "today", box_id: str | None = None) -> DayProfile:
+        """One day by the hour from the four history series (`today`, the default,
+        `yesterday` or YYYY-MM-DD); today is cross-checked with the day counters."""
         check_box_id(box_id)
         from ..domain.day_profile import SERIES, day_profile
 
@@ -147,7 +185,7 @@ class Reads:
     async def box_config(self, box_id: str | None = None) -> BoxConfig:
         """Installed sizes and settings of one box."""
         check_box_id(box_id)
-        return parse_box_config(await self.client.live_stats(), box_id)
+        return parse_box_config(await self.client.live_stats(), box_id, self.now())
 
     async def notifications(
         self,
@@ -159,8 +197,9 @@ class Reads:
         check_box_id(box_id)
         from ..domain.notifications import (
             SEVERITY_RANK,
-            bypass_state,
+            bypass_note,
             extract_html,
+            latest_bypass,
             parse_notifications,
         )
 
@@ -178,9 +217,15 @@ class Reads:
         floor = datetime.min.replace(tzinfo=PORTAL_TZ)
         parsed.sort(key=lambda pair: pair[0] or floor, reverse=True)
         items = [n for _, n in parsed if box_id is None or n.box_id in (None, box_id)]
-        bypass = bypass_state(items)
+        bypass = latest_bypass(items)
+        if bypass is not None:
+            notes.append(bypass_note(bypass[1], self.now()))
         if min_severity is not None:
             items = [n for n in items if SEVERITY_RANK[n.severity] >= SEVERITY_RANK[min_severity]]
         return Notifications(
-            notifications=items[:limit], total=len(items), bypass=bypass, notes=notes
+            notifications=items[:limit],
+            total=len(items),
+            bypass=None if bypass is None else bypass[0],
+            bypass_at=None if bypass is None else bypass[1].time,
+            notes=notes,
         )

@@ -7,7 +7,6 @@ spacing is inferred from the sample count (and said so in the notes).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,20 +24,18 @@ from .insight_models import (
 from .insights import finite, get_field, local_time, round1, watts
 from .models import Number, SeriesName
 from .parsing import history_rows, parse_lastcall, section
+from .plausible import believed_box, believed_rows
+from .timeline import DAY_SPACINGS_MIN, Span, clock_change_note, history_end
 
-SPACINGS_MIN = (1, 2, 5, 10, 15, 20, 30, 60)
-"""Sample spacings an inferred spacing is snapped to."""
-
-DAY_MIN = 24 * 60
 SERIES: tuple[SeriesName, ...] = ("fve", "load", "grid", "batt")
 
-# Positions summed into one value per json2.php row (spec §5.2).
-_SAMPLE_POSITIONS: dict[SeriesName, tuple[int, ...]] = {
+SAMPLE_POSITIONS: dict[SeriesName, tuple[int, ...]] = {
     "fve": (3, 4),  # solar W: string 1 + string 2
     "load": (0, 1, 2),  # house W: L1 + L2 + L3
     "grid": (1,),  # grid W, + import / - export (sign inferred)
     "batt": (2,),  # battery %
 }
+"""Positions summed into one value per json2.php row (spec §5.2)."""
 _DAY_CHECKS = (
     ("solar", "dc_in.fv_ad"),
     ("house", "ac_out.en_day"),
@@ -73,7 +70,7 @@ class _Placed:
         return watt_samples * self.spacing_min / 60 / 1000
 
 
-def _sample(row: Sequence[Any], positions: tuple[int, ...]) -> float | None:
+def sample_value(row: Sequence[Any], positions: tuple[int, ...]) -> float | None:
     """The sum of a row's values at `positions`; None if any of them is missing."""
     total = 0.0
     for i in positions:
@@ -84,32 +81,30 @@ def _sample(row: Sequence[Any], positions: tuple[int, ...]) -> float | None:
     return total
 
 
-def _snap(raw_min: float) -> int:
-    return min(SPACINGS_MIN, key=lambda s: (abs(s - raw_min), s))
-
-
-def _place(payload: object, positions: tuple[int, ...], span_min: float) -> _Placed:
-    """Row i covers [i·spacing, (i+1)·spacing) from 00:00, spacing = span / rows, snapped."""
-    rows = history_rows(payload) if isinstance(payload, Mapping) else []
+def _place(name: SeriesName, payload: object, span: Span) -> tuple[_Placed, list[str]]:
+    """Row i starts i x spacing after midnight in real time (spacing = span / rows,
+    snapped); its wall-clock hour is where it counts. Also the plausibility notes."""
+    found = history_rows(payload) if isinstance(payload, Mapping) else []
+    rows, doubts = believed_rows(name, found)
     placed = _Placed(count=len(rows))
-    if not rows or span_min <= 0:
-        return placed
-    spacing = placed.spacing_min = _snap(span_min / len(rows))
-    # Wall-clock minutes: how the portal slots DST days is unknown, and snapping absorbs 23/25 h.
-    fitting = rows[: math.ceil(DAY_MIN / spacing)]
-    placed.dropped = len(rows) - len(fitting)
-    for i, row in enumerate(fitting):
-        value = _sample(row, positions)
+    spacing = placed.spacing_min = span.spacing(len(rows), DAY_SPACINGS_MIN)
+    if spacing is None:
+        return placed, doubts
+    fitting = span.fitting(len(rows), spacing)
+    placed.dropped = len(rows) - fitting
+    positions = SAMPLE_POSITIONS[name]
+    for i, row in enumerate(rows[:fitting]):
+        value = sample_value(row, positions)
         if value is None:
             continue
-        hour = i * spacing // 60
+        hour = span.sample_start(spacing, i).hour
         placed.sums[hour] += value
         placed.counts[hour] += 1
         placed.valued += 1
         placed.total += value
         placed.positive += max(value, 0.0)
         placed.negative += max(-value, 0.0)
-    return placed
+    return placed, doubts
 
 
 def _hour_row(hour: int, placed: Mapping[SeriesName, _Placed], has_begun: bool) -> HourRow:
@@ -160,6 +155,23 @@ def _check(counter_wh: Number | None, integrated_kwh: float | None) -> EnergyChe
     )
 
 
+def _dropped_note(placed: Mapping[SeriesName, _Placed]) -> str | None:
+    dropped = {name: p.dropped for name, p in placed.items() if p.dropped}
+    if not dropped:
+        return None
+    counts = set(dropped.values())
+    if len(dropped) == 1:
+        [(name, count)] = dropped.items()
+        return f"{count} samples of {name} fell after midnight at that spacing and were left out."
+    if len(dropped) == sum(1 for p in placed.values() if p.count) and len(counts) == 1:
+        return (
+            f"{counts.pop()} samples of each series fell after midnight at that spacing and "
+            "were left out."
+        )
+    detail = ", ".join(f"{name} {count}" for name, count in dropped.items())
+    return f"Samples fell after midnight at that spacing and were left out: {detail}."
+
+
 def _profile_notes(placed: Mapping[SeriesName, _Placed], span: str) -> list[str]:
     spacings = {name: p.spacing_min for name, p in placed.items() if p.spacing_min is not None}
     if not spacings:
@@ -172,10 +184,8 @@ def _profile_notes(placed: Mapping[SeriesName, _Placed], span: str) -> list[str]
         f"Sample spacing inferred from the sample count over {span}: {detail} "
         "(OIG Cloud's history has no sample times, so the times are inferred)."
     ]
-    dropped = sum(p.dropped for p in placed.values())
-    if dropped:
-        notes.append(f"{dropped} samples fell after midnight at that spacing and were left out.")
-    return notes
+    dropped = _dropped_note(placed)
+    return [*notes, dropped] if dropped else notes
 
 
 def _stale_counters(day: date, box: Mapping[str, Any]) -> str | None:
@@ -204,14 +214,18 @@ def day_profile(
     """
     local_now = local_time(now)
     today = local_now.date()
+    span = Span.of(day, day, history_end(box, now, day))
     if day < today:
-        span_min, span = float(DAY_MIN), "the whole day"
+        words = "the whole day"
     elif day == today:
-        span_min = local_now.hour * 60 + local_now.minute + local_now.second / 60
-        span = f"the {span_min / 60:.1f} h elapsed today"
+        words = f"the {span.minutes / 60:.1f} h elapsed today"
     else:
-        span_min, span = 0.0, "a day that has not started"
-    placed = {name: _place(history.get(name), _SAMPLE_POSITIONS[name], span_min) for name in SERIES}
+        words = "a day that has not started"
+    placed: dict[SeriesName, _Placed] = {}
+    doubts: list[str] = []
+    for name in SERIES:
+        placed[name], doubted = _place(name, history.get(name), span)
+        doubts += doubted
     last_hour = 23 if day < today else local_now.hour if day == today else -1
     hours = [_hour_row(hour, placed, hour <= last_hour) for hour in range(24)]
 
@@ -222,9 +236,14 @@ def day_profile(
         "grid_import": grid.kwh(grid.positive),
         "grid_export": grid.kwh(grid.negative),
     }
-    notes = _profile_notes(placed, span)
+    notes = _profile_notes(placed, words)
+    clock = clock_change_note(day)
+    notes += [clock] if clock else []
+    notes += doubts
     checks = None
     if day == today and box is not None:
+        box, doubted = believed_box(box, now)
+        notes += doubted
         stale = _stale_counters(day, box)
         if stale is None:
             checks = {n: _check(get_field(box, path), integrated[n]) for n, path in _DAY_CHECKS}

@@ -14,7 +14,11 @@ from pydantic import BaseModel, Field
 
 from .models import Number, SeriesName
 
-Period = Literal["today", "this_month", "this_year"]
+Period = Literal["today", "yesterday", "this_month", "last_month", "this_year", "last_year"]
+"""The periods `get_energy_report` takes: today, this month and this year have the
+portal's counters; the others are estimated from its history."""
+ReportPeriod = Period | Literal["range"]
+"""A report's period: a `Period`, or `range` for start_date..end_date."""
 BatteryState = Literal["charging", "discharging", "idle"]
 
 
@@ -23,27 +27,40 @@ class EnergyFigure(BaseModel):
 
     kwh: float | None
     source: Literal["counter", "estimate"] | None
-    field: str | None = Field(description="Portal field or formula.")
+    field: str | None
+
+
+class DailyEnergy(BaseModel):
+    """Energy per day, estimated from the history: lists with one entry per date."""
+
+    date: list[str]
+    solar_kwh: list[float | None]
+    consumption_kwh: list[float | None]
+    grid_import_kwh: list[float | None]
+    grid_export_kwh: list[float | None]
 
 
 class EnergyReport(BaseModel):
-    """Energy totals of one box for its day, month or year."""
+    """Energy totals of one box for a period."""
 
     box_id: str
-    period: Period
-    period_label: str = Field(description='The box\'s period, e.g. "2025-04".')
-    as_of: str | None = Field(description="When the box last reported.")
+    period: ReportPeriod
+    period_label: str
+    start_date: str
+    end_date: str
+    as_of: str | None = Field(description="The box's last report.")
     solar: EnergyFigure
     grid_import: EnergyFigure
     grid_export: EnergyFigure
-    consumption: EnergyFigure = Field(description="House consumption on the box's output.")
+    consumption: EnergyFigure
     battery_charged: EnergyFigure
-    battery_discharged: EnergyFigure = Field(description="Today only; no month/year counter.")
+    battery_discharged: EnergyFigure
     net_export_kwh: float | None = Field(description="Export minus import.")
     self_consumption_pct: float | None = Field(description="Share of solar used at home.")
     self_sufficiency_pct: float | None = Field(
         description="Share of consumption not bought from the grid."
     )
+    days: DailyEnergy | None = Field(default=None, description="With by_day; estimated.")
     notes: list[str] = Field(default_factory=list)
 
 
@@ -124,7 +141,7 @@ class DayProfile(BaseModel):
     box_id: str | None
     date: str
     sample_count: dict[SeriesName, int]
-    spacing_min: dict[SeriesName, int] = Field(description="Inferred from the sample count.")
+    spacing_min: dict[SeriesName, int] = Field(description="Inferred.")
     hours: list[HourRow]
     peak_solar: PowerPeak | None
     peak_house: PowerPeak | None

@@ -1,26 +1,30 @@
-"""Answers, not numbers: energy totals, battery outlook and phase balance.
+"""Answers, not numbers: the battery outlook and phase balance, and the small helpers
+the other answers share (energy totals are in `energy`, the day profile in `day_profile`).
 
-Pure functions over one box of a json.php payload (`payload[box_id]`); the day profile
-from json2.php history is in `day_profile`. No I/O, the current time is passed in. What the
-portal did not send stays `None`; nothing is infinite or NaN. kWh and % have one decimal.
+Pure functions over one box of a json.php payload (`payload[box_id]`). No I/O, the current
+time is passed in. What the portal did not send stays `None`; nothing is infinite or NaN.
+kWh and % have one decimal.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .insight_models import (
-    BatteryOutlook,
-    BatteryState,
-    EnergyFigure,
-    EnergyReport,
-    Period,
-)
+from .insight_models import BatteryOutlook, BatteryState
 from .models import Number, Phase, Phases
-from .parsing import PORTAL_TZ, number, parse_lastcall, section
+from .parsing import PORTAL_TZ, number, section
+
+OUTLOOK_HORIZON_MIN = 14 * 24 * 60
+"""A straight-line time longer than two weeks means nothing (solar and load change daily)
+and is not given; it also keeps every clock time far from the end of the calendar."""
+LONG_WAIT_NOTES = {
+    "reserve": "At this power the battery would take more than two weeks to reach its "
+    "reserve; no time is given.",
+    "full": "At this power the battery would take more than two weeks to fill; no time is given.",
+}
 
 IDLE_W = 50
 """Battery power (W) below which the battery counts as idle. Standby and measuring noise
@@ -30,23 +34,6 @@ is a few tens of W; a time estimate at such a power would run to days and mean n
 # 3,000 W on one backed-up phase as tight and about 3,300 W as where the box switches to bypass.
 PHASE_TIGHT_W = 3000
 PHASE_BYPASS_W = 3300
-
-_PERIOD_WORDS: dict[Period, str] = {
-    "today": "today",
-    "this_month": "this month",
-    "this_year": "this year",
-}
-# The portal counter behind each figure: (today, this month, this year); None where the
-# portal has none. Day counters are Wh, month/year counters kWh (inferred, spec §13 q11).
-_COUNTERS: dict[str, tuple[str | None, str | None, str | None]] = {
-    "solar": ("dc_in.fv_ad", "dc_in.fv_am", "dc_in.fv_ay"),
-    "grid_import": ("ac_in.ac_ad", "ac_in.ac_am", "ac_in.ac_ay"),
-    "grid_export": ("ac_in.ac_pd", "ac_in.ac_pm", "ac_in.ac_py"),
-    "consumption": ("ac_out.en_day", None, None),
-    "battery_charged": ("batt.bat_apd", "batt.bat_am", "batt.bat_ay"),
-    "battery_discharged": ("batt.bat_and", None, None),
-}
-_PERIOD_INDEX: dict[Period, int] = {"today": 0, "this_month": 1, "this_year": 2}
 
 
 def finite(value: object) -> Number | None:
@@ -78,151 +65,7 @@ def local_time(moment: datetime) -> datetime:
     )
 
 
-# --- A. Energy totals -------------------------------------------------------------------
-
-
-def _no_figure() -> EnergyFigure:
-    return EnergyFigure(kwh=None, source=None, field=None)
-
-
-def _period_label(period: Period, day: date) -> str:
-    if period == "today":
-        return day.isoformat()
-    return f"{day:%Y-%m}" if period == "this_month" else f"{day:%Y}"
-
-
-def _share_not(part: float | None, whole: float | None) -> tuple[float | None, str | None]:
-    """(1 - part/whole)·100 clamped into 0..100, plus why it is None or clamped."""
-    if part is None or whole is None:
-        return None, "missing"
-    if whole <= 0:
-        return None, "zero"
-    pct = (1 - part / whole) * 100
-    if pct < 0:
-        return 0.0, "below"
-    if pct > 100:
-        return 100.0, "above"
-    return round1(pct), None
-
-
-def _ratio_notes(word: str, consumption_why: str | None, sufficiency_why: str | None) -> list[str]:
-    texts = {
-        ("sc", "missing"): "Self-consumption is unknown: a solar or export counter is missing.",
-        ("sc", "zero"): f"No solar production yet {word}; self-consumption is undefined.",
-        ("sc", "below"): f"Export exceeds solar production {word} (the battery can export "
-        "grid-charged energy); self-consumption is shown as 0 %.",
-        ("sc", "above"): "The counters give self-consumption above 100 %; shown as 100 %.",
-        ("ss", "missing"): "Self-sufficiency is unknown: a consumption or import counter is "
-        "missing.",
-        ("ss", "zero"): f"No consumption recorded {word}; self-sufficiency is undefined.",
-        ("ss", "below"): f"Grid import exceeds consumption {word} (grid charging of the "
-        "battery, or loads outside the box's output); self-sufficiency is shown as 0 %.",
-        ("ss", "above"): "The counters give self-sufficiency above 100 %; shown as 100 %.",
-    }
-    whys = (("sc", consumption_why), ("ss", sufficiency_why))
-    return [texts[(kind, why)] for kind, why in whys if why is not None]
-
-
-def _consumption(
-    period: Period, raw: Mapping[str, float | None], paths: Mapping[str, str | None]
-) -> tuple[float | None, EnergyFigure, str | None]:
-    """Consumption in kWh, its figure, and a note about how it was obtained."""
-    if period == "today":
-        kwh = raw["consumption"]
-        if kwh is None:
-            return None, _no_figure(), None
-        note = (
-            "Consumption is the box's day counter of its backed-up output; "
-            "loads wired before the box are not counted."
-        )
-        figure = EnergyFigure(kwh=round1(kwh), source="counter", field=paths["consumption"])
-        return kwh, figure, note
-    solar, bought, sold = raw["solar"], raw["grid_import"], raw["grid_export"]
-    if solar is None or bought is None or sold is None or solar + bought - sold < 0:
-        return None, _no_figure(), None
-    kwh = solar + bought - sold
-    note = (
-        "The portal has no month/year consumption counter; consumption is estimated as "
-        "solar + import - export, ignoring energy left in the battery and losses."
-    )
-    figure = EnergyFigure(kwh=round1(kwh), source="estimate", field="solar + import - export")
-    return kwh, figure, note
-
-
-def _stale_note(period: Period, box_day: date, today: date) -> str | None:
-    if box_day >= today or _period_label(period, box_day) == _period_label(period, today):
-        return None
-    return (
-        f"The box last reported on {box_day.isoformat()}, so these counters may be for "
-        f"{_period_label(period, box_day)}, not {_PERIOD_WORDS[period]}."
-    )
-
-
-def energy_report(
-    box_id: str, box: Mapping[str, Any], period: Period, now: datetime
-) -> EnergyReport:
-    """Energy totals of one box for its day, month or year, with self-consumption and
-    self-sufficiency.
-
-    The period is the box's own (from `device.lastcall`), falling back to `now`.
-    """
-    divisor = 1000 if period == "today" else 1
-    paths = {name: columns[_PERIOD_INDEX[period]] for name, columns in _COUNTERS.items()}
-    raw: dict[str, float | None] = {}
-    figures: dict[str, EnergyFigure] = {}
-    for name, path in paths.items():
-        value = None if path is None else get_field(box, path)
-        raw[name] = None if value is None else value / divisor
-        figures[name] = (
-            _no_figure()
-            if value is None
-            else EnergyFigure(kwh=round1(raw[name]), source="counter", field=path)
-        )
-    notes: list[str] = []
-    if period != "today" and any(
-        raw[n] is not None for n in ("solar", "grid_import", "grid_export")
-    ):
-        notes.append(
-            "Month and year counters are read as kWh; the portal does not state "
-            "the unit (inferred from their size)."
-        )
-    consumption, figures["consumption"], how = _consumption(period, raw, paths)
-    notes += [how] if how else []
-    if figures["battery_charged"].kwh is None and figures["battery_discharged"].kwh is None:
-        notes.append("This box sends no battery energy counters (dropped by the portal in 2024).")
-
-    sc_pct, sc_why = _share_not(raw["grid_export"], raw["solar"])
-    ss_pct, ss_why = _share_not(raw["grid_import"], consumption)
-    notes += _ratio_notes(_PERIOD_WORDS[period], sc_why, ss_why)
-
-    contact = parse_lastcall(section(box, "device").get("lastcall"))
-    today = local_time(now).date()
-    box_day = today if contact is None else local_time(contact).date()
-    if contact is None:
-        notes.append("The box's last contact is unknown; the period is taken from the clock.")
-    stale = _stale_note(period, box_day, today)
-    notes += [stale] if stale else []
-
-    bought, sold = raw["grid_import"], raw["grid_export"]
-    return EnergyReport(
-        box_id=box_id,
-        period=period,
-        period_label=_period_label(period, box_day),
-        as_of=None if contact is None else local_time(contact).isoformat(),
-        solar=figures["solar"],
-        grid_import=figures["grid_import"],
-        grid_export=figures["grid_export"],
-        consumption=figures["consumption"],
-        battery_charged=figures["battery_charged"],
-        battery_discharged=figures["battery_discharged"],
-        net_export_kwh=None if bought is None or sold is None else round1(sold - bought),
-        self_consumption_pct=sc_pct,
-        self_sufficiency_pct=ss_pct,
-        notes=notes,
-    )
-
-
-# --- B. Battery outlook -----------------------------------------------------------------
+# --- A. Battery outlook -----------------------------------------------------------------
 
 OUTLOOK_BASIS = (
     "Straight-line estimate at the current battery power; solar and house load will change it."
@@ -238,10 +81,11 @@ def _battery_state(power_w: float | None) -> BatteryState | None:
 
 
 def _minutes(kwh: float | None, power_w: float) -> int | None:
+    """Minutes to move `kwh` at `power_w`; None beyond the two-week horizon."""
     if kwh is None:
         return None
     minutes = kwh * 1000 / abs(power_w) * 60
-    return round(minutes) if math.isfinite(minutes) else None
+    return round(minutes) if math.isfinite(minutes) and minutes <= OUTLOOK_HORIZON_MIN else None
 
 
 def _clock(now: datetime | None, minutes: int | None) -> str | None:
@@ -275,12 +119,16 @@ def battery_outlook(
             stored = capacity * max(soc - reserve, 0) / 100
     at_reserve = soc is not None and reserve is not None and soc <= reserve
     to_reserve_min = to_full_min = None
+    notes: list[str] = []
     if state == "discharging" and power is not None:
         to_reserve_min = 0 if at_reserve else _minutes(stored, power)
+        if to_reserve_min is None and stored is not None:
+            notes.append(LONG_WAIT_NOTES["reserve"])
     if state == "charging" and power is not None:
         to_full_min = 0 if soc is not None and soc >= 100 else _minutes(to_full, power)
+        if to_full_min is None and to_full is not None:
+            notes.append(LONG_WAIT_NOTES["full"])
 
-    notes: list[str] = []
     if live is None:
         notes.append("Battery power is unknown while live data is off, so no times are estimated.")
     if capacity is None:
@@ -304,7 +152,7 @@ def battery_outlook(
     )
 
 
-# --- C. Phases --------------------------------------------------------------------------
+# --- B. Phases --------------------------------------------------------------------------
 
 _PHASE_FIELDS: tuple[tuple[Phase, str, str, str], ...] = (
     ("L1", "aco_pr", "aci_wr", "aci_vr"),

@@ -105,7 +105,7 @@ class Battery(BaseModel):
     reserve_pct: Number | None = Field(description="Charge the box keeps for itself.")
     above_reserve_kwh: float | None
     to_reserve_min: int | None = Field(
-        description="At the current power, straight-line; null unless discharging >= 50 W."
+        description="Straight-line at the current power; null unless discharging >= 50 W."
     )
     to_full_min: int | None = Field(description="Likewise, while charging.")
 
@@ -153,7 +153,7 @@ class PendingChange(BaseModel):
     requested: str
     requested_at: str
     status: Literal["pending", "outcome_unknown", "applied", "not_applied"] = Field(
-        description="outcome_unknown: no answer, not re-sent; not_applied: not seen in 60 min."
+        description="outcome_unknown: no answer (not re-sent); not_applied: not in 60 min."
     )
 
 
@@ -161,10 +161,11 @@ class BasicData(BaseModel):
     """The live snapshot of one box."""
 
     box_id: str
-    boxes: list[str]
+    boxes: list[str] = Field(description="The first 3 box ids of the account.")
+    box_count: int
     mode: str | None
-    last_contact: str | None = Field(description="When the box last reported.")
-    data_age_s: int | None
+    last_contact: str | None
+    data_age_s: SkipJsonSchema[int | None]  # last_contact says it
     live_data: bool
     solar: Solar
     battery: Battery
@@ -189,6 +190,7 @@ class BoxConfig(BaseModel):
     grid_delivery_limit_w: int | None
     boiler_present: bool | None = Field(description="null when the portal does not say.")
     boiler_mode: BoilerMode | None
+    notes: list[str] = Field(default_factory=list)
 
 
 class FieldSummary(BaseModel):
@@ -197,7 +199,9 @@ class FieldSummary(BaseModel):
     name: str
     unit: str
     min: Number | None
+    min_at: str | None = Field(description="Inferred time.")
     max: Number | None
+    max_at: str | None = Field(description="Inferred time.")
     mean: Number | None
     last: Number | None
 
@@ -206,20 +210,21 @@ class Series(BaseModel):
     """One history series from json2.php."""
 
     series: SeriesName
-    sample_count: int = Field(description="Samples the portal returned.")
+    sample_count: int
+    spacing_min: int | None = Field(description="Inferred.")
     fields: list[FieldSummary]
-    columns: list[str] = Field(description="Names of the values in each row of `samples`.")
-    samples: list[list[Number | None]] = Field(
-        description="Rows in portal order, averaged into buckets when there were more."
-    )
+    columns: list[str] = Field(description="What each row of samples holds.")
+    samples: list[list[Number | None]] = Field(description="Means, a row per row_starts.")
 
 
 class ExtendedData(BaseModel):
     """History for a date range."""
 
     box_id: str
-    start_date: str
-    end_date: str
+    start_date: SkipJsonSchema[str]  # the range asked for, echoed
+    end_date: SkipJsonSchema[str]
+    row_starts: list[str] = Field(description="Inferred.")
+    row_minutes: int | None
     series: list[Series]
     notes: list[str] = Field(default_factory=list)
 
@@ -238,10 +243,9 @@ class Notifications(BaseModel):
     """Notifications, newest first."""
 
     notifications: list[Notification]
-    total: int = Field(description="Entries matching the filters before the limit.")
-    bypass: Literal["on", "off"] | None = Field(
-        description="Automatic bypass state from the latest bypass notice, if any."
-    )
+    total: int = Field(description="Matches before the limit.")
+    bypass: Literal["on", "off"] | None = Field(description="Per the latest bypass notice.")
+    bypass_at: str | None = Field(description="When that notice was posted.")
     notes: list[str] = Field(default_factory=list)
 
 
@@ -251,15 +255,15 @@ WriteOutcome = Literal["previewed", "declined", "unchanged", "written"]
 class WriteResult(BaseModel):
     """What a write tool did: previewed, declined, found nothing to change, or wrote.
 
-    The published schema names what a model acts on (the outcome, the values and the
-    message, which says everything); the other fields are in every answer all the same.
+    The published schema names what a model acts on (the outcome and the message, which
+    says everything); the other fields are in every answer all the same.
     """
 
     tool: SkipJsonSchema[str]
     box_id: SkipJsonSchema[str | None]
     outcome: WriteOutcome
-    current: str | None
-    requested: str
+    current: SkipJsonSchema[str | None]
+    requested: SkipJsonSchema[str]
     effect: SkipJsonSchema[str]
     message: str
     request: SkipJsonSchema[dict[str, object] | None]

@@ -14,7 +14,8 @@ from html.parser import HTMLParser
 from typing import Literal
 
 from .models import Notification, Severity
-from .parsing import PORTAL_TZ
+from .parsing import PORTAL_TZ, duration_words
+from .plausible import printable
 
 SEVERITY_BY_LEVEL: dict[int, Severity] = {
     1: "info",
@@ -108,7 +109,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _clean(parts: list[str]) -> str:
     lines = ("".join(parts)).split("\n")
-    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+    return printable("\n".join(" ".join(line.split()) for line in lines if line.strip()))
 
 
 def parse_time(text: str) -> datetime | None:
@@ -151,14 +152,29 @@ def parse_notifications(fragment: str) -> list[tuple[datetime | None, Notificati
     return [_to_notification(raw) for raw in parser.entries]
 
 
-def bypass_state(notifications: list[Notification]) -> Literal["on", "off"] | None:
-    """The automatic-bypass state named by the newest bypass notice (list is newest first)."""
+def latest_bypass(
+    notifications: list[Notification],
+) -> tuple[Literal["on", "off"], Notification] | None:
+    """The automatic-bypass state named by the newest bypass notice, and that notice
+    (the list is newest first); None when no notice names it."""
     for item in notifications:
         text = f"{item.title} {item.body}".casefold()
         if "bypass" not in text:
             continue
         if "vypnut" in text or re.search(r"\boff\b", text):
-            return "off"
+            return "off", item
         if "zapnut" in text or re.search(r"\bon\b", text):
-            return "on"
+            return "on", item
     return None
+
+
+def bypass_note(notice: Notification, now: datetime) -> str:
+    """Where the bypass state comes from: which notice, and how old it is."""
+    age = ""
+    if notice.time is not None:
+        seconds = (now - datetime.fromisoformat(notice.time)).total_seconds()
+        age = f", {duration_words(seconds)} ago"
+    return (
+        f'The bypass state comes from the notice "{notice.title}"{age}; OIG Cloud reports '
+        "the bypass only in notices."
+    )

@@ -14,17 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..errors import InvalidRequestError, PortalError
-from .models import (
-    BOX_MODES,
-    MODE_EFFECTS,
-    REPORTED_ONLY_MODES,
-    BoxConfig,
-    FieldSummary,
-    GridDelivery,
-    Number,
-    Series,
-    SeriesName,
-)
+from .models import BOX_MODES, REPORTED_ONLY_MODES, GridDelivery, Number
 
 PORTAL_TZ = ZoneInfo("Europe/Prague")
 UNLIMITED_EXPORT_W = 10000
@@ -104,6 +94,18 @@ def ignored_entries(payload: Mapping[str, Any]) -> int:
     )
 
 
+BOXES_LISTED = 3
+"""An answer or an error names at most this many box ids: an installer's account may hold
+thousands, and every answer keeps its size budget."""
+
+
+def listed_boxes(boxes: Sequence[str]) -> str:
+    """Box ids as a sentence lists them: `a, b, c, d, e and 2995 more`."""
+    shown = ", ".join(boxes[:BOXES_LISTED])
+    more = len(boxes) - BOXES_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def select_box(payload: Mapping[str, Any], box_id: str | None) -> tuple[str, Mapping[str, Any]]:
     """The requested box (default: the first) and its data."""
     boxes = box_ids(payload)
@@ -114,7 +116,7 @@ def select_box(payload: Mapping[str, Any], box_id: str | None) -> tuple[str, Map
     chosen = boxes[0] if box_id is None else box_id.strip()
     if chosen not in boxes:
         raise InvalidRequestError(
-            f"Box {chosen} is not on this account; use one of: {', '.join(boxes)}."
+            f"Box {chosen} is not on this account; use one of: {listed_boxes(boxes)}."
         )
     return chosen, payload[chosen]
 
@@ -168,7 +170,7 @@ def decode_grid_delivery(box: Mapping[str, Any]) -> tuple[GridDelivery | None, i
     return "on", None
 
 
-def _kilo(box: Mapping[str, Any], key: str) -> float | None:
+def installed_kwh(box: Mapping[str, Any], key: str) -> float | None:
     """An installed size from `box_prms` (W, Wh or Wp) in thousands, one decimal; 0 or
     missing is unknown."""
     value = number(section(box, "box_prms").get(key))
@@ -177,7 +179,7 @@ def _kilo(box: Mapping[str, Any], key: str) -> float | None:
 
 def installed_pv_kwp(box: Mapping[str, Any]) -> float | None:
     """The installed photovoltaic power in kWp (`box_prms.p_fve`, Wp)."""
-    return _kilo(box, "p_fve")
+    return installed_kwh(box, "p_fve")
 
 
 def boiler_present(box: Mapping[str, Any]) -> bool | None:
@@ -187,27 +189,6 @@ def boiler_present(box: Mapping[str, Any]) -> bool | None:
     if box.get("boiler") == [] or ison == 0:
         return False
     return None if ison is None else True
-
-
-def parse_box_config(payload: Mapping[str, Any], box_id: str | None) -> BoxConfig:
-    """Installed sizes and settings of one box from a json.php payload."""
-    chosen, box = select_box(payload, box_id)
-    mode = decode_mode(number(section(box, "box_prms").get("mode")))
-    delivery, limit = decode_grid_delivery(box)
-    has_boiler = boiler_present(box)
-    manual = number(section(box, "boiler_prms").get("manual"))
-    return BoxConfig(
-        box_id=chosen,
-        mode=mode,
-        mode_effect=MODE_EFFECTS.get(mode or ""),
-        battery_capacity_kwh=_kilo(box, "p_bat"),
-        battery_reserve_pct=number(section(box, "batt_prms").get("bat_min")),
-        pv_installed_kwp=installed_pv_kwp(box),
-        grid_delivery=delivery,
-        grid_delivery_limit_w=limit,
-        boiler_present=has_boiler,
-        boiler_mode=None if not has_boiler or manual is None else "manual" if manual else "auto",
-    )
 
 
 def history_rows(payload: Mapping[str, Any]) -> list[Sequence[Any]]:
@@ -221,47 +202,3 @@ def history_rows(payload: Mapping[str, Any]) -> list[Sequence[Any]]:
         if isinstance(values, list):
             rows.append(values)
     return rows
-
-
-def _mean(values: Sequence[Number | None]) -> Number | None:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    mean = round(sum(present) / len(present), 2)
-    return int(mean) if mean.is_integer() else mean
-
-
-def _buckets(count: int, limit: int) -> list[range]:
-    if count <= limit:
-        return [range(i, i + 1) for i in range(count)]
-    edges = [round(i * count / limit) for i in range(limit + 1)]
-    return [range(edges[i], edges[i + 1]) for i in range(limit)]
-
-
-def parse_history(name: SeriesName, payload: Mapping[str, Any], max_samples: int) -> Series:
-    """One json2.php series: per-field summaries plus at most `max_samples` averaged rows."""
-    layout = HISTORY_FIELDS[name]
-    rows = history_rows(payload)
-    columns = [[number(row[i]) if i < len(row) else None for row in rows] for i, _, _ in layout]
-    fields = [
-        FieldSummary(
-            name=label,
-            unit=unit,
-            min=min((v for v in column if v is not None), default=None),
-            max=max((v for v in column if v is not None), default=None),
-            mean=_mean(column),
-            last=next((v for v in reversed(column) if v is not None), None),
-        )
-        for (_, label, unit), column in zip(layout, columns, strict=True)
-    ]
-    samples = [
-        [_mean([column[i] for i in bucket]) for column in columns]
-        for bucket in _buckets(len(rows), max_samples)
-    ]
-    return Series(
-        series=name,
-        sample_count=len(rows),
-        fields=fields,
-        columns=[label for _, label, _ in layout],
-        samples=samples,
-    )

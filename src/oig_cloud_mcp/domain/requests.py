@@ -6,7 +6,8 @@ Pure rules (today is passed in); each refusal is one sentence that says what is 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
+from typing import Literal, get_args
 
 from ..errors import InvalidRequestError
 from .models import BOX_ID_PATTERN, SeriesName
@@ -37,7 +38,7 @@ def _parse_date(name: str, text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidRequestError(
-            f"{name} '{text}' is not a date; use YYYY-MM-DD, for example 2025-06-24."
+            f"{name} '{text[:40]}' is not a date; use YYYY-MM-DD, for example 2025-06-24."
         ) from None
 
 
@@ -66,12 +67,26 @@ def validate_range(start: str, end: str, today: date) -> tuple[date, date, list[
     return first, last, notes
 
 
+DayWord = Literal["today", "yesterday"]
+"""Words a day may be given in, besides YYYY-MM-DD (the day profile's `date`)."""
+DAY_WORDS: tuple[DayWord, ...] = get_args(DayWord)
+
+
 def validate_day(text: str, today: date) -> date:
-    """Check the day of a day profile before any request: a date, not after today.
+    """Check the day of a day profile before any request: `today`, `yesterday` or a date,
+    not after today.
 
     There is no lower limit: how far back OIG Cloud keeps history is not documented
     (spec §13 q6), and a day it has nothing for comes back empty with a note.
     """
+    word = text.strip().casefold()
+    if word in DAY_WORDS:
+        return today if word == "today" else today - timedelta(days=1)
+    if not _ISO_DATE.match(text.strip()):
+        raise InvalidRequestError(
+            f"date '{text[:40]}' is not a day; use today, yesterday or a date as YYYY-MM-DD, "
+            "for example 2025-06-24."
+        )
     day = _parse_date("date", text)
     if day > today:
         raise InvalidRequestError(

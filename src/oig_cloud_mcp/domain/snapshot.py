@@ -11,20 +11,35 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from .insights import battery_outlook, phase_report
-from .models import BasicData, Battery, BoxClimate, Grid, House, Number, Solar, SolarString
+from .insights import LONG_WAIT_NOTES, battery_outlook, phase_report
+from .models import (
+    MODE_EFFECTS,
+    BasicData,
+    Battery,
+    BoxClimate,
+    BoxConfig,
+    Grid,
+    House,
+    Number,
+    Solar,
+    SolarString,
+)
 from .parsing import (
+    BOXES_LISTED,
+    boiler_present,
     box_ids,
     decode_grid_delivery,
     decode_mode,
     duration_words,
     ignored_entries,
+    installed_kwh,
     installed_pv_kwp,
     number,
     parse_lastcall,
     section,
     select_box,
 )
+from .plausible import believed_box
 
 STALE_AFTER = timedelta(minutes=15)
 LIVE_DATA_OFF_NOTE = (
@@ -62,12 +77,15 @@ def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
     )
 
 
-def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime) -> Battery:
+def _battery(
+    box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime, notes: list[str]
+) -> Battery:
     soc = number(live.get("bat_c")) if live is not None else None
     if soc is None:
         soc = number(section(box, "batt").get("bat_c"))
     power = number(live.get("bat_p")) if live is not None else None
     outlook = battery_outlook(box, live, now)
+    notes += [note for note in outlook.notes if note in LONG_WAIT_NOTES.values()]
     return Battery(
         soc_pct=soc,
         power_w=power,
@@ -101,9 +119,11 @@ def _house(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> House:
 
 def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: datetime) -> BasicData:
     """The live snapshot of one box from a json.php payload."""
-    chosen, box = select_box(payload, box_id)
+    chosen, raw = select_box(payload, box_id)
+    box, doubts = believed_box(raw, now)
     live = box.get("actual") if isinstance(box.get("actual"), Mapping) else None
     notes = [] if live is not None else [LIVE_DATA_OFF_NOTE]
+    notes += doubts
     contact = parse_lastcall(section(box, "device").get("lastcall"))
     age = None if contact is None else max(0, int((now - contact).total_seconds()))
     if age is not None and age > STALE_AFTER.total_seconds():
@@ -114,16 +134,19 @@ def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: dateti
         notes.append(f"The box reports an unknown mode code {code}.")
     if ignored := ignored_entries(payload):
         notes.append(_ignored_note(ignored))
+    boxes = box_ids(payload)
     climate = section(box, "box")
+    battery = _battery(box, live, now, notes)
     return BasicData(
         box_id=chosen,
-        boxes=box_ids(payload),
+        boxes=boxes[:BOXES_LISTED],
+        box_count=len(boxes),
         mode=mode,
         last_contact=None if contact is None else contact.isoformat(),
         data_age_s=age,
         live_data=live is not None,
         solar=_solar(box, live),
-        battery=_battery(box, live, now),
+        battery=battery,
         grid=_grid(box, live),
         house=_house(box, live),
         phases=phase_report(box, live),
@@ -131,4 +154,27 @@ def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: dateti
             temperature_c=number(climate.get("temp")), humidity_pct=number(climate.get("humid"))
         ),
         notes=notes,
+    )
+
+
+def parse_box_config(payload: Mapping[str, Any], box_id: str | None, now: datetime) -> BoxConfig:
+    """Installed sizes and settings of one box from a json.php payload."""
+    chosen, raw = select_box(payload, box_id)
+    box, doubts = believed_box(raw, now)
+    mode = decode_mode(number(section(box, "box_prms").get("mode")))
+    delivery, limit = decode_grid_delivery(box)
+    has_boiler = boiler_present(box)
+    manual = number(section(box, "boiler_prms").get("manual"))
+    return BoxConfig(
+        box_id=chosen,
+        mode=mode,
+        mode_effect=MODE_EFFECTS.get(mode or ""),
+        battery_capacity_kwh=installed_kwh(box, "p_bat"),
+        battery_reserve_pct=number(section(box, "batt_prms").get("bat_min")),
+        pv_installed_kwp=installed_pv_kwp(box),
+        grid_delivery=delivery,
+        grid_delivery_limit_w=limit,
+        boiler_present=has_boiler,
+        boiler_mode=None if not has_boiler or manual is None else "manual" if manual else "auto",
+        notes=doubts,
     )

@@ -94,6 +94,10 @@ def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
     return httpx.MockTransport(handle)
 
 
+Pool = httpx.AsyncClient
+"""A connection pool several clients may share (see `portal_pool`)."""
+
+
 def portal_pool(
     base_url: str, *, timeout_s: float = 30.0, handler: PortalHandler | None = None
 ) -> httpx.AsyncClient:
@@ -441,4 +445,4 @@ class OigCloudClient:
         return answer.message
 
 
-__all__ = ["OigCloudClient", "portal_pool"]
+__all__ = ["OigCloudClient", "Pool", "portal_pool"]

@@ -39,7 +39,8 @@ WRITES_OFF = "Write tools are disabled; the owner can enable them (see the READM
 INSTRUCTIONS = """\
 Reads a home solar + battery system (OIG Power Battery Box) from OIG Cloud; each tool \
 says what it answers. box_id: a Battery Box id; leave it out for the first box on the \
-account. Dates are YYYY-MM-DD, Prague time. Signs: battery power is + while charging and \
+account. Dates are YYYY-MM-DD and times ISO 8601, Prague time; last_contact is when the \
+box last reported. Signs: battery power is + while charging and \
 - while discharging; grid power is + while importing and - while exporting. Units are in \
 field names (_w, _kwh, _pct, _min). null means the portal did not report the value (or it \
 cannot be computed); never a hidden zero. A figure with source "estimate" or \

@@ -82,7 +82,11 @@ def _references(node: Any, counts: dict[str, int]) -> None:
 
 
 def _merged_union(options: list[Any]) -> dict[str, Any] | None:
-    """One schema for an `anyOf` of bare types, or of a plain choice and null; else None."""
+    """One schema for an `anyOf` of bare types, of choices (and constants), or of a plain
+    choice and null; else None."""
+    if all(isinstance(o, dict) and ("enum" in o or "const" in o) for o in options):
+        values = [v for o in options for v in o.get("enum", [o.get("const")])]
+        return {"enum": list(dict.fromkeys(values))}
     if all(isinstance(o, dict) and set(o) == {"type"} for o in options):
         types = [o["type"] for o in options]
         types = [t for t in types if not (t == "integer" and "number" in types)]

@@ -93,8 +93,8 @@ READ_TOOLS: tuple[ReadTool, ...] = (
     ReadTool(
         name="get_basic_data",
         title="Live data of the box",
-        description="Live snapshot of one box: battery, time to reserve or full, solar, grid, "
-        "house, phases, mode, today's energy, pending changes. Start here.",
+        description="The box now: battery, time to reserve or full, solar, grid, house, "
+        "phases, mode, today's energy, changes sent. Start here.",
         arguments=inputs.BoxArguments,
         output=BasicData,
         run=lambda reads, a: reads.basic_data(a.box_id),
@@ -102,7 +102,8 @@ READ_TOOLS: tuple[ReadTool, ...] = (
         view=ENERGY_FLOW,
         readme="Live snapshot: battery %, battery/solar/grid/house power, today's solar, "
         "import, export and consumption, mode (`Home 1`…`Home UPS`), grid export state and "
-        "limit, box temperature, last contact, all box ids; "
+        "limit, box temperature, last contact, the first 3 box ids and how many there are "
+        "(`box_count`); "
         "the **battery outlook** (installed kWh, reserve %, kWh above the reserve, minutes to "
         "the reserve or to full at the current power), installed solar kWp, and **per-phase** "
         "house load, grid power and voltage, grid frequency and the busiest phase, with a note "
@@ -112,23 +113,27 @@ READ_TOOLS: tuple[ReadTool, ...] = (
     ReadTool(
         name="get_energy_report",
         title="Energy report",
-        description="Energy totals: solar, import, export, consumption, self-consumption, "
-        "self-sufficiency.",
+        description="Energy totals of a period or range: solar, import, export, consumption, "
+        "self-consumption, self-sufficiency; optionally per day.",
         arguments=inputs.EnergyReportArguments,
         output=EnergyReport,
-        run=lambda reads, a: reads.energy_report(a.period, a.box_id),
+        run=lambda reads, a: reads.energy_report(
+            a.period, a.box_id, start_date=a.start_date, end_date=a.end_date, by_day=a.by_day
+        ),
         render=render.energy_report_text,
         readme="Solar produced, imported, exported, consumption, battery charged/discharged "
         "(older boxes only), `net_export_kwh` (export minus import: + = exported more than "
         "imported), **self-consumption** (1 − export/solar) and **self-sufficiency** "
         "(1 − import/consumption) in kWh and % with one decimal; each figure names its portal "
-        "counter or says it is an estimate",
+        "counter or says it is an estimate (yesterday, last month and last year are estimated "
+        "from the history)",
         ask="How self-sufficient was I this month?",
     ),
     ReadTool(
         name="get_day_profile",
         title="A day by the hour",
-        description="One day by the hour: solar, house, grid, battery %, peaks and lows.",
+        description="One day (default today) by the hour: solar, house, grid, battery %, "
+        "peaks and lows.",
         arguments=inputs.DayProfileArguments,
         output=DayProfile,
         run=lambda reads, a: reads.day_profile(a.date, a.box_id),
@@ -150,8 +155,9 @@ READ_TOOLS: tuple[ReadTool, ...] = (
             a.start_date, a.end_date, a.series, a.box_id, a.max_samples
         ),
         render=render.extended_data_text,
-        readme="History: per value min/max/mean/last over every sample, plus at most "
-        "`max_samples` averaged rows per series",
+        readme="History: per value min/max (each with the time of its sample)/mean/last over "
+        "every sample, plus the samples averaged into at most `max_samples` rows of a round "
+        "length (1 h, 6 h, 2 days…), each labelled with its start time (`row_starts`)",
         ask="What was the lowest battery level last week?",
     ),
     ReadTool(
@@ -163,7 +169,8 @@ READ_TOOLS: tuple[ReadTool, ...] = (
         run=lambda reads, a: reads.notifications(a.limit, a.min_severity, a.box_id),
         render=render.notifications_text,
         readme="The box's event log, newest first, and the automatic-bypass state when a "
-        "notice names it",
+        "notice names it, with the notice it comes from and its age (`bypass_at`): OIG Cloud "
+        "has no live bypass field",
         ask="Any warnings from the box this week?",
     ),
 )

@@ -20,6 +20,7 @@ from ..domain.models import (
     SeriesName,
     Severity,
 )
+from ..domain.requests import DayWord
 from ..domain.write_plans import EXPORT_LIMIT_W, GRID_CHARGE_PCT
 
 # What box_id, dates and confirm mean is said once, in the server's instructions.
@@ -43,16 +44,21 @@ class BoxArguments(Arguments):
 
 
 class EnergyReportArguments(Arguments):
-    """A period of one box."""
+    """A period, or a range of days, of one box."""
 
     period: Period = "today"
+    start_date: Annotated[IsoDate | None, Field(description="Instead of period; <= 31 days.")] = (
+        None
+    )
+    end_date: Annotated[IsoDate | None, Field(description="Default start_date.")] = None
+    by_day: Annotated[StrictBool, Field(description="Each day too (estimated).")] = False
     box_id: BoxId = None
 
 
 class DayProfileArguments(Arguments):
     """One day of one box."""
 
-    date: IsoDate
+    date: DayWord | IsoDate = "today"
     box_id: BoxId = None
 
 
