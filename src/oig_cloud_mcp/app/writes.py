@@ -35,6 +35,7 @@ from ..errors import (
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
+from ..portal.failed_writes import RESENT
 
 if TYPE_CHECKING:
     from .context import App
@@ -50,6 +51,8 @@ SHOW_FIRST = (
     "after. Show it to the user, and call again with confirm=true only if they agree."
 )
 CONFIRM_AFTER = "Call again with confirm=true after the user agrees."
+RESENT_DETAIL = "sent again after a new login: the first send met an ended session"
+"""The audit line's note on a write accepted on its second send."""
 
 
 def write_disabled(tool: str, env_name: str) -> str:
@@ -227,15 +230,16 @@ class Writes:
         except OigError as exc:
             await self._settle(plan, change_id, None, "rejected", str(exc))
             raise
-        problem = await self._settle(plan, change_id, "pending", "written", reply)
+        detail = f"{reply.message} ({RESENT_DETAIL})" if reply.resent else reply.message
+        problem = await self._settle(plan, change_id, "pending", "written", detail)
         return _result(
             plan,
             "written",
             (
                 f"{self._portal} accepted the change {plan.current or 'unknown'} -> "
-                f"{plan.requested} for box {plan.box_id}.{plan.replacing()} {APPLY_NOTE} "
-                "get_basic_data lists it under pending_changes until the live data shows "
-                f"it.{problem}"
+                f"{plan.requested} for box {plan.box_id}.{' ' + RESENT if reply.resent else ''}"
+                f"{plan.replacing()} {APPLY_NOTE} get_basic_data lists it under "
+                f"pending_changes until the live data shows it.{problem}"
             ),
         )
 
