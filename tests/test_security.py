@@ -140,6 +140,23 @@ def test_a_symlinked_whitelist_stays_a_symlink_when_login_adds_to_it(tmp_path: P
     assert load_whitelist(link).allows("other@example.com")
 
 
+def test_login_adding_to_a_linked_whitelist_leaves_the_mode_of_the_link_target_dir(
+    tmp_path: Path,
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    dotfiles.chmod(0o755)
+    (dotfiles / "whitelist.txt").write_text("other@example.com\n")
+    link = tmp_path / "cfg" / "whitelist.txt"
+    link.parent.mkdir()
+    link.symlink_to(dotfiles / "whitelist.txt")
+
+    add_to_whitelist(link, ME)
+
+    assert dotfiles.stat().st_mode & 0o777 == 0o755  # the user's directory, not ours
+    assert load_whitelist(link).allows(ME)
+
+
 def test_the_whitelist_file_written_by_login_is_private(tmp_path: Path) -> None:
     path = tmp_path / "cfg" / "whitelist.txt"
     add_to_whitelist(path, ME)
