@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
+from oig_cloud_mcp.app.status import status_lines
+from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.security import LoginBackoff, parse_whitelist
 from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
 from oig_cloud_mcp.state.local.security import (
@@ -111,6 +114,23 @@ def test_a_lock_far_in_the_future_is_clamped_to_the_longest_lock() -> None:
         backoff.rejected(ME)
     backoff.states[ME.casefold()].locked_until = 1e308  # a damaged or tampered value
     assert backoff.retry_after(ME) == 15 * 60
+
+
+def test_a_lock_stored_without_rejections_counts_at_least_the_three_that_lock(
+    settings: Settings,
+) -> None:
+    stored = {ME.casefold(): {"rejections": 0, "locked_until": time.time() + 1e9}}
+    settings.backoff_path.parent.mkdir(parents=True)
+    settings.backoff_path.write_text(json.dumps(stored))  # damaged or edited by hand
+    backoff = LoginBackoff(backoff_file(settings.backoff_path).read().root)
+
+    with pytest.raises(LoginLockedError) as caught:
+        backoff.check(ME, "wait.")
+    lines = status_lines(settings.with_overrides(env_email=ME))
+
+    assert "locked for 900 s after 3 rejected logins" in str(caught.value)
+    (line,) = [line for line in lines if line.startswith("Login backoff:")]
+    assert line.endswith("(LOCKED for 900 s after 3 rejected logins)")
 
 
 def test_an_unlisted_account_is_refused_naming_the_file(tmp_path: Path) -> None:
