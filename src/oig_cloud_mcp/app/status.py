@@ -141,7 +141,7 @@ def _remote_line(files: LocalFiles) -> str:
 
 
 def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
-    whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelist_extra)
+    whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelisted_by_env)
     return (
         f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})"
     )
