@@ -86,3 +86,15 @@ def test_at_a_terminal_the_change_is_sent_only_after_yes(
     assert len(demo_writes(home)) == written
     if not written:
         assert "Nothing was changed." in shown
+
+
+def test_at_a_terminal_the_preview_does_not_tell_the_person_to_call_again(
+    home: dict[str, str],
+) -> None:
+    _, shown = at_a_terminal([*CHANGE, *WRITES], home, b"n")
+    ran = run_cli([*CHANGE, "--yes", *WRITES], home)
+
+    for output in (shown, ran.stdout):
+        assert "Preview only, nothing was changed" in output
+        assert "confirm=true" not in output  # the person already typed it; the model's cue
+    assert shown.index("Preview only") < shown.index("Send this change to the box? [y/N]")

@@ -193,10 +193,12 @@ def _preview_and_ask(
     preview = interrupt.run(server.call(tool, {**arguments, "confirm": False}))
     if preview.is_error:
         error(preview.text.removeprefix(f"Error executing tool {tool}: "))
+    from ..app.writes import CONFIRM_AFTER
+
     outcome = preview.structured.get("outcome") if isinstance(preview.structured, dict) else None
     if outcome != "previewed":
         return  # unchanged: the confirmed call says so and sends nothing
-    echo(preview.text)
+    echo(preview.text.removesuffix(CONFIRM_AFTER).rstrip())  # the model's cue, not the person's
     if not yes and not typer.confirm("Send this change to the box?", default=False):
         error("Nothing was changed.")
 
