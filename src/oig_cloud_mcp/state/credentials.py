@@ -180,6 +180,14 @@ def hints(settings: Settings) -> Hints:
     )
 
 
+LOGIN_HINTS = Hints(
+    rejected="check them (the same as in the OIG mobile app) and try again.",
+    locked="try again with the right password: `login` always makes its one attempt.",
+)
+"""For the owner's own `login`: the e-mail and password were just typed, whatever the
+environment holds, so the fix is typing them again, not running `login`."""
+
+
 def set_up_hint(settings: Settings) -> str:
     """Why no account can be used and where to set one up, for this setup: the rest of a
     sentence that starts with "No OIG Cloud account is set up" (or "Account: none")."""
