@@ -51,8 +51,7 @@ def test_call_reads_lists_numbers_and_booleans_by_the_tool_schema(env: dict[str,
     assert as_json.returncode == 0, as_json
     assert [s["series"] for s in json.loads(as_json.stdout)["series"]] == ["fve"]
     assert preview.returncode == 0, preview
-    assert "Preview only, nothing was changed" in preview.stdout
-    assert '"requested": "Home UPS"' in preview.stdout
+    assert "Preview only, nothing was changed: Home 1 -> Home UPS" in preview.stdout
 
 
 def test_every_failed_operation_exits_1_with_one_error_line(

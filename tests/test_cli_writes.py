@@ -63,7 +63,6 @@ def test_yes_sends_a_confirmed_change_after_showing_its_preview(home: dict[str, 
     assert ran.returncode == 0, ran
     assert "Preview only, nothing was changed" in ran.stdout
     assert "accepted the change" in ran.stdout
-    assert json.loads(ran.stdout[ran.stdout.index("{") :])["outcome"] == "written"
     assert demo_writes(home) == ["written"]
 
 
