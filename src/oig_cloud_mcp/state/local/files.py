@@ -301,6 +301,27 @@ def _lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+def _flock(fd: int, *, wait: bool) -> bool:
+    """Lock the open lock file `fd` exclusively; without `wait`, False when it is held."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+        except OSError:
+            if wait:
+                raise
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def acquire_lock(path: Path) -> int:
     """Block until this process holds the exclusive lock `<path>.lock`; returns its fd."""
     lock = _lock_path(path)
@@ -310,14 +331,7 @@ def acquire_lock(path: Path) -> int:
     except OSError as exc:
         raise _unusable(lock, exc) from exc
     try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        _flock(fd, wait=True)
     except BaseException:
         os.close(fd)
         raise
@@ -336,22 +350,7 @@ def is_locked(path: Path) -> bool:
     except OSError as exc:
         raise _unusable(lock, exc) from exc
     try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
-
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            except OSError:
-                return True
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-            return False
-        import fcntl
-
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        return False
+        return not _flock(fd, wait=False)
     finally:
         os.close(fd)  # closing releases the lock, if this took it
 
