@@ -239,6 +239,25 @@ async def test_a_new_session_ended_at_once_changes_nothing_and_pauses_logins(
     assert [path for path, _ in cookies(httpx_mock)].count("Login.php") == 1
 
 
+async def test_a_login_that_fails_after_the_session_ended_says_nothing_was_changed(
+    mine: tuple[OigCloudClient, Recorder], httpx_mock: HTTPXMock
+) -> None:
+    oig, shared = mine
+    httpx_mock.add_response(url=LIVE, json=STATS, **with_cookie("mine"))
+    httpx_mock.add_response(url=WRITE, status_code=500, **with_cookie("mine"))
+    httpx_mock.add_response(url=LIVE, json=[], **with_cookie("mine"))
+    httpx_mock.add_response(url=BASE + "inc/php/scripts/Login.php", text='[[1,"",true]]')
+    await oig.live_stats()
+
+    with pytest.raises(PortalError) as caught:
+        await oig.write("Device.Set.Value.php", HOME_UPS)
+
+    assert "had ended the session, so nothing was changed" in str(caught.value)
+    assert "rejected the e-mail or password" in str(caught.value)
+    assert "rejected" in shared.events  # counted against the password like any rejection
+    assert [path for path, _ in cookies(httpx_mock)].count("Device.Set.Value.php") == 1
+
+
 async def test_the_confirmed_write_goes_out_once_without_the_cache_too(
     settings: Settings, portal: FakePortal
 ) -> None:

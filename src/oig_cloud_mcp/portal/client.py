@@ -38,6 +38,7 @@ from .failed_writes import (
     WriteReceipt,
     ended_again,
     failed_write,
+    not_renewed,
     said_twice,
 )
 from .inprocess import PortalHandler
@@ -313,7 +314,10 @@ class OigCloudClient:
                 if resent:
                     raise ended_again() from exc
                 log.info("OIG Cloud had ended the session, so the change was not taken; renewing")
-                cookie, fresh = await self._renew(account, dead=cookie)
+                try:
+                    cookie, fresh = await self._renew(account, dead=cookie)
+                except OigError as failed:
+                    raise not_renewed(failed) from failed
                 continue
             except WriteOutcomeUnknownError as exc:
                 raise (said_twice(exc) if resent else exc) from exc

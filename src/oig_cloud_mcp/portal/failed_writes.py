@@ -6,7 +6,8 @@ ended", but a live session may get one too, after taking the change. So after an
 write the client reads once with the same cookie, and that read decides:
 
 - dead: the portal did not take the change. The client logs in and sends it once more,
-  never twice (a failure of that second send is judged the same way, but never resent);
+  never twice (a failure of that second send is judged the same way, but never resent;
+  a login that fails leaves nothing changed, and says why);
 - alive: an HTTP error stands as a refusal (nothing was changed); a "session ended"
   answer on a live session leaves the outcome unknown;
 - unknown (the read failed too): the outcome is unknown.
@@ -88,4 +89,13 @@ def ended_again() -> PortalError:
     return PortalError(
         "OIG Cloud ended the session again before it took the change (also after logging "
         "in again), so nothing was changed; try again in a few minutes."
+    )
+
+
+def not_renewed(error: OigError) -> PortalError:
+    """The session had ended (the change was not taken) and the login to send it once
+    more failed: `error` says why and what helps."""
+    return PortalError(
+        f"OIG Cloud had ended the session, so nothing was changed, and logging in again "
+        f"failed: {error}"
     )
