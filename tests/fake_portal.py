@@ -106,6 +106,9 @@ class FakePortal:
     max_writes_in_flight: int = 0
     write_then_redirect: bool = False
     """Take each write, then answer it with a 302 to the login page."""
+    dead_session_write: Literal["500", "401"] = "500"
+    """How a write on a dead session is answered: the real portal's HTTP 500 error page
+    (seen on portal.oigpower.cz, issue 17), or a plain 401."""
 
     def __repr__(self) -> str:
         # short: hypothesis prints fixtures in its reports, and the log only grows
@@ -262,7 +265,9 @@ class FakePortal:
             if self.write_delay_s:
                 await asyncio.sleep(self.write_delay_s)
             if not self._session_ok(request):
-                return Response("Unauthorized", 401, media_type="text/plain")
+                if self.dead_session_write == "401":
+                    return Response("Unauthorized", 401, media_type="text/plain")
+                return Response(ERROR_PAGE, 500, media_type="text/html")
             changes = self._accepted_changes(script, request, body)
         finally:
             self.writes_in_flight -= 1

@@ -51,8 +51,7 @@ def test_call_reads_lists_numbers_and_booleans_by_the_tool_schema(env: dict[str,
     assert as_json.returncode == 0, as_json
     assert [s["series"] for s in json.loads(as_json.stdout)["series"]] == ["fve"]
     assert preview.returncode == 0, preview
-    assert "Preview only, nothing was changed" in preview.stdout
-    assert '"requested": "Home UPS"' in preview.stdout
+    assert "Preview only, nothing was changed: Home 1 -> Home UPS" in preview.stdout
 
 
 def test_every_failed_operation_exits_1_with_one_error_line(
@@ -174,3 +173,21 @@ def test_every_usage_error_exits_2_with_one_line_naming_what_is_accepted(
         "Error: Standard input ended before an answer; for scripts use --email EMAIL "
         "--password-stdin."
     ]
+
+
+@pytest.mark.parametrize("environment", ["keyring", "OIG_CLOUD_EMAIL set"])
+def test_login_with_a_wrong_password_says_try_again_not_run_login(
+    env: dict[str, str], portal: FakePortal, environment: str
+) -> None:
+    no_account = {k: v for k, v in env.items() if not k.startswith("OIG_CLOUD_")}
+    base = no_account | {"OIG_CLOUD_BASE_URL": env["OIG_CLOUD_BASE_URL"]}
+    if environment != "keyring":
+        base = env  # the variables do not make a typed password come from them
+
+    ran = run_cli(["login", "--email", "owner@example.com", "--password-stdin"], base, "bad\n")
+
+    assert_one_error_line(
+        ran, 1, "OIG Cloud rejected the e-mail or password for owner@example.com", "try again"
+    )
+    assert "oig-cloud-mcp login" not in ran.stderr
+    assert "OIG_CLOUD_PASSWORD" not in ran.stderr

@@ -63,7 +63,6 @@ def test_yes_sends_a_confirmed_change_after_showing_its_preview(home: dict[str, 
     assert ran.returncode == 0, ran
     assert "Preview only, nothing was changed" in ran.stdout
     assert "accepted the change" in ran.stdout
-    assert json.loads(ran.stdout[ran.stdout.index("{") :])["outcome"] == "written"
     assert demo_writes(home) == ["written"]
 
 
@@ -86,3 +85,15 @@ def test_at_a_terminal_the_change_is_sent_only_after_yes(
     assert len(demo_writes(home)) == written
     if not written:
         assert "Nothing was changed." in shown
+
+
+def test_at_a_terminal_the_preview_does_not_tell_the_person_to_call_again(
+    home: dict[str, str],
+) -> None:
+    _, shown = at_a_terminal([*CHANGE, *WRITES], home, b"n")
+    ran = run_cli([*CHANGE, "--yes", *WRITES], home)
+
+    for output in (shown, ran.stdout):
+        assert "Preview only, nothing was changed" in output
+        assert "confirm=true" not in output  # the person already typed it; the model's cue
+    assert shown.index("Preview only") < shown.index("Send this change to the box? [y/N]")

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.state import credentials
 
-from .conftest import EMAIL
+from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
 from .state_probe import probe, probe_unprivileged
 
@@ -227,10 +228,11 @@ def check_calls(name: str, outcome: str, seen: dict[str, Any], path: Path) -> No
         assert read["error"]
 
 
-@pytest.mark.parametrize("kind", ["empty", "garbage", "non-UTF-8", "directory", "unreadable"])
+@pytest.mark.parametrize("kind", ["non-UTF-8", "directory", "unreadable"])
 def test_a_damaged_whitelist_fails_closed_with_a_sentence_naming_it(
     writable: Settings, portal: FakePortal, kind: str
 ) -> None:
+    """Even for a login from OIG_CLOUD_EMAIL/OIG_CLOUD_PASSWORD, which that whitelists."""
     unlisted = writable.with_overrides(whitelist_extra=())
     place(unlisted.whitelist_path, kind, {})
 
@@ -242,6 +244,22 @@ def test_a_damaged_whitelist_fails_closed_with_a_sentence_naming_it(
     assert any(line.startswith("Whitelist") for line in seen["status"])
 
 
+@pytest.mark.parametrize("kind", ["empty", "garbage"])
+def test_a_whitelist_that_lists_nobody_refuses_a_keyring_login_naming_it(
+    writable: Settings, portal: FakePortal, kind: str
+) -> None:
+    keyring_login = writable.with_overrides(env_email=None, env_password=None, whitelist_extra=())
+    credentials.store_password(EMAIL, PASSWORD)
+    credentials.remember_account(keyring_login, EMAIL)
+    place(keyring_login.whitelist_path, kind, {})
+
+    seen = probe(keyring_login)
+
+    assert seen["read"]["error"]
+    assert str(keyring_login.whitelist_path) in seen["read"]["text"]
+    assert portal.log == []
+
+
 def test_a_symlinked_whitelist_is_followed(writable: Settings, portal: FakePortal) -> None:
     target = writable.config_dir.parent / "dotfiles" / "whitelist.txt"
     target.parent.mkdir(parents=True)
@@ -249,7 +267,11 @@ def test_a_symlinked_whitelist_is_followed(writable: Settings, portal: FakePorta
     writable.whitelist_path.parent.mkdir(parents=True, exist_ok=True)
     writable.whitelist_path.symlink_to(target)
 
-    seen = probe(writable.with_overrides(whitelist_extra=()))
+    keyring_login = writable.with_overrides(env_email=None, env_password=None, whitelist_extra=())
+    credentials.store_password(EMAIL, PASSWORD)  # the whitelist governs keyring logins
+    credentials.remember_account(keyring_login, EMAIL)
+
+    seen = probe(keyring_login)
 
     assert not seen["read"]["error"], seen["read"]["text"]
 

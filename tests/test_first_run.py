@@ -70,7 +70,8 @@ def test_login_without_a_keyring_names_the_install_that_reaches_the_tools_enviro
     assert "`uv tool install --with keyrings.alt oig-cloud-mcp`" in line
     assert "`pipx inject oig-cloud-mcp keyrings.alt`" in line
     assert "pip install keyrings.alt" not in line  # the wrong environment for a uv tool
-    assert "OIG_CLOUD_MCP_WHITELIST" in line  # what env credentials also need
+    assert "set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD" in line  # all env credentials need
+    assert "OIG_CLOUD_MCP_WHITELIST" not in line
     assert portal.log == []
 
 
@@ -78,15 +79,12 @@ def test_login_with_env_credentials_and_no_keyring_says_login_is_not_needed() ->
     env_login = Settings(env_email=EMAIL, env_password=PASSWORD)
     keyring.set_keyring(FailKeyring())
 
-    with pytest.raises(KeyringUnavailableError) as unlisted:
+    with pytest.raises(KeyringUnavailableError) as caught:
         credentials.ensure_keyring_usable(env_login)
-    with pytest.raises(KeyringUnavailableError) as listed:
-        credentials.ensure_keyring_usable(env_login.with_overrides(whitelist_extra=(EMAIL,)))
 
-    assert "`login` is not needed" in str(unlisted.value)
-    assert "Either set" not in str(unlisted.value)
-    assert "OIG_CLOUD_MCP_WHITELIST" in str(unlisted.value)
-    assert "OIG_CLOUD_MCP_WHITELIST" not in str(listed.value)  # already done
+    assert "`login` is not needed" in str(caught.value)
+    assert "Either set" not in str(caught.value)
+    assert "OIG_CLOUD_MCP_WHITELIST" not in str(caught.value)  # the two variables suffice
 
 
 class PlaintextKeyring(MemoryKeyring):
@@ -116,19 +114,32 @@ def test_login_into_a_plaintext_keyring_says_the_password_is_unencrypted(
 # -- 2. credentials from the environment -------------------------------------------------------
 
 
-def test_env_credentials_missing_from_the_whitelist_are_told_to_use_the_variable(
+def test_headless_onboarding_takes_the_two_variables_the_first_message_names(
     env: dict[str, str], portal: FakePortal
 ) -> None:
-    unlisted = {k: v for k, v in env.items() if k != "OIG_CLOUD_MCP_WHITELIST"}
+    """A Raspberry Pi without a keyring: the first error names every way out, and the two
+    variables it names are all it takes (setting them chooses the account: no whitelist
+    entry besides)."""
+    bare = {k: v for k, v in env.items() if not k.startswith("OIG_CLOUD")} | NO_KEYRING
+    fresh = {k: v for k, v in env.items() if k != "OIG_CLOUD_MCP_WHITELIST"} | NO_KEYRING
 
-    ran = run_cli(["call", "get_basic_data"], unlisted)
+    first, tried_login = run_all(
+        [
+            (["call", "get_basic_data"], bare),
+            (["login", "--email", EMAIL, "--password-stdin"], bare),
+        ]
+    )
+    then = run_cli(["call", "get_basic_data"], fresh)
 
-    assert ran.returncode == 1, ran
-    (line,) = ran.errors
-    assert f"The account {EMAIL} is not on the whitelist" in line
-    assert "put the same e-mail in OIG_CLOUD_MCP_WHITELIST, next to OIG_CLOUD_EMAIL" in line
-    assert "run `oig-cloud-mcp login`" not in line
-    assert portal.log == []
+    assert first.returncode == 1, first
+    (line,) = first.errors
+    for way_out in ("`oig-cloud-mcp login`", "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD", "--demo"):
+        assert way_out in line, line
+    assert tried_login.returncode == 1, tried_login
+    assert "set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD" in tried_login.stderr
+    assert "OIG_CLOUD_MCP_WHITELIST" not in tried_login.stderr
+    assert then.returncode == 0, then
+    assert then.stderr == ""
 
 
 @pytest.mark.anyio

@@ -110,6 +110,28 @@ def test_the_same_change_confirmed_twice_at_once_is_written_once(
     assert outcomes == [["unchanged", "written"]] * 3
 
 
+def test_the_same_change_confirmed_while_another_process_sends_it_is_being_sent_now(
+    env: dict[str, str], portal: FakePortal
+) -> None:
+    portal.write_delay_s = 3  # the first confirm is still in flight at the second
+    writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode", "OIG_CLOUD_MCP_CACHE_TTL": "0"}
+    with servers(writable, 2) as (first, second):
+        for server in (first, second):
+            server.call_tool("set_box_mode", mode="Home UPS")  # each shows the preview
+        sending = first.start_tool("set_box_mode", mode="Home UPS", confirm=True)
+        deadline = time.monotonic() + 30
+        while not portal.write_requests() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        repeat = second.call_tool("set_box_mode", mode="Home UPS", confirm=True)
+        sent = sending.get(timeout=60)["result"]
+
+    assert sent["structuredContent"]["outcome"] == "written"
+    assert repeat["structuredContent"]["outcome"] == "unchanged"
+    assert "is being sent now" in text(repeat)
+    assert "no answer came back" not in text(repeat)
+    assert len(portal.write_requests()) == 1
+
+
 def test_a_server_killed_mid_write_does_not_send_the_change_again_after_a_restart(
     env: dict[str, str], portal: FakePortal
 ) -> None:

@@ -226,3 +226,47 @@ def test_the_readme_documents_every_environment_variable() -> None:
     names = {value for name, value in vars(config).items() if name.startswith("ENV_")}
     assert {name for name in names if f"`{name}`" not in table} == set()
     assert "set by the Claude Desktop extension" in table
+
+
+def readme_section(title: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_until_a_release_exists_the_readme_installs_from_a_clone_or_the_git_url(
+    project: dict[str, Any],
+) -> None:
+    """No install method may need a release the changelog says was not made yet: the first
+    way installs from the repository (and says how to update it), and every way that needs
+    PyPI or a GitHub release says so in its heading."""
+    owner, repo = home(project)
+    intro, *ways = readme_section("Install").split("\n### ")
+    released = re.search(r"^## \[\d", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    registry = ("uv tool install oig-cloud-mcp", "uvx oig-cloud-mcp", "pipx install oig-cloud-mcp")
+
+    for command in (
+        "uv tool install .",
+        "pipx install .",
+        f"uv tool install git+https://github.com/{owner}/{repo}",
+        f"pipx install git+https://github.com/{owner}/{repo}",
+        "uv tool upgrade oig-cloud-mcp",  # updates, the way it was installed
+        "uv tool install --reinstall .",
+        "pipx install --force .",
+    ):
+        assert command in ways[0], command
+    if not released:
+        assert "not on PyPI yet" in intro
+        for way in ways:
+            heading = way.splitlines()[0]
+            needs_release = "releases/latest" in way or any(r in way for r in registry)
+            assert not needs_release or "released" in heading, heading
+
+
+def test_the_readme_does_not_offer_claude_ai_for_a_stdio_server() -> None:
+    app = " ".join(readme_section("See it: the MCP App").split())
+    mentions = [s for s in re.split(r"(?<=[.;])\s", app) if "claude.ai" in s]
+
+    assert mentions, "say where claude.ai stands"
+    for sentence in mentions:
+        assert "not possible yet" in sentence, sentence
+        assert "stdio" in sentence, sentence

@@ -170,6 +170,24 @@ async def test_a_box_configuration_with_a_bad_id_makes_no_request(
 
 
 @pytest.mark.parametrize(
+    ("uri", "sentence"),
+    [
+        ("oig://box/12ab/config", "box_id must be a Battery Box id of 1 to 20 digits"),
+        ("oig://box/9999999999/config", "Box 9999999999 is not on this account; use one of:"),
+    ],
+    ids=["bad id", "unknown id"],
+)
+async def test_a_bad_or_unknown_box_id_in_the_resource_is_invalid_params_like_a_prompt(
+    mcp: Client, portal: FakePortal, uri: str, sentence: str
+) -> None:
+    with pytest.raises(MCPError) as caught:
+        await mcp.read_resource(uri)
+
+    assert caught.value.error.code == INVALID_PARAMS
+    assert caught.value.error.message.startswith(sentence), caught.value.error.message
+
+
+@pytest.mark.parametrize(
     ("name", "arguments", "sentence"),
     [
         (

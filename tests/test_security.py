@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
+from oig_cloud_mcp.app.status import status_lines
+from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.security import LoginBackoff, parse_whitelist
 from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError
 from oig_cloud_mcp.state.local.security import (
@@ -113,6 +116,23 @@ def test_a_lock_far_in_the_future_is_clamped_to_the_longest_lock() -> None:
     assert backoff.retry_after(ME) == 15 * 60
 
 
+def test_a_lock_stored_without_rejections_counts_at_least_the_three_that_lock(
+    settings: Settings,
+) -> None:
+    stored = {ME.casefold(): {"rejections": 0, "locked_until": time.time() + 1e9}}
+    settings.backoff_path.parent.mkdir(parents=True)
+    settings.backoff_path.write_text(json.dumps(stored))  # damaged or edited by hand
+    backoff = LoginBackoff(backoff_file(settings.backoff_path).read().root)
+
+    with pytest.raises(LoginLockedError) as caught:
+        backoff.check(ME, "wait.")
+    lines = status_lines(settings.with_overrides(env_email=ME))
+
+    assert "locked for 900 s after 3 rejected logins" in str(caught.value)
+    (line,) = [line for line in lines if line.startswith("Login backoff:")]
+    assert line.endswith("(LOCKED for 900 s after 3 rejected logins)")
+
+
 def test_an_unlisted_account_is_refused_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(NotWhitelistedError, match=r"whitelist\.txt.*oig-cloud-mcp login"):
         check_whitelisted(tmp_path / "whitelist.txt", (), ME)
@@ -138,6 +158,23 @@ def test_a_symlinked_whitelist_stays_a_symlink_when_login_adds_to_it(tmp_path: P
     assert link.is_symlink()
     assert load_whitelist(link).allows(ME)
     assert load_whitelist(link).allows("other@example.com")
+
+
+def test_login_adding_to_a_linked_whitelist_leaves_the_mode_of_the_link_target_dir(
+    tmp_path: Path,
+) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    dotfiles.chmod(0o755)
+    (dotfiles / "whitelist.txt").write_text("other@example.com\n")
+    link = tmp_path / "cfg" / "whitelist.txt"
+    link.parent.mkdir()
+    link.symlink_to(dotfiles / "whitelist.txt")
+
+    add_to_whitelist(link, ME)
+
+    assert dotfiles.stat().st_mode & 0o777 == 0o755  # the user's directory, not ours
+    assert load_whitelist(link).allows(ME)
 
 
 def test_the_whitelist_file_written_by_login_is_private(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from mcp import Client
 
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
+from oig_cloud_mcp.state import credentials
 
 from .conftest import EMAIL, PASSWORD, call, error_text
 from .fake_portal import FakePortal
@@ -143,7 +144,9 @@ async def test_not_logged_in_says_run_login_and_makes_no_request(
 async def test_an_account_off_the_whitelist_is_refused_before_any_request(
     settings: Settings, portal: FakePortal, mode: str
 ) -> None:
-    unlisted = settings.with_overrides(whitelist_extra=())
+    unlisted = settings.with_overrides(env_email=None, env_password=None, whitelist_extra=())
+    credentials.store_password(EMAIL, PASSWORD)  # a keyring login (OIG_CLOUD_EMAIL with
+    credentials.remember_account(unlisted, EMAIL)  # its password is the owner's choice)
     async with Client(build_server(unlisted), mode=mode) as client:  # type: ignore[arg-type]
         text = error_text(await call(client, "get_basic_data"))
     assert "whitelist" in text

@@ -242,3 +242,31 @@ def test_status_reports_a_big_unreadable_audit_log_in_one_line(env: dict[str, st
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert f"Audit log: Cannot read {audit} (permission denied)" in done.stdout
+
+
+@pytest.mark.e2e
+def test_a_symlinked_state_directory_is_refused_by_the_command_and_its_target_left_alone(
+    env: dict[str, str], portal: FakePortal, tmp_path: Path
+) -> None:
+    target = tmp_path / "shared"
+    target.mkdir(mode=0o755)
+    target.chmod(0o755)
+    state = state_dir_of(env)
+    state.parent.mkdir(parents=True)
+    state.symlink_to(target)
+
+    done = subprocess.run(
+        [*command(), "call", "get_basic_data"],
+        env=process_env(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 1, done
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"Error: {state} is a symbolic link"), line
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    assert list(target.iterdir()) == []
+    assert portal.log == []

@@ -54,6 +54,30 @@ def test_a_file_where_the_directory_should_be_is_named(tmp_path: Path) -> None:
         ensure_private_dir(tmp_path / "state")
 
 
+def test_a_symlinked_directory_is_refused_and_what_it_points_to_keeps_its_mode(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "shared"
+    target.mkdir()
+    target.chmod(0o755)
+    (target / "f.json").write_text('{"count": 5}')
+    link = tmp_path / "state"
+    link.symlink_to(target)
+
+    for use in (
+        lambda: ensure_private_dir(link),
+        lambda: write_private(link / "g.json", b"{}"),
+        lambda: append_private(link / "audit.jsonl", "line"),
+        lambda: read_private(link / "f.json"),
+        lambda: counter(link / "f.json").update(lambda c: c),
+    ):
+        with pytest.raises(StateFileError, match=r"state is a symbolic link.*real directory"):
+            use()
+
+    assert mode(target) == 0o755
+    assert sorted(p.name for p in target.iterdir()) == ["f.json"]
+
+
 def test_writes_are_atomic_private_and_leave_no_temporary_files(tmp_path: Path) -> None:
     path = tmp_path / "s" / "f.json"
     write_private(path, b"one")

@@ -709,27 +709,29 @@ async def test_a_write_taken_and_answered_with_a_redirect_is_unknown_and_never_s
     assert [(p["requested"], p["status"]) for p in pending] == [("Home UPS", "outcome_unknown")]
 
 
+@pytest.mark.parametrize("dead_answer", ["500", "401"])
 async def test_a_write_on_a_session_that_died_is_sent_once_more_after_one_login(
-    writable: Settings, portal: FakePortal
+    writable: Settings, portal: FakePortal, dead_answer: str
 ) -> None:
+    portal.dead_session_write = dead_answer  # type: ignore[assignment]
     client = OigCloudClient(writable.base_url, given(Credentials(EMAIL, PASSWORD)))
     try:
         await client.live_stats()
         portal.expire_sessions()  # the portal ends the session just before the write
 
-        message = await client.write(
+        receipt = await client.write(
             "Device.Set.Value.php",
             {"id_device": BOX_ID, "table": "box_prms", "column": "mode", "value": 3},
         )
     finally:
         await client.aclose()
 
-    assert message == "OK"
+    assert (receipt.message, receipt.resent) == ("OK", True)
     paths = [r.path.rsplit("/", 1)[-1] for r in portal.log]
     assert paths == [
         "Login.php",
         "json.php",
-        "Device.Set.Value.php",  # 401: the session is dead ...
+        "Device.Set.Value.php",  # HTTP 500 (or 401): the session is dead ...
         "json.php",  # ... and a read with the same cookie says so too
         "Login.php",
         "Device.Set.Value.php",

@@ -375,6 +375,16 @@ class Settings:
         return bool(self.env_email and self.env_password)
 
     @property
+    def whitelisted_by_env(self) -> tuple[str, ...]:
+        """The e-mails the environment puts on the whitelist: OIG_CLOUD_MCP_WHITELIST, and
+        OIG_CLOUD_EMAIL when OIG_CLOUD_PASSWORD is set too (whoever sets both in the MCP
+        client's configuration has chosen that account, where OIG_CLOUD_MCP_WHITELIST
+        would be set as well)."""
+        if self.env_email and self.has_env_credentials:
+            return (*self.whitelist_extra, self.env_email)
+        return self.whitelist_extra
+
+    @property
     def missing_env_credential(self) -> str | None:
         """The variable missing when only one of OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD is set."""
         if bool(self.env_email) == bool(self.env_password):

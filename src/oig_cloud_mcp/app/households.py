@@ -22,7 +22,8 @@ from ..state.vault import Vault, subject_of
 from .context import App
 
 if TYPE_CHECKING:
-    from ..portal.client import OigCloudClient, Pool
+    from ..portal.client import OigCloudClient
+    from ..portal.pool import Pool
 
 KEPT_APPS = 1000
 """Households whose apps a process keeps ready (least recently used ones are rebuilt)."""
@@ -72,7 +73,7 @@ class Households:
 
     def _http(self) -> Pool:
         if self._pool is None:
-            from ..portal.client import portal_pool
+            from ..portal.pool import portal_pool
 
             self._pool = portal_pool(self.settings.base_url, timeout_s=self.settings.timeout_s)
         return self._pool

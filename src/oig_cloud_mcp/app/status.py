@@ -93,12 +93,11 @@ def _backoff_line(files: LocalFiles, email: str | None) -> str:
         if email is None:
             return "no account"
         backoff = LoginBackoff(file.read().root)
-        wait = backoff.retry_after(email)
-        entry = backoff.states.get(account_key(email))
-        if wait > 0 and entry is not None:
-            return f"LOCKED for {wait} s after {entry.rejections} rejected logins"
-        if entry is not None and entry.rejections:
-            return f"{entry.rejections} rejected login(s) in a row, not locked"
+        wait, rejections = backoff.retry_after(email), backoff.rejections(email)
+        if wait > 0:
+            return f"LOCKED for {wait} s after {rejections} rejected logins"
+        if rejections:
+            return f"{rejections} rejected login(s) in a row, not locked"
         return "no lockout"
 
     return _checked("Login backoff", file, state)
@@ -142,7 +141,7 @@ def _remote_line(files: LocalFiles) -> str:
 
 
 def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
-    whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelist_extra)
+    whitelist = Whitelist.parse(files.whitelist.read(), settings.whitelisted_by_env)
     return (
         f"Whitelist: {settings.whitelist_path} ({', '.join(sorted(whitelist.entries)) or 'empty'})"
     )

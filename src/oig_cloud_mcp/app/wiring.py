@@ -82,7 +82,7 @@ def login_client(settings: Settings, creds: Credentials) -> OigCloudClient:
     sessions = SharedSessions(
         SessionStore(settings.session_path),
         backoff_file(settings.backoff_path),
-        credentials.hints(settings),
+        credentials.LOGIN_HINTS,
     )
 
     async def given() -> Credentials:

@@ -35,6 +35,7 @@ from ..errors import (
     WriteNotAllowedError,
     WriteOutcomeUnknownError,
 )
+from ..portal.failed_writes import RESENT
 
 if TYPE_CHECKING:
     from .context import App
@@ -50,6 +51,8 @@ SHOW_FIRST = (
     "after. Show it to the user, and call again with confirm=true only if they agree."
 )
 CONFIRM_AFTER = "Call again with confirm=true after the user agrees."
+RESENT_DETAIL = "sent again after a new login: the first send met an ended session"
+"""The audit line's note on a write accepted on its second send."""
 
 
 def write_disabled(tool: str, env_name: str) -> str:
@@ -129,22 +132,31 @@ class Writes:
     async def _account(self) -> str:
         return await self.app.client.account()
 
-    async def _decide(self, plan: WritePlan, now: datetime) -> None:
+    async def _decide(self, plan: WritePlan, now: datetime, *, holding: bool = False) -> None:
         """Set `unchanged_reason` and `replaces` from the live value and the pending changes.
 
         The same change still unresolved is not sent again. Another value still unresolved
-        is replaced, even by the value the box shows now: that one undoes it.
+        is replaced, even by the value the box shows now: that one undoes it. `holding`:
+        the caller holds the write lock, so no other write can be in flight.
         """
-        entries = await self.app.state.pending.changes(await self._account())
+        account = await self._account()
+        entries = await self.app.state.pending.changes(account)
         other = unresolved(entries, plan.tool, plan.box_id, now)
         plan.replaces = None
+        # `sending` with the write lock held: in flight now; with it free: its process died
+        in_flight = (
+            other is not None
+            and other.status == "sending"
+            and not holding
+            and await self.app.state.write_lock.busy(account)
+        )
         if other is None:
             plan.unchanged_reason = plan.already
         elif other.requested == plan.requested:
-            plan.unchanged_reason = _repeat_reason(other)
+            plan.unchanged_reason = _repeat_reason(other, in_flight=in_flight)
         else:
             plan.unchanged_reason = None
-            plan.replaces = _replaces(other)
+            plan.replaces = _replaces(other, in_flight=in_flight)
 
     # -- deciding and sending -----------------------------------------------------------
 
@@ -212,7 +224,7 @@ class Writes:
 
     async def _send_once(self, plan: WritePlan) -> WriteResult:
         """Under the write lock: decide again, record the intent, send one request, settle."""
-        await self._decide(plan, self.app.now())
+        await self._decide(plan, self.app.now(), holding=True)
         if plan.unchanged_reason is not None:
             await self.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
@@ -227,15 +239,16 @@ class Writes:
         except OigError as exc:
             await self._settle(plan, change_id, None, "rejected", str(exc))
             raise
-        problem = await self._settle(plan, change_id, "pending", "written", reply)
+        detail = f"{reply.message} ({RESENT_DETAIL})" if reply.resent else reply.message
+        problem = await self._settle(plan, change_id, "pending", "written", detail)
         return _result(
             plan,
             "written",
             (
                 f"{self._portal} accepted the change {plan.current or 'unknown'} -> "
-                f"{plan.requested} for box {plan.box_id}.{plan.replacing()} {APPLY_NOTE} "
-                "get_basic_data lists it under pending_changes until the live data shows "
-                f"it.{problem}"
+                f"{plan.requested} for box {plan.box_id}.{' ' + RESENT if reply.resent else ''}"
+                f"{plan.replacing()} {APPLY_NOTE} get_basic_data lists it under "
+                f"pending_changes until the live data shows it.{problem}"
             ),
         )
 
@@ -299,10 +312,15 @@ def _sent_at(change: StoredChange) -> str:
     return f"{change.requested_at.astimezone(PORTAL_TZ):%H:%M}"
 
 
-def _repeat_reason(same: StoredChange) -> str:
+def _repeat_reason(same: StoredChange, *, in_flight: bool = False) -> str:
     """Why the same change, sent and not resolved yet, is not sent again."""
     if same.status == "pending":
         return f"{same.requested} was already sent at {_sent_at(same)} and is pending. {APPLY_NOTE}"
+    if in_flight:
+        return (
+            f"{same.requested} is being sent now (since {_sent_at(same)}, by another call), "
+            "so it is not sent twice; check get_basic_data in a minute for OIG Cloud's answer."
+        )
     retry = (same.requested_at.astimezone(PORTAL_TZ) + APPLY_DEADLINE).strftime("%H:%M")
     return (
         f"{same.requested} was already sent at {_sent_at(same)} but its outcome is unknown (no "
@@ -311,13 +329,14 @@ def _repeat_reason(same: StoredChange) -> str:
     )
 
 
-def _replaces(other: StoredChange) -> str:
+def _replaces(other: StoredChange, *, in_flight: bool = False) -> str:
     """The sentence saying that a change replaces another one not resolved yet."""
-    state = (
-        "which the box has not applied yet"
-        if other.status == "pending"
-        else "whose outcome is unknown (no answer came back)"
-    )
+    if other.status == "pending":
+        state = "which the box has not applied yet"
+    elif in_flight:
+        state = "which is being sent now (this one goes after it)"
+    else:
+        state = "whose outcome is unknown (no answer came back)"
     return f"It replaces the change to {other.requested} sent at {_sent_at(other)}, {state}."
 
 

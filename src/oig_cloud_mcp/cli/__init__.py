@@ -7,7 +7,8 @@ through the typer application in `cli.app`.
 
 Exit codes, as git and gh use them: 0 success; 1 the operation failed (a tool error, the
 portal, the account); 2 a usage error (command line or environment variable); 130 / 143
-interrupted by SIGINT / SIGTERM (see `cli.interrupt`).
+interrupted by SIGINT / SIGTERM (see `cli.interrupt`); a reader of the output that went
+away ends the command by SIGPIPE, as git does (the shell sees 141; see `cli.output`).
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def fail(exc: BaseException, *, debug: bool) -> NoReturn:
     """Report an error as one line on stderr and exit 1, or 2 for a setting or command-line
     argument that cannot be used (with --debug, re-raise it). Interrupted: 130 / 143."""
     from ..errors import ArgumentError, ConfigurationError, OigError, sole_exception
+    from .output import OutputError, failed
 
     exc = sole_exception(exc)
     if isinstance(exc, KeyboardInterrupt) or interrupt.received() is not None:
         interrupt.stop()
+    if isinstance(exc, OutputError):
+        failed(exc)
     if debug:
         raise exc
     if isinstance(exc, ConfigurationError | ArgumentError):

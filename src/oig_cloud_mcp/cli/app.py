@@ -1,7 +1,8 @@
 """`oig-cloud-mcp` beyond a plain serve: the typer application and its error surface.
 
 `run()` turns every outcome into one exit code: 0 success, 1 the operation failed,
-2 usage error, 130 / 143 interrupted (see `cli/__init__.py`). Commands live in `base`
+2 usage error, 130 / 143 interrupted, 141 (SIGPIPE) the reader went away (see
+`cli/__init__.py`). Commands live in `base`
 (serve), `account` (login, logout, status) and `tools` (tools, call).
 """
 
@@ -13,7 +14,7 @@ import sys
 import typer
 
 # Importing `account` and `tools` registers their commands on `app` (after `serve`).
-from . import USAGE, account, error, fail, interrupt, remote, tools  # noqa: F401
+from . import USAGE, account, error, fail, interrupt, output, remote, tools  # noqa: F401
 from .base import PROG, STATE, app
 
 __all__ = ["app", "run"]
@@ -34,8 +35,10 @@ def _usage_error(exc: BaseException) -> None:
 
 def run() -> None:
     """Run the typer CLI: errors become one line on stderr and the exit code says which kind."""
+    output.guard_stdout()
     try:
         code = app(standalone_mode=False)
+        output.flush()
     except SystemExit:
         raise
     except typer.Abort:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -13,7 +13,17 @@ from ..config import ENV_ALLOW_WRITES, Settings
 from ..domain.models import WRITE_TOOLS
 from ..errors import ArgumentError, ConfigurationError
 from . import USAGE, error, interrupt
-from .base import PROG, DebugOption, DemoOption, WritesOption, app, echo, json_text, settings
+from .base import (
+    PROG,
+    DebugOption,
+    DemoOption,
+    WritesOption,
+    app,
+    echo,
+    json_text,
+    settings,
+    warn,
+)
 
 if TYPE_CHECKING:
     from ..server.local import LocalServer, ToolInfo
@@ -115,8 +125,9 @@ CALL_HELP = f"""Call one tool through the real MCP server, in-process, and print
 TOOL is a tool's name (see `{PROG} tools`). Its arguments are KEY=VALUE words, read by
 the tool's input schema: numbers and true/false as such, lists separated by commas (a
 JSON list works too), null for "none". Enum values ignore case and spaces (mode=home3 is
-"Home 3"). Prints the tool's text summary, then its structured result as JSON. Exits 1
-if the tool reports an error, 2 if TOOL or an argument cannot be used.
+"Home 3"). Prints the tool's text summary; with --json only its structured result, as
+JSON (for scripts: nothing else goes to stdout). Exits 1 if the tool reports an error, 2
+if TOOL or an argument cannot be used.
 
 \b
 Examples:
@@ -140,7 +151,8 @@ def call(
     demo: DemoOption = False,
     allow_writes: WritesOption = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print only the structured result.")
+        bool,
+        typer.Option("--json", help="Print the structured result as JSON instead of the summary."),
     ] = False,
     debug: DebugOption = False,
     yes: Annotated[
@@ -169,21 +181,24 @@ def call(
     except ArgumentError as exc:
         error(f"{exc} See `{PROG} call --help {tool}`.", USAGE)
     if tool in WRITE_TOOLS and arguments.get("confirm") is True:
-        _preview_and_ask(server, tool, arguments, yes=yes)
+        _preview_and_ask(server, tool, arguments, yes=yes, show=warn if as_json else echo)
     answer = interrupt.run(server.call(tool, arguments))
     if answer.is_error:
         error(answer.text.removeprefix(f"Error executing tool {tool}: "))
-    if not as_json:
-        echo(answer.text)
-        echo()
-    echo(json_text(answer.structured))
+    echo(json_text(answer.structured) if as_json else answer.text)
 
 
 def _preview_and_ask(
-    server: LocalServer, tool: str, arguments: dict[str, Any], *, yes: bool
+    server: LocalServer,
+    tool: str,
+    arguments: dict[str, Any],
+    *,
+    yes: bool,
+    show: Callable[[str], None],
 ) -> None:
-    """A change is previewed before it is sent, from the terminal too: show the preview,
-    then send only after the owner says yes (or passed --yes)."""
+    """A change is previewed before it is sent, from the terminal too: `show` the preview
+    (on stderr with --json, whose stdout is for the script), then send only after the
+    owner says yes (or passed --yes)."""
     if not yes and not sys.stdin.isatty():
         error(
             "confirm=true shows the change and asks before sending it; run it in a terminal, "
@@ -193,10 +208,12 @@ def _preview_and_ask(
     preview = interrupt.run(server.call(tool, {**arguments, "confirm": False}))
     if preview.is_error:
         error(preview.text.removeprefix(f"Error executing tool {tool}: "))
+    from ..app.writes import CONFIRM_AFTER
+
     outcome = preview.structured.get("outcome") if isinstance(preview.structured, dict) else None
     if outcome != "previewed":
         return  # unchanged: the confirmed call says so and sends nothing
-    echo(preview.text)
+    show(preview.text.removesuffix(CONFIRM_AFTER).rstrip())  # the model's cue, not the person's
     if not yes and not typer.confirm("Send this change to the box?", default=False):
         error("Nothing was changed.")
 

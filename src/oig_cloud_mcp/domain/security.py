@@ -98,11 +98,21 @@ class LoginBackoff:
         remaining = min(state.locked_until - self._clock(), self._max_lock_s)
         return max(0, int(remaining + 0.999))
 
+    def rejections(self, account: str) -> int:
+        """Rejected logins in a row; while locked, at least the number that locks (a stored
+        lock with fewer, like the lock past the cap, comes from a damaged or edited file)."""
+        state = self.states.get(account_key(account))
+        if state is None:
+            return 0
+        if self.retry_after(account) > 0:
+            return max(state.rejections, FREE_REJECTIONS)
+        return state.rejections
+
     def check(self, account: str, hint: str) -> None:
         """Raise `LoginLockedError` while `account` is locked; `hint` says what helps."""
         wait = self.retry_after(account)
         if wait > 0:
-            rejections = self.states[account_key(account)].rejections
+            rejections = self.rejections(account)
             raise LoginLockedError(
                 f"Account {account} is locked for {wait} s after {rejections} rejected "
                 f"logins; {hint}",

@@ -1,12 +1,15 @@
 """`OigCloudClient`: the async OIG Cloud web client (spec §3–§7).
 
-With `client_wire` (the portal's scripts and what each answer means) the only httpx user.
+With `wire` (the portal's scripts and what each answer means) and `pool` (the connection
+pool) the only httpx user.
 
 Every request goes through `_request`, which owns the cookie header, the nonce, the AJAX
 header, the timeout and the mapping of every status and transport failure to our errors.
 Session policy lives here too: a cookie is reused until the portal says it is dead, then
 renewed once for every process that shares the state directory (`_renew`), and a session
-left idle for a while is refreshed with a read before a write.
+left idle for a while is refreshed with a read before a write. A write that fails is
+followed by one read with the same cookie; only a session that read proves dead gets a
+new login and the write sent once more (`failed_writes` says what each outcome means).
 """
 
 from __future__ import annotations
@@ -17,25 +20,30 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
-from .. import __version__
 from ..domain.models import Credentials
 from ..errors import (
     AuthenticationError,
-    OigConnectionError,
     OigError,
     PortalError,
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
-from .inprocess import PortalCall, PortalHandler
+from .failed_writes import (
+    SessionVerdict,
+    WriteReceipt,
+    ended_again,
+    failed_write,
+    not_renewed,
+    said_twice,
+)
+from .inprocess import PortalHandler
+from .pool import Pool, portal_pool
 from .sessions import LiveCache, MemoryLiveCache, MemorySessions, Renewal, SessionKeeper
-from .tls import is_certificate_failure, portal_ssl_context
 from .wire import (
     HISTORY,
     LIVE,
@@ -46,6 +54,7 @@ from .wire import (
     LoginRejectedError,
     answer,
     read_capped,
+    transport_failure,
     write_endpoint,
 )
 
@@ -57,63 +66,7 @@ SESSION_REFRESH_AFTER_S = 300.0
 LOGIN_PAUSE_AFTER_REFUSAL_S = 60.0
 """After OIG Cloud refuses a brand-new session or sends no session cookie, this process
 makes no automatic login for that account for this long (no login on every call)."""
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _FORM = "application/x-www-form-urlencoded; charset=UTF-8"
-UNKNOWN_WRITE = (
-    "The change was sent to OIG Cloud but no answer came back, so it may or may not have "
-    "been accepted. Do not send it again yet: check get_basic_data in a few minutes."
-)
-UNCLEAR_WRITE = (
-    "OIG Cloud answered the change as if the session had ended, but the session still works, "
-    "so the change may or may not have been accepted. Do not send it again yet: check "
-    "get_basic_data in a few minutes."
-)
-
-
-class _RejectCookies(DefaultCookiePolicy):
-    """We send PHPSESSID ourselves; httpx's jar must neither keep nor add cookies."""
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
-def mock_transport(handler: PortalHandler) -> httpx.MockTransport:
-    """An httpx transport that hands each request to an in-process portal (the demo box)."""
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        call = PortalCall(
-            method=request.method,
-            path=request.url.path.lstrip("/"),
-            params=dict(request.url.params),
-            headers=dict(request.headers),
-            body=request.content,
-        )
-        reply = await handler(call)
-        return httpx.Response(reply.status, content=reply.body, headers=reply.headers)
-
-    return httpx.MockTransport(handle)
-
-
-Pool = httpx.AsyncClient
-"""A connection pool several clients may share (see `portal_pool`)."""
-
-
-def portal_pool(
-    base_url: str, *, timeout_s: float = 30.0, handler: PortalHandler | None = None
-) -> httpx.AsyncClient:
-    """An HTTP connection pool for OIG Cloud at `base_url` (or the in-process `handler`).
-
-    Several clients (one per account) may share one pool: nothing in it is per account,
-    since every request carries its own cookie header and the pool keeps no cookies.
-    """
-    return httpx.AsyncClient(
-        timeout=timeout_s,
-        follow_redirects=False,
-        cookies=CookieJar(policy=_RejectCookies()),
-        headers={"User-Agent": f"oig-cloud-mcp/{__version__}"},
-        transport=mock_transport(handler) if handler else None,
-        verify=portal_ssl_context() if base_url.startswith("https:") else True,
-    )
 
 
 class OigCloudClient:
@@ -212,28 +165,11 @@ class OigCloudClient:
                 finally:
                     await response.aclose()
             except httpx.HTTPError as exc:
-                if endpoint.write and not isinstance(exc, _NOT_SENT):
-                    raise WriteOutcomeUnknownError(UNKNOWN_WRITE) from exc
-                raise self._connection_error(exc) from exc
+                raise transport_failure(
+                    endpoint, exc, timeout_s=self._timeout_s, shown_url=self.shown_url
+                ) from exc
         log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
         return answer(endpoint, response, raw)
-
-    def _connection_error(self, exc: httpx.HTTPError) -> OigConnectionError:
-        if isinstance(exc, httpx.TimeoutException):
-            return OigConnectionError(
-                f"OIG Cloud did not answer within {self._timeout_s:g} s; "
-                "try again in a few minutes."
-            )
-        if is_certificate_failure(exc):
-            return OigConnectionError(
-                f"The TLS certificate of {self.shown_url} could not be verified, so nothing was "
-                "sent. If a proxy or antivirus intercepts HTTPS on this network, let it pass "
-                "this host; otherwise try again later."
-            )
-        return OigConnectionError(
-            f"Cannot reach OIG Cloud at {self.shown_url} ({type(exc).__name__}); "
-            "check the internet connection and try again."
-        )
 
     # -- sessions -------------------------------------------------------------------
 
@@ -318,28 +254,31 @@ class OigCloudClient:
                 f"waits before logging in again; try again in {math.ceil(left)} s."
             )
 
+    async def _session(self, account: str) -> tuple[str, bool]:
+        """The cookie to send, and whether it comes from a login made just now."""
+        cookie = self._cookies.get(account) or await self._sessions.stored_cookie(account)
+        if cookie is None:
+            return await self._renew(account, dead=None)
+        return cookie, False
+
+    def _used(self, account: str, cookie: str) -> None:
+        self._cookies[account] = cookie
+        self._session_used_at[account] = self._clock()
+
     async def _authed(self, endpoint: Endpoint, **request: Any) -> Answer:
-        """Send with the session; a dead session is renewed and the request sent again.
+        """Read with the session; a dead session is renewed and the request sent again.
 
         A cookie adopted from another process may turn out dead too (it died in the same
         expiry); then one more renewal logs in. Only a cookie from a login made just now
         that is refused is the portal's fault: automatic logins then pause for a while.
-
-        A write answered like a dead session is sent again only if a read with the same
-        cookie shows the session really is dead; otherwise its outcome is unknown.
         """
         account = await self.account()
         await self._sessions.allow(account)
-        fresh = False  # the cookie comes from a login made just now
-        cookie = self._cookies.get(account) or await self._sessions.stored_cookie(account)
-        if cookie is None:
-            cookie, fresh = await self._renew(account, dead=None)
+        cookie, fresh = await self._session(account)
         for attempt in range(3):
             try:
                 answer = await self._request(endpoint, account=account, cookie=cookie, **request)
             except SessionExpiredError as exc:
-                if endpoint.write and not await self._session_is_dead(account, cookie):
-                    raise WriteOutcomeUnknownError(UNCLEAR_WRITE) from exc
                 if fresh:
                     raise self._pause_logins(
                         account, "OIG Cloud refused a brand-new session"
@@ -351,21 +290,50 @@ class OigCloudClient:
                 log.info("OIG Cloud session expired; renewing it")
                 cookie, fresh = await self._renew(account, dead=cookie)
                 continue
-            self._cookies[account] = cookie
-            self._session_used_at[account] = self._clock()
+            self._used(account, cookie)
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _session_is_dead(self, account: str, cookie: str) -> bool:
-        """Whether a read with `cookie` says the session is dead (after a write was answered
-        like that); any other failure leaves it open, so the write is not sent again."""
+    async def _send_write(self, endpoint: Endpoint, **request: Any) -> WriteReceipt:
+        """Send a write; sent once more, after a login, only if the first attempt failed
+        on a session a read with its cookie proves dead (see `failed_writes`)."""
+        account = await self.account()
+        await self._sessions.allow(account)
+        cookie, fresh = await self._session(account)
+        for resent in (False, True):
+            try:
+                answer = await self._request(endpoint, account=account, cookie=cookie, **request)
+            except (SessionExpiredError, PortalError) as exc:
+                verdict = await self._session_verdict(account, cookie)
+                if verdict != "dead":
+                    raise failed_write(exc, verdict, resent=resent) from exc
+                if fresh:
+                    raise self._pause_logins(
+                        account, "OIG Cloud refused a brand-new session, so nothing was changed"
+                    ) from exc
+                if resent:
+                    raise ended_again() from exc
+                log.info("OIG Cloud had ended the session, so the change was not taken; renewing")
+                try:
+                    cookie, fresh = await self._renew(account, dead=cookie)
+                except OigError as failed:
+                    raise not_renewed(failed) from failed
+                continue
+            except WriteOutcomeUnknownError as exc:
+                raise (said_twice(exc) if resent else exc) from exc
+            self._used(account, cookie)
+            return WriteReceipt(answer.message, resent=resent)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _session_verdict(self, account: str, cookie: str) -> SessionVerdict:
+        """What a read with `cookie` says about its session, after a write failed on it."""
         try:
             await self._request(LIVE, account=account, cookie=cookie)
         except SessionExpiredError:
-            return True
+            return "dead"
         except OigError:
-            return False
-        return False
+            return "unknown"
+        return "alive"
 
     async def _single_flight(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         """Identical concurrent reads share one upstream request."""
@@ -428,21 +396,23 @@ class OigCloudClient:
 
     # -- writes ---------------------------------------------------------------------
 
-    async def write(self, script: str, body: Mapping[str, Any], *, form: bool = False) -> str:
-        """POST one write script (spec §6) and return the portal's message.
+    async def write(
+        self, script: str, body: Mapping[str, Any], *, form: bool = False
+    ) -> WriteReceipt:
+        """POST one write script (spec §6); the receipt holds the portal's message.
 
         HTTP 200 means accepted (not applied). A session unused for a while is checked
-        with a read first; a dead session (a redirect or 401/403, confirmed by a read with
-        the same cookie) is renewed and the write sent again, since the portal provably
-        did not take it. Any other failure is reported, never retried.
+        with a read first. A write that fails on a session a read with the same cookie
+        proves dead is sent once more after a login, since the portal provably did not
+        take it; any other failure is reported, never retried (see `failed_writes`).
         """
         account = await self.account()
         used = self._session_used_at.get(account)
         if used is None or self._clock() - used > SESSION_REFRESH_AFTER_S:
             await self.live_stats(fresh=True)
-        answer = await self._authed(write_endpoint(script), body=body, form=form)
+        receipt = await self._send_write(write_endpoint(script), body=body, form=form)
         await self._cache.forget(account)
-        return answer.message
+        return receipt
 
 
-__all__ = ["OigCloudClient", "Pool", "portal_pool"]
+__all__ = ["OigCloudClient", "Pool", "WriteReceipt", "portal_pool"]

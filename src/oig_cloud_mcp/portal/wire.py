@@ -1,7 +1,8 @@
 """The portal's wire vocabulary: its scripts, and what each answer means (spec §1-§7).
 
-`answer` maps one HTTP response (status and body) to an `Answer` or to one of our errors;
-`OigCloudClient._request` is its only caller. With `client`, the only code that uses httpx.
+`answer` maps one HTTP response (status and body) to an `Answer` or to one of our errors,
+`transport_failure` a request without one; `OigCloudClient._request` is their only
+caller. With `client` and `pool`, the only code that uses httpx.
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ import httpx
 
 from ..errors import (
     LiveDataUnavailableError,
+    OigConnectionError,
+    OigError,
     PortalError,
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
+from .failed_writes import UNKNOWN_WRITE
+from .tls import is_certificate_failure
 
 LOGIN_OK: list[Any] = [[2, "", False]]
 SESSION_COOKIE = re.compile(r"\s*PHPSESSID=([A-Za-z0-9,-]{1,256})\s*(?:;|$)")
 """One Set-Cookie header that sets PHPSESSID (PHP's ids may contain `,` and `-`)."""
 MAX_ANSWER_BYTES = 5 * 1024 * 1024
 """The largest portal answer read (after decompression); json.php is about 20 KB a box."""
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+"""Transport failures that happen before the request leaves this machine."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,29 @@ def _too_large(endpoint: Endpoint) -> PortalError | WriteOutcomeUnknownError:
     return PortalError(
         f"OIG Cloud sent an answer too large to use ({limit}); try again later.",
         endpoint=endpoint.path,
+    )
+
+
+def transport_failure(
+    endpoint: Endpoint, exc: httpx.HTTPError, *, timeout_s: float, shown_url: str
+) -> OigError:
+    """The error for a request that got no usable answer (network, TLS, timeout); a write
+    that may have left this machine has an unknown outcome."""
+    if endpoint.write and not isinstance(exc, _NOT_SENT):
+        return WriteOutcomeUnknownError(UNKNOWN_WRITE)
+    if isinstance(exc, httpx.TimeoutException):
+        return OigConnectionError(
+            f"OIG Cloud did not answer within {timeout_s:g} s; try again in a few minutes."
+        )
+    if is_certificate_failure(exc):
+        return OigConnectionError(
+            f"The TLS certificate of {shown_url} could not be verified, so nothing was "
+            "sent. If a proxy or antivirus intercepts HTTPS on this network, let it pass "
+            "this host; otherwise try again later."
+        )
+    return OigConnectionError(
+        f"Cannot reach OIG Cloud at {shown_url} ({type(exc).__name__}); "
+        "check the internet connection and try again."
     )
 
 

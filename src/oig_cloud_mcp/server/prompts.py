@@ -16,7 +16,7 @@ from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from ..domain.models import BOX_ID_PATTERN, MODE_EFFECTS, REPORTED_ONLY_MODES
-from ..errors import OigError
+from ..errors import InvalidRequestError, OigError
 
 if TYPE_CHECKING:
     from ..app.reads import Reads
@@ -155,6 +155,8 @@ def register_resources(server: MCPServer, reads: Callable[[], "Reads"]) -> None:
     async def box_config(box_id: str) -> str:
         try:
             config = await reads().box_config(box_id)
+        except InvalidRequestError as exc:  # a bad or unknown box id: as the prompts answer it
+            raise MCPError(INVALID_PARAMS, str(exc)) from exc
         except OigError as exc:
             raise ResourceError(str(exc)) from exc
         return config.model_dump_json()

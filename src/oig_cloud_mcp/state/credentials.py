@@ -21,8 +21,11 @@ if TYPE_CHECKING:
 KEYRING_SERVICE = "oig-cloud-mcp"
 NO_ACCOUNT = "No OIG Cloud account is set up"
 SET_UP = (
-    "; run `oig-cloud-mcp login` in a terminal (or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD)."
+    "; run `oig-cloud-mcp login` in a terminal (it keeps the password in the OS keyring), "
+    "or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration (no "
+    "keyring needed), or add --demo to try the built-in demo box."
 )
+"""Every way out at once: a headless machine has no keyring for `login`."""
 NOT_SET_UP = NO_ACCOUNT + SET_UP
 EXTENSION_SETTINGS = "Claude Desktop: Settings → Extensions → OIG Cloud"
 EXTENSION_SET_UP = (
@@ -36,8 +39,8 @@ PARTLY_SET = (
 )
 NO_KEYRING = (
     "No usable OS keyring is available on this machine ({detail}). Either set "
-    "OIG_CLOUD_EMAIL, OIG_CLOUD_PASSWORD and OIG_CLOUD_MCP_WHITELIST (the same e-mail) in the "
-    "MCP client's configuration, or add a keyring backend to oig-cloud-mcp's own environment "
+    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration (then `login` "
+    "is not needed), or add a keyring backend to oig-cloud-mcp's own environment "
     "and log in again: `uv tool install --with keyrings.alt oig-cloud-mcp` (pipx: `pipx inject "
     "oig-cloud-mcp keyrings.alt`; uvx: `uvx --with keyrings.alt oig-cloud-mcp login`, and "
     "`--with keyrings.alt` in the client's args too); keyrings.alt keeps the password "
@@ -46,9 +49,8 @@ NO_KEYRING = (
 NO_KEYRING_NOT_NEEDED = (
     "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set, so the server logs in with them and "
     "`login` is not needed: it would only store a password in the OS keyring, for when they "
-    "are unset, and no usable keyring is available here ({detail}).{whitelist}"
+    "are unset, and no usable keyring is available here ({detail})."
 )
-WHITELIST_ENV = " Put the same e-mail in OIG_CLOUD_MCP_WHITELIST, next to OIG_CLOUD_EMAIL."
 PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring"}
 """Backends that keep the password unencrypted (base64) in a file of their own."""
 
@@ -97,13 +99,8 @@ def ensure_keyring_usable(settings: Settings | None = None) -> None:
     from keyring.backends.fail import Keyring as FailKeyring
 
     if isinstance(keyring.get_keyring(), FailKeyring):
-        if settings is not None and settings.env_email and settings.has_env_credentials:
-            listed = account_key(settings.env_email) in map(account_key, settings.whitelist_extra)
-            raise KeyringUnavailableError(
-                NO_KEYRING_NOT_NEEDED.format(
-                    detail="no backend found", whitelist="" if listed else WHITELIST_ENV
-                )
-            )
+        if settings is not None and settings.has_env_credentials:
+            raise KeyringUnavailableError(NO_KEYRING_NOT_NEEDED.format(detail="no backend found"))
         raise KeyringUnavailableError(NO_KEYRING.format(detail="no backend found"))
 
 
@@ -159,16 +156,14 @@ def forget_account(settings: Settings) -> bool:
 
 
 def hints(settings: Settings) -> Hints:
-    """What helps after a rejected login, while logins are paused, or for an account not
-    on the whitelist, for where this setup's login comes from."""
+    """What helps after a rejected login, or while logins are paused, for where this
+    setup's login comes from. (A login from the environment is whitelisted by it, see
+    `Settings.whitelisted_by_env`; the whitelist hint is for keyring logins.)"""
     if settings.has_env_credentials and settings.extension:
         return Hints(
             rejected=f"correct them in the extension's settings ({EXTENSION_SETTINGS}).",
             locked=f"after that, the e-mail and password in the extension's settings are "
             f"tried again: correct them in {EXTENSION_SETTINGS}.",
-            not_listed="the extension normally puts its own e-mail on it "
-            "(OIG_CLOUD_MCP_WHITELIST): update or reinstall the extension, or add the e-mail "
-            "as a line in that file.",
         )
     if settings.has_env_credentials:
         return Hints(
@@ -177,15 +172,20 @@ def hints(settings: Settings) -> Hints:
             locked="correct OIG_CLOUD_EMAIL or OIG_CLOUD_PASSWORD in the MCP client's "
             "configuration (they win over the keyring) and it is tried again after that; "
             "`oig-cloud-mcp login` in a terminal with the right password lifts the lock now.",
-            not_listed="the login comes from OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD, so "
-            "put the same e-mail in OIG_CLOUD_MCP_WHITELIST, next to OIG_CLOUD_EMAIL in the "
-            "MCP client's configuration (or add it as a line in that file).",
         )
     return Hints(
         rejected="run `oig-cloud-mcp login` to enter them again.",
         locked="run `oig-cloud-mcp login` with the right password: it always tries once "
         "and lifts the lock.",
     )
+
+
+LOGIN_HINTS = Hints(
+    rejected="check them (the same as in the OIG mobile app) and try again.",
+    locked="try again with the right password: `login` always makes its one attempt.",
+)
+"""For the owner's own `login`: the e-mail and password were just typed, whatever the
+environment holds, so the fix is typing them again, not running `login`."""
 
 
 def set_up_hint(settings: Settings) -> str:

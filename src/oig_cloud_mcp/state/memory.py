@@ -59,6 +59,11 @@ class MemoryWriteLock:
         async with self._locks.setdefault(account, asyncio.Lock()):
             yield
 
+    async def busy(self, account: str) -> bool:
+        """Whether the account's lock is held now."""
+        lock = self._locks.get(account)
+        return lock is not None and lock.locked()
+
 
 class MemoryPreviews:
     """Previews shown, per principal."""

@@ -64,6 +64,10 @@ class WriteLock(Protocol):
     def hold(self, account: str) -> AbstractAsyncContextManager[None]:
         """Hold the account's write lock (waiting for it without blocking the loop)."""
 
+    async def busy(self, account: str) -> bool:
+        """Whether a write holds the account's lock now (checked without waiting): a
+        change recorded as `sending` is then in flight, not left by a process that died."""
+
 
 class PreviewLedger(Protocol):
     """Which changes each principal was shown as a preview, and when."""

@@ -65,7 +65,7 @@ def local_state(settings: Settings, hints: Hints) -> State:
             # many homes: households sign in on the consent page, nobody is listed here
             whitelist=None
             if settings.accounts == "multi"
-            else (settings.whitelist_path, settings.whitelist_extra),
+            else (settings.whitelist_path, settings.whitelisted_by_env),
         )
     return State(
         sessions=sessions,

@@ -1,6 +1,7 @@
 """Private files on disk, read and written the careful way, and locks between processes.
 
-- Directories are created 0700 (missing parents too); files are 0600.
+- Directories are created 0700 (missing parents too); files are 0600. A directory of
+  ours that is a symbolic link is refused, never followed or made private.
 - Reads never follow a symbolic link (but the whitelist's) and stop at `MAX_BYTES`; a
   file that cannot be read (permissions, a directory or special file in its place) is a
   `StateFileError` that names it and says what to do.
@@ -51,14 +52,34 @@ class CorruptFileError(Exception):
 # -- directories ---------------------------------------------------------------------
 
 
+def _linked_dir(directory: Path) -> StateFileError:
+    return StateFileError(
+        f"{directory} is a symbolic link; oig-cloud-mcp keeps private files there and does "
+        "not follow a link to them (nor make its target private), so replace it with a real "
+        "directory (a dotfile manager may link the files in it, not the directory).",
+        path=directory,
+    )
+
+
+def _check_not_linked(directory: Path) -> None:
+    """Refuse a directory of ours that is a symbolic link, as a linked file is refused."""
+    if directory.is_symlink():
+        raise _linked_dir(directory)
+
+
 def ensure_private_dir(directory: Path) -> None:
-    """Create `directory` (and missing parents) as 0700, or say why it cannot be used."""
+    """Create `directory` (and missing parents) as 0700, or say why it cannot be used.
+
+    A symbolic link in its place is refused, never followed: making it private would
+    change the mode of whatever it points to.
+    """
+    _check_not_linked(directory)
     try:
         if directory.is_dir():
             if os.name == "posix" and stat.S_IMODE(directory.stat().st_mode) != PRIVATE_DIR:
                 directory.chmod(PRIVATE_DIR)
             return
-        if directory.exists() or directory.is_symlink():
+        if directory.exists():
             raise StateFileError(
                 f"{directory} should be a directory but is a file; move it away so "
                 "oig-cloud-mcp can create its directory there.",
@@ -150,7 +171,9 @@ def _read_bounded(path: Path, flags: int, *, tail: int | None = None) -> bytes |
 
 
 def read_private(path: Path) -> bytes | None:
-    """The bytes of `path`, or None when it does not exist. Never follows a symbolic link."""
+    """The bytes of `path`, or None when it does not exist. Never follows a symbolic link,
+    neither `path` nor its directory."""
+    _check_not_linked(path.parent)
     if path.is_symlink():
         raise _unusable(path, shape="link")
     data = _read_bounded(path, _READ_FLAGS)
@@ -162,6 +185,7 @@ def read_private(path: Path) -> bytes | None:
 def read_tail(path: Path, size: int) -> bytes | None:
     """The last `size` bytes (at most `MAX_BYTES`) of `path`, or None when it does not
     exist; for append-only logs that may outgrow `MAX_BYTES`. Never follows a link."""
+    _check_not_linked(path.parent)
     if path.is_symlink():
         raise _unusable(path, shape="link")
     data = _read_bounded(path, _READ_FLAGS, tail=min(size, MAX_BYTES))
@@ -198,9 +222,14 @@ def _write_all_and_close(fd: int, data: bytes) -> None:
         os.close(fd)
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data` (0600), durably."""
-    ensure_private_dir(path.parent)
+def write_private(path: Path, data: bytes, *, own_dir: bool = True) -> None:
+    """Atomically replace `path` with `data` (0600), durably.
+
+    `own_dir=False`: `path` is where a user's link points (the whitelist), in a directory
+    of theirs, which is used as it is (never created or made private).
+    """
+    if own_dir:
+        ensure_private_dir(path.parent)
     if path.is_symlink() or path.is_dir():
         raise _unusable(path, shape="link" if path.is_symlink() else "directory")
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -272,6 +301,27 @@ def _lock_path(path: Path) -> Path:
     return path.with_name(path.name + ".lock")
 
 
+def _flock(fd: int, *, wait: bool) -> bool:
+    """Lock the open lock file `fd` exclusively; without `wait`, False when it is held."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+        except OSError:
+            if wait:
+                raise
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def acquire_lock(path: Path) -> int:
     """Block until this process holds the exclusive lock `<path>.lock`; returns its fd."""
     lock = _lock_path(path)
@@ -281,18 +331,28 @@ def acquire_lock(path: Path) -> int:
     except OSError as exc:
         raise _unusable(lock, exc) from exc
     try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        _flock(fd, wait=True)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def is_locked(path: Path) -> bool:
+    """Whether someone (in any process, this one included) holds the lock of `path` now;
+    tried without waiting, and released at once when it was free."""
+    lock = _lock_path(path)
+    _check_not_linked(lock.parent)
+    try:
+        fd = os.open(lock, os.O_RDWR | _NOFOLLOW | _CLOEXEC)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _unusable(lock, exc) from exc
+    try:
+        return not _flock(fd, wait=False)
+    finally:
+        os.close(fd)  # closing releases the lock, if this took it
 
 
 def release_lock(fd: int) -> None:

@@ -141,7 +141,8 @@ class StateFile(Generic[M]):
 
     def write_held(self, value: M) -> None:
         """Write `value` while the caller holds the lock."""
-        write_private(self._target(), self._codec.dump(value))
+        target = self._target()
+        write_private(target, self._codec.dump(value), own_dir=target == self.path)
 
     def update(self, change: Callable[[M], M]) -> M:
         """Read, change and write back under the lock (not written when nothing changed);

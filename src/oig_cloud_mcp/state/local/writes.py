@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, RootModel, StringConstraints
 
-from .files import locked_async
+from .files import is_locked, locked_async
 from .state_file import StateFile, json_codec
 
 KEEP_PREVIEWS_FOR = timedelta(hours=1)
@@ -42,6 +42,10 @@ class LocalWriteLock:
         """Hold the directory's write lock (one directory serves one household)."""
         async with locked_async(self.path):
             yield
+
+    async def busy(self, account: str) -> bool:
+        """Whether a write holds the directory's lock now, in any process."""
+        return is_locked(self.path)
 
 
 class LocalPreviews:
