@@ -270,3 +270,13 @@ def test_the_readme_does_not_offer_claude_ai_for_a_stdio_server() -> None:
     for sentence in mentions:
         assert "not possible yet" in sentence, sentence
         assert "stdio" in sentence, sentence
+
+
+def test_server_json_offers_the_self_hosted_remote_as_a_template(
+    server_json: dict[str, Any],
+) -> None:
+    (remote,) = server_json["remotes"]
+
+    assert remote["type"] == "streamable-http"
+    assert remote["url"] == "{public_url}/mcp"  # the server's own public URL, then /mcp
+    assert remote["variables"]["public_url"]["isRequired"] is True

@@ -80,3 +80,21 @@ def test_the_sdk_client_reads_the_box_after_consent_and_after_a_refresh(
 def test_the_pairing_code_is_alone_on_stdout(env: dict[str, str]) -> None:
     code = pairing_code(env)
     assert CODE.fullmatch(code), code
+
+
+def test_the_mcp_app_views_are_served_to_http_clients_too(
+    env: dict[str, str], portal: FakePortal, browser: Browser
+) -> None:
+    async def work(client: Client, storage: Any, provider: Any) -> dict[str, Any]:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        bound = (tools["get_basic_data"].meta or {}).get("ui", {}).get("resourceUri")
+        view = await client.read_resource(bound)
+        return {"uri": bound, "view": view}
+
+    with served(env) as server:
+        seen = anyio.run(connect_and, server, env, browser, "legacy", work)
+
+    (content,) = seen["view"].contents
+    assert seen["uri"] == "ui://oig-cloud/energy-flow.html"
+    assert content.mime_type == "text/html;profile=mcp-app"
+    assert "<html" in content.text
