@@ -214,18 +214,12 @@ def test_energy_report_of_the_sample_stays_small(box: dict[str, Any], period: An
 
 
 def test_outlook_while_discharging_gives_time_to_reserve(box: dict[str, Any]) -> None:
-    outlook = battery_outlook(box, box["actual"], NOW)
+    outlook = battery_outlook(box, box["actual"])
 
-    assert outlook.capacity_kwh == 9.6
-    assert (outlook.reserve_pct, outlook.soc_pct) == (20, 89)
-    assert (outlook.power_w, outlook.state) == (-467, "discharging")
+    assert (outlook.capacity_kwh, outlook.reserve_pct) == (9.6, 20)
     assert outlook.stored_above_reserve_kwh == 6.6  # 9.6 * 69 % = 6.624
-    assert outlook.to_full_kwh == 1.1  # 9.6 * 11 % = 1.056
     assert outlook.time_to_reserve_min == 851  # 6624 Wh / 467 W = 14.184 h
-    assert outlook.reserve_at == "2025-04-06T11:11+02:00"  # 21:00:43 + 14 h 11 min
     assert outlook.time_to_full_min is None
-    assert outlook.full_at is None
-    assert "Straight-line" in outlook.basis
 
 
 def test_outlook_while_charging_gives_time_to_full(box: dict[str, Any]) -> None:
@@ -233,19 +227,15 @@ def test_outlook_while_charging_gives_time_to_full(box: dict[str, Any]) -> None:
 
     outlook = battery_outlook(box, live)
 
-    assert outlook.state == "charging"
-    assert outlook.to_full_kwh == 4.8
     assert outlook.stored_above_reserve_kwh == 2.9  # 9.6 * 30 % = 2.88
     assert outlook.time_to_full_min == 144  # 4800 Wh / 2000 W = 2.4 h
     assert outlook.time_to_reserve_min is None
-    assert outlook.full_at is None  # no clock given
 
 
 @pytest.mark.parametrize("power", [0, 30, -49])
 def test_idle_battery_has_no_times(box: dict[str, Any], power: int) -> None:
-    outlook = battery_outlook(box, {"bat_p": power, "bat_c": 60}, NOW)
+    outlook = battery_outlook(box, {"bat_p": power, "bat_c": 60})
 
-    assert outlook.state == "idle"
     assert outlook.time_to_reserve_min is None
     assert outlook.time_to_full_min is None
     assert outlook.stored_above_reserve_kwh == 3.8  # 9.6 * 40 % = 3.84
@@ -254,16 +244,12 @@ def test_idle_battery_has_no_times(box: dict[str, Any], power: int) -> None:
 def test_fifty_watts_is_no_longer_idle(box: dict[str, Any]) -> None:
     outlook = battery_outlook(box, {"bat_p": -50, "bat_c": 21})
 
-    assert outlook.state == "discharging"
     assert outlook.time_to_reserve_min == 115  # 96 Wh / 50 W = 1.92 h
 
 
 def test_live_data_off_takes_soc_from_batt_and_estimates_no_times(box: dict[str, Any]) -> None:
-    outlook = battery_outlook(box, None, NOW)
+    outlook = battery_outlook(box, None)
 
-    assert outlook.soc_pct == 89
-    assert outlook.power_w is None
-    assert outlook.state is None
     assert outlook.time_to_reserve_min is None
     assert outlook.time_to_full_min is None
     assert outlook.stored_above_reserve_kwh == 6.6
@@ -274,11 +260,10 @@ def test_live_data_off_takes_soc_from_batt_and_estimates_no_times(box: dict[str,
 def test_discharging_at_or_below_reserve_has_zero_time_to_reserve(
     box: dict[str, Any], soc: int
 ) -> None:
-    outlook = battery_outlook(box, {"bat_p": -300, "bat_c": soc}, NOW)
+    outlook = battery_outlook(box, {"bat_p": -300, "bat_c": soc})
 
     assert outlook.time_to_reserve_min == 0
     assert outlook.stored_above_reserve_kwh == 0.0
-    assert outlook.reserve_at == "2025-04-05T21:00+02:00"
     assert "The battery is at or below its 20 % reserve." in outlook.notes
 
 
@@ -286,19 +271,16 @@ def test_charging_a_full_battery_has_zero_time_to_full(box: dict[str, Any]) -> N
     outlook = battery_outlook(box, {"bat_p": 120, "bat_c": 100})
 
     assert outlook.time_to_full_min == 0
-    assert outlook.to_full_kwh == 0.0
 
 
 def test_unknown_capacity_leaves_energies_and_times_null(box: dict[str, Any]) -> None:
     del box["box_prms"]
 
-    outlook = battery_outlook(box, box["actual"], NOW)
+    outlook = battery_outlook(box, box["actual"])
 
     assert outlook.capacity_kwh is None
     assert outlook.stored_above_reserve_kwh is None
-    assert outlook.to_full_kwh is None
     assert outlook.time_to_reserve_min is None
-    assert outlook.reserve_at is None
     assert any("battery capacity" in note for note in outlook.notes)
 
 
@@ -319,7 +301,6 @@ def test_unknown_reserve_gives_no_time_to_reserve(box: dict[str, Any]) -> None:
     assert outlook.reserve_pct is None
     assert outlook.stored_above_reserve_kwh is None
     assert outlook.time_to_reserve_min is None
-    assert outlook.to_full_kwh == 1.1
 
 
 def test_installed_pv_power_is_in_kwp(box: dict[str, Any]) -> None:
@@ -424,7 +405,7 @@ def test_energy_report_notes_name_no_portal_fields(box: dict[str, Any], period: 
 def test_battery_outlook_notes_name_no_portal_fields(box: dict[str, Any]) -> None:
     del box["box_prms"]["p_bat"]
 
-    outlook = battery_outlook(box, None, NOW)
+    outlook = battery_outlook(box, None)
 
     assert "The box does not report its battery capacity." in outlook.notes
     for note in outlook.notes:

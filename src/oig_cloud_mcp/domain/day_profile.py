@@ -21,9 +21,9 @@ from .insight_models import (
     PowerPeak,
     ProfileEnergy,
 )
-from .insights import finite, get_field, local_time, round1, watts
+from .insights import get_field, local_time, round1, watts
 from .models import Number, SeriesName
-from .parsing import history_rows, parse_lastcall, section
+from .parsing import history_rows, number, parse_lastcall, section
 from .plausible import believed_box, believed_rows
 from .timeline import DAY_SPACINGS_MIN, Span, clock_change_note, history_end
 
@@ -74,7 +74,7 @@ def sample_value(row: Sequence[Any], positions: tuple[int, ...]) -> float | None
     """The sum of a row's values at `positions`; None if any of them is missing."""
     total = 0.0
     for i in positions:
-        value = finite(row[i]) if i < len(row) else None
+        value = number(row[i]) if i < len(row) else None
         if value is None:
             return None
         total += value

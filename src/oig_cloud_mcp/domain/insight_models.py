@@ -8,6 +8,7 @@ portal did not send, or that cannot be computed from what it sent, is `None` (JS
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -64,22 +65,17 @@ class EnergyReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class BatteryOutlook(BaseModel):
-    """Energy in the battery and, at the current power, time until reserve or full."""
+@dataclass(frozen=True)
+class BatteryOutlook:
+    """Energy in the battery and, at the current power, time until reserve or full
+    (straight-line; `get_basic_data` carries these in its battery section)."""
 
-    capacity_kwh: float | None = Field(description="Installed capacity (box_prms.p_bat).")
-    reserve_pct: Number | None = Field(description="Charge the box keeps (batt_prms.bat_min).")
-    soc_pct: Number | None
-    power_w: int | None = Field(description="+ charging, - discharging; null without live data.")
-    state: BatteryState | None
+    capacity_kwh: float | None
+    reserve_pct: Number | None
     stored_above_reserve_kwh: float | None
-    to_full_kwh: float | None
-    time_to_reserve_min: int | None = Field(description="Only while discharging.")
-    time_to_full_min: int | None = Field(description="Only while charging.")
-    reserve_at: str | None = Field(description="Clock time the reserve is reached (ISO 8601).")
-    full_at: str | None = Field(description="Clock time the battery is full (ISO 8601).")
-    basis: str
-    notes: list[str] = Field(default_factory=list)
+    time_to_reserve_min: int | None
+    time_to_full_min: int | None
+    notes: list[str] = field(default_factory=list)
 
 
 class HourRow(BaseModel):

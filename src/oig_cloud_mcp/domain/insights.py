@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .insight_models import BatteryOutlook, BatteryState
@@ -36,15 +36,10 @@ PHASE_TIGHT_W = 3000
 PHASE_BYPASS_W = 3300
 
 
-def finite(value: object) -> Number | None:
-    """A portal number that is finite and believable, else None (see `parsing.number`)."""
-    return number(value)
-
-
 def get_field(box: Mapping[str, Any], path: str) -> Number | None:
     """The finite number at `section.field` of a box, else None."""
     name, key = path.split(".")
-    return finite(section(box, name).get(key))
+    return number(section(box, name).get(key))
 
 
 def round1(value: float | None) -> float | None:
@@ -67,10 +62,6 @@ def local_time(moment: datetime) -> datetime:
 
 # --- A. Battery outlook -----------------------------------------------------------------
 
-OUTLOOK_BASIS = (
-    "Straight-line estimate at the current battery power; solar and house load will change it."
-)
-
 
 def _battery_state(power_w: float | None) -> BatteryState | None:
     if power_w is None:
@@ -88,28 +79,17 @@ def _minutes(kwh: float | None, power_w: float) -> int | None:
     return round(minutes) if math.isfinite(minutes) and minutes <= OUTLOOK_HORIZON_MIN else None
 
 
-def _clock(now: datetime | None, minutes: int | None) -> str | None:
-    if now is None or minutes is None:
-        return None
-    # add in UTC, so a DST change on the way does not shift the clock time by an hour
-    later = local_time(now).astimezone(UTC) + timedelta(minutes=minutes)
-    return later.astimezone(PORTAL_TZ).isoformat(timespec="minutes")
-
-
-def battery_outlook(
-    box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime | None = None
-) -> BatteryOutlook:
-    """Energy above the reserve and to full, and straight-line times to reserve or full.
+def battery_outlook(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> BatteryOutlook:
+    """Energy above the reserve, and straight-line times to reserve or full.
 
     `live` is the box's `actual` block, or None when live data is off (power unknown).
-    With `now`, the times are also given as clock times.
     """
     capacity_wh = get_field(box, "box_prms.p_bat")
     capacity = capacity_wh / 1000 if capacity_wh is not None and capacity_wh > 0 else None
     reserve = get_field(box, "batt_prms.bat_min")
-    soc = finite(live.get("bat_c")) if live is not None else None
+    soc = number(live.get("bat_c")) if live is not None else None
     soc = soc if soc is not None else get_field(box, "batt.bat_c")
-    power = finite(live.get("bat_p")) if live is not None else None
+    power = number(live.get("bat_p")) if live is not None else None
     state = _battery_state(power)
 
     stored = to_full = None
@@ -138,16 +118,9 @@ def battery_outlook(
     return BatteryOutlook(
         capacity_kwh=round1(capacity),
         reserve_pct=reserve,
-        soc_pct=soc,
-        power_w=watts(power),
-        state=state,
         stored_above_reserve_kwh=round1(stored),
-        to_full_kwh=round1(to_full),
         time_to_reserve_min=to_reserve_min,
         time_to_full_min=to_full_min,
-        reserve_at=_clock(now, to_reserve_min),
-        full_at=_clock(now, to_full_min),
-        basis=OUTLOOK_BASIS,
         notes=notes,
     )
 
@@ -184,17 +157,17 @@ def phase_report(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Phas
     """
     ac_out, ac_in = section(box, "ac_out"), section(box, "ac_in")
     grid = live if live is not None else ac_in
-    house = [watts(finite(ac_out.get(load))) for _, load, _, _ in _PHASE_FIELDS]
+    house = [watts(number(ac_out.get(load))) for _, load, _, _ in _PHASE_FIELDS]
     loads = [
         (w, phase) for w, (phase, *_) in zip(house, _PHASE_FIELDS, strict=True) if w is not None
     ]
     # max() keeps the first of equal loads, so ties go to the lower phase
     busiest = max(loads, key=lambda pair: pair[0], default=None)
-    frequency = finite(ac_in.get("aci_f"))
+    frequency = number(ac_in.get("aci_f"))
     return Phases(
         house_w=house,
-        grid_w=[watts(finite(grid.get(power))) for _, _, power, _ in _PHASE_FIELDS],
-        voltage_v=[round1(finite(ac_in.get(volts))) for _, _, _, volts in _PHASE_FIELDS],
+        grid_w=[watts(number(grid.get(power))) for _, _, power, _ in _PHASE_FIELDS],
+        voltage_v=[round1(number(ac_in.get(volts))) for _, _, _, volts in _PHASE_FIELDS],
         frequency_hz=None if frequency is None else round(frequency, 2),
         busiest=None if busiest is None else busiest[1],
         note=None if busiest is None else _phase_note(busiest[1], busiest[0]),

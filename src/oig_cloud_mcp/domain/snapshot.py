@@ -77,14 +77,12 @@ def _solar(box: Mapping[str, Any], live: Mapping[str, Any] | None) -> Solar:
     )
 
 
-def _battery(
-    box: Mapping[str, Any], live: Mapping[str, Any] | None, now: datetime, notes: list[str]
-) -> Battery:
+def _battery(box: Mapping[str, Any], live: Mapping[str, Any] | None, notes: list[str]) -> Battery:
     soc = number(live.get("bat_c")) if live is not None else None
     if soc is None:
         soc = number(section(box, "batt").get("bat_c"))
     power = number(live.get("bat_p")) if live is not None else None
-    outlook = battery_outlook(box, live, now)
+    outlook = battery_outlook(box, live)
     notes += [note for note in outlook.notes if note in LONG_WAIT_NOTES.values()]
     return Battery(
         soc_pct=soc,
@@ -136,7 +134,7 @@ def parse_basic_data(payload: Mapping[str, Any], box_id: str | None, now: dateti
         notes.append(_ignored_note(ignored))
     boxes = box_ids(payload)
     climate = section(box, "box")
-    battery = _battery(box, live, now, notes)
+    battery = _battery(box, live, notes)
     return BasicData(
         box_id=chosen,
         boxes=boxes[:BOXES_LISTED],
