@@ -1,19 +1,22 @@
 """The consent page in a real headless Chromium, with scripts switched off.
 
 A client registered with a loopback redirect (as Claude Code and VS Code do) sends the
-owner's browser to /authorize; the browser lands on the consent page, which names the
-client and where it goes back; the owner mistypes the pairing code once, then types the
-right one and presses Allow. The browser must end up at the client's own listener with
-`code`, `state` and `iss`: the page's policy (`form-action 'self' <redirect origin>`)
-must let that redirect through, and nothing may need a script. A control proves this
-Chromium does block a form's redirect that `form-action` does not allow, so the landing
-means something. Screenshots go to `$OIG_ARTEFACTS` (default: pytest's tmp dir); with
-`OIG_UPDATE_DOCS=1` the consent page also goes to `docs/consent.png` for the README.
-Without Chromium the module is skipped, unless `OIG_REQUIRE_BROWSER=1` (CI).
+owner's browser to /authorize from a page on another site; the browser lands on the
+consent page, which names the client and where it goes back; the owner mistypes the
+pairing code once, then types the right one and presses Allow. The browser must end up
+at the client's own listener with `code`, `state` and `iss`: the page's policy
+(`form-action 'self' <redirect origin>`) must let that redirect through, its form must be
+accepted from a real browser (which sends `Origin` by its referrer policy), and nothing
+may need a script. A control proves this Chromium does block a form's redirect that
+`form-action` does not allow, so the landing means something. Screenshots go to
+`$OIG_ARTEFACTS` (default: pytest's tmp dir); with `OIG_UPDATE_DOCS=1` the consent page
+also goes to `docs/consent.png` for the README. Without Chromium the module is skipped,
+unless `OIG_REQUIRE_BROWSER=1` (CI).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import threading
@@ -70,14 +73,16 @@ def artefacts(tmp_path: Path) -> Path:
 
 
 class Landing:
-    """A client's loopback listener: records every request, answers "Connected". `/form`
-    is a page whose policy allows forms only to itself, posting to `/go`, which redirects
-    to `elsewhere` (the control)."""
+    """A client's loopback listener: records every request, answers "Connected". `/start`
+    is a page with a link to `start` (where a connector's web page sends the owner);
+    `/form` is a page whose policy allows forms only to itself, posting to `/go`, which
+    redirects to `elsewhere` (the control)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.requests: list[str] = []
         self.elsewhere = ""
+        self.start = ""
         landing = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -94,7 +99,10 @@ class Landing:
 
             def do_GET(self) -> None:
                 landing.requests.append(f"GET {self.path}")
-                if self.path == "/form":
+                if self.path == "/start":
+                    link = f"<a id=connect href='{html.escape(landing.start)}'>Connect</a>"
+                    self._answer(200, link.encode())
+                elif self.path == "/form":
                     form = b"<form method=post action=/go><button>Go</button></form>"
                     self._answer(200, form, **{"Content-Security-Policy": "form-action 'self'"})
                 else:
@@ -211,7 +219,11 @@ def test_the_owner_connects_a_client_in_a_real_browser_without_scripts(
         raw.redirect = f"{landing.url}/callback"
         client = raw.client(client_name=CLIENT_NAME, scope="oig:read")
         verifier, challenge = pkce()
-        open_url(page, raw.authorize_url(client["client_id"], challenge), f"{server.url}/consent")
+        # Like a connector's web page on another site, which sends the owner to /authorize:
+        landing.start = raw.authorize_url(client["client_id"], challenge)
+        open_url(page, f"http://localhost:{landing.port}/start", "http://localhost")
+        page.click(*center(page, "#connect"))
+        wait_until(page, f"{server.url}/consent")
 
         shown = text_of(page)
         assert f"Connect {CLIENT_NAME} to your battery box?" in shown
@@ -231,7 +243,7 @@ def test_the_owner_connects_a_client_in_a_real_browser_without_scripts(
             "document.body.innerText.includes('That pairing code is wrong, used or expired')",
             what="the consent page to say the code is wrong",
         )
-        assert not landing.requests
+        assert not any("/callback" in request for request in landing.requests)
 
         type_into(page, "#code", pairing_code(env).lower())  # case does not matter
         page.click(*center(page, "button[value=allow]"))
