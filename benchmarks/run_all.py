@@ -7,6 +7,7 @@ import sys
 import answer_size
 import call_overhead
 import portal_traffic
+import remote
 import shared_state
 import startup
 import startup_instructions
@@ -23,6 +24,7 @@ if __name__ == "__main__":
         *portal_traffic.measure(),
         *shared_state.measure(),
         *answer_size.measure(),
+        *remote.measure(),
     ]
     print_rows(f"oig-cloud-mcp benchmarks (start-up: {runs} interleaved runs each)", rows)
     missed = [row.figure for row in rows if row.met is False]

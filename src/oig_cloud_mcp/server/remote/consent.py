@@ -53,7 +53,9 @@ class Page:
 
 def _headers(redirect_uri: str | None = None) -> dict[str, str]:
     """No framing, no scripts, nothing loaded; the form may go here and, by its redirect,
-    to the client's origin (CSP form-action applies to the redirect too)."""
+    to the client's origin (CSP form-action applies to the redirect too). The referrer
+    stays on this server: `same-origin`, not `no-referrer`, under which browsers send the
+    form with `Origin: null`, which the Origin check refuses."""
     target = ""
     if redirect_uri is not None:
         parts = urlsplit(redirect_uri)
@@ -66,7 +68,7 @@ def _headers(redirect_uri: str | None = None) -> dict[str, str]:
         "Content-Security-Policy": policy,
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
 
