@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,28 @@ def test_a_file_where_the_directory_should_be_is_named(tmp_path: Path) -> None:
     (tmp_path / "state").write_text("oops")
     with pytest.raises(StateFileError, match=r"state should be a directory but is a file"):
         ensure_private_dir(tmp_path / "state")
+
+
+def test_several_first_users_creating_the_directory_at_once_all_get_it(tmp_path: Path) -> None:
+    refused: list[StateFileError] = []
+
+    def create(directory: Path, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            ensure_private_dir(directory)
+        except StateFileError as exc:  # "should be a directory but is a file" was a race
+            refused.append(exc)
+
+    for attempt in range(30):
+        directory, start = tmp_path / str(attempt) / "state", threading.Barrier(6)
+        threads = [threading.Thread(target=create, args=(directory, start)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert mode(directory) == 0o700
+
+    assert refused == []
 
 
 def test_writes_are_atomic_private_and_leave_no_temporary_files(tmp_path: Path) -> None:
