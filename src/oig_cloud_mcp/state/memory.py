@@ -52,7 +52,7 @@ class MemoryAudit:
 
     async def last(self, count: int) -> list[dict[str, Any]]:
         """The newest `count` lines."""
-        return self.entries[-count:]
+        return self.entries[-count:] if count > 0 else []
 
 
 class MemoryWriteLock:
