@@ -140,7 +140,11 @@ def connect(
         "socket_timeout": timeout_s,
         "socket_connect_timeout": timeout_s,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+        # redis-py 5 retries only what this lists (later versions these by default)
+        "retry_on_error": [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
     }
+    if url.startswith("rediss:"):  # the certificate and its host name (redis-py 5 skips it)
+        options |= {"ssl_cert_reqs": "required", "ssl_check_hostname": True}
     if password_file is not None:
         if has_password:
             raise ConfigurationError(
