@@ -22,15 +22,18 @@ import fakeredis
 import pytest
 from redis.asyncio.connection import SSLConnection
 
+from oig_cloud_mcp.app.authorization import Authorization, RemoteSettings
 from oig_cloud_mcp.app.context import App
 from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.domain.grants import Lockout
+from oig_cloud_mcp.domain.grants import Grant, Lockout, RefreshChain, digest
 from oig_cloud_mcp.domain.models import Credentials, WriteResult
 from oig_cloud_mcp.errors import ConfigurationError, StateFileError, StateUnavailableError
 from oig_cloud_mcp.portal.client import OigCloudClient
 from oig_cloud_mcp.state.ports import State
 from oig_cloud_mcp.state.redis import connect, redis_state, state_on
+from oig_cloud_mcp.state.redis.connection import Store
+from oig_cloud_mcp.state.redis.records import RedisRecords, redis_remote
 from oig_cloud_mcp.state.redis.stores import CHANGES
 
 from .conftest import EMAIL, PASSWORD, given
@@ -551,3 +554,56 @@ async def test_a_replica_that_lost_the_write_lock_sends_nothing(
     assert [r.outcome for r in results] == ["written"]
     assert [r.json()["value"] for r in portal.write_requests()] == [1]  # Home 2 only
     assert [(c.requested, c.status) for c in pending] == [("Home 2", "pending")]
+
+
+class TouchedByAnotherReplica(RedisRecords[Grant]):
+    """Grants that another replica writes once while this one is changing one (so the
+    optimistic transaction runs the change again)."""
+
+    def __init__(self, store: Store, other: Any) -> None:
+        super().__init__(store, "grants", Grant)
+        self.other = other
+
+    async def update(self, key: str, change: Any) -> Any:
+        touched = False
+
+        def contended(grant: Grant | None) -> Any:
+            nonlocal touched
+            if not touched:
+                touched = True
+                name = self.store.key("remote", "grants", key)
+                self.other.set(name, self.other.get(name), keepttl=True)
+            return change(grant)
+
+        return await super().update(key, contended)
+
+
+async def test_a_refresh_rotates_even_when_another_replica_touches_the_grant_meanwhile() -> None:
+    server = fakeredis.FakeServer()
+    store = fake_store(server)
+    records = redis_remote(store)
+    records.grants = TouchedByAnotherReplica(
+        store, fakeredis.FakeRedis(server=server, decode_responses=True)
+    )
+    authorization = Authorization(
+        records, RemoteSettings(issuer="https://home.example", write_allowed=False)
+    )
+    refresh, now = "oig_rt_old", time.time()
+    grant = Grant(
+        id="grant-1",
+        client_id="client-1",
+        subject="owner",
+        scopes=["oig:read"],
+        resource="https://home.example/mcp",
+        created_at=now,
+        last_used_at=now,
+        refresh=RefreshChain(current=digest(refresh)),
+    )
+    await records.grants.put(grant.id, grant, now + 3600)
+    await records.refresh.put(digest(refresh), grant.id, now + 3600)
+
+    tokens = await authorization.exchange_refresh("client-1", refresh, ["oig:read"])
+
+    rotated = await records.grants.get(grant.id)
+    assert rotated is not None
+    assert rotated.refresh.current == digest(tokens.refresh_token)
