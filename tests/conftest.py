@@ -212,3 +212,13 @@ def preview_then_confirm(call: Callable[..., Any], tool: str, **arguments: Any) 
         return await call(tool, **arguments, confirm=True)
 
     return confirm_after_the_preview()
+
+
+@pytest.fixture
+def real_redis(tmp_path: Path) -> Iterator[Any]:
+    """A real redis-server of this test's own on a free loopback port (see redis_kit)."""
+    from .redis_kit import RedisServer, redis_server_path
+
+    server = RedisServer(redis_server_path(), tmp_path / "redis").start()
+    yield server
+    server.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,28 @@ def test_a_symlinked_directory_is_refused_and_what_it_points_to_keeps_its_mode(
 
     assert mode(target) == 0o755
     assert sorted(p.name for p in target.iterdir()) == ["f.json"]
+
+
+def test_several_first_users_creating_the_directory_at_once_all_get_it(tmp_path: Path) -> None:
+    refused: list[StateFileError] = []
+
+    def create(directory: Path, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            ensure_private_dir(directory)
+        except StateFileError as exc:  # "should be a directory but is a file" was a race
+            refused.append(exc)
+
+    for attempt in range(30):
+        directory, start = tmp_path / str(attempt) / "state", threading.Barrier(6)
+        threads = [threading.Thread(target=create, args=(directory, start)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert mode(directory) == 0o700
+
+    assert refused == []
 
 
 def test_writes_are_atomic_private_and_leave_no_temporary_files(tmp_path: Path) -> None:

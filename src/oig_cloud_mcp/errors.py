@@ -15,6 +15,7 @@ session cookie.
     ├── CredentialsNotFoundError  nothing stored: run `oig-cloud-mcp login`
     ├── KeyringUnavailableError   no usable OS keyring backend
     ├── StateFileError            a file of ours cannot be read or written (names the file)
+    │   └── StateUnavailableError the shared state (Redis) is not answering or refused us
     ├── ConfigurationError        a setting or flag has an impossible value
     ├── InvalidRequestError       the caller asked for something impossible (bad date, unknown box)
     │   ├── ArgumentError         something typed on the command line cannot be used
@@ -81,13 +82,27 @@ class StateFileError(OigError):
     """A file in the state or config directory cannot be used; the message names it.
 
     `kind` is "unreadable" (permissions, a directory or link in its place), "damaged"
-    (content that does not validate, for files that fail closed) or "unwritable".
+    (content that does not validate, for files that fail closed), "unwritable", or
+    "unavailable" (the shared state, see `StateUnavailableError`).
     """
 
     def __init__(self, message: str, *, path: object = None, kind: str = "unreadable") -> None:
         super().__init__(message)
         self.path = path
         self.kind = kind
+
+
+class StateUnavailableError(StateFileError):
+    """The shared state (Redis, in hosted mode) cannot be used now; the message names its
+    address (never a password) and says what to do.
+
+    A `StateFileError` (kind "unavailable", `path` the address), so every place that copes
+    with a state file it cannot use copes with the shared state the same way: nothing is
+    sent without its recorded intent, and an audit line that cannot be kept is reported.
+    """
+
+    def __init__(self, message: str, *, where: str) -> None:
+        super().__init__(message, path=where, kind="unavailable")
 
 
 class ConfigurationError(OigError):

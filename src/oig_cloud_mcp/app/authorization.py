@@ -375,6 +375,7 @@ class Authorization:
         outcome: list[str] = []
 
         def rotate(grant: Grant | None) -> tuple[Grant | None, float]:
+            outcome.clear()  # a shared store may run this again on a newer grant
             if grant is None or grant.client_id != client_id:
                 outcome.append("unknown")
                 return grant, now + GRANT_UNUSED_S

@@ -38,6 +38,7 @@ from ..errors import (
 from ..portal.failed_writes import RESENT
 
 if TYPE_CHECKING:
+    from ..state.ports import WriteLease
     from .context import App
 
 log = logging.getLogger(__name__)
@@ -186,8 +187,8 @@ class Writes:
             )
         if decision == "accepted":
             await self._check_asked(plan, asked)
-        async with self.app.state.write_lock.hold(await self._account()):
-            return await self._send_once(plan)
+        async with self.app.state.write_lock.hold(await self._account()) as lease:
+            return await self._send_once(plan, lease)
 
     async def _preview(
         self, plan: WritePlan, principal: str, ending: str, detail: str = ""
@@ -222,13 +223,13 @@ class Writes:
         await self.note(plan.tool, plan.box_id, plan.arguments, "invalid", reason)
         raise InvalidRequestError(reason)
 
-    async def _send_once(self, plan: WritePlan) -> WriteResult:
+    async def _send_once(self, plan: WritePlan, lease: WriteLease) -> WriteResult:
         """Under the write lock: decide again, record the intent, send one request, settle."""
         await self._decide(plan, self.app.now(), holding=True)
         if plan.unchanged_reason is not None:
             await self.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
-        change_id = await self._record_intent(plan)
+        change_id = await self._record_intent(plan, lease)
         try:
             reply = await self.app.client.write(plan.script, plan.body, form=self._form)
         except WriteOutcomeUnknownError:
@@ -252,13 +253,16 @@ class Writes:
             ),
         )
 
-    async def _record_intent(self, plan: WritePlan) -> str:
-        """Pending entry and audit line, durably, before anything is sent."""
+    async def _record_intent(self, plan: WritePlan, lease: WriteLease) -> str:
+        """Pending entry and audit line, durably, before anything is sent; the entry is kept
+        only while this call still holds the write lock (`lease`, the fence)."""
         account = await self._account()
         change = new_change(plan.tool, plan.box_id, plan.requested, plan.check, self.app.now())
         recorded = False
         try:
-            await self.app.state.pending.update(account, lambda e: with_intent(e, change))
+            await self.app.state.pending.update(
+                account, lambda e: with_intent(e, change), fence=lease
+            )
             recorded = True
             await self.record(plan.tool, plan.box_id, plan.arguments, "sending")
         except StateFileError as exc:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from ..portal.sessions import MemoryLiveCache, MemorySessions
-from .ports import Changes, RemoteRecords, State
+from .ports import Changes, ProcessLease, RemoteRecords, State, WriteLease
 
 R = TypeVar("R")
 
@@ -26,8 +26,16 @@ class MemoryPending:
         """The account's tracked changes."""
         return list(self.lists.get(account, []))
 
-    async def update(self, account: str, change: Callable[[Changes], Changes]) -> Changes:
+    async def update(
+        self,
+        account: str,
+        change: Callable[[Changes], Changes],
+        *,
+        fence: WriteLease | None = None,
+    ) -> Changes:
         """Change the account's list (one event loop: nothing interleaves)."""
+        if fence is not None:
+            await fence.check()
         self.lists[account] = change(list(self.lists.get(account, [])))
         return list(self.lists[account])
 
@@ -44,7 +52,7 @@ class MemoryAudit:
 
     async def last(self, count: int) -> list[dict[str, Any]]:
         """The newest `count` lines."""
-        return self.entries[-count:]
+        return self.entries[-count:] if count > 0 else []
 
 
 class MemoryWriteLock:
@@ -54,10 +62,10 @@ class MemoryWriteLock:
         self._locks: dict[str, asyncio.Lock] = {}
 
     @contextlib.asynccontextmanager
-    async def hold(self, account: str) -> AsyncIterator[None]:
+    async def hold(self, account: str) -> AsyncIterator[ProcessLease]:
         """Hold the account's lock."""
         async with self._locks.setdefault(account, asyncio.Lock()):
-            yield
+            yield ProcessLease()
 
     async def busy(self, account: str) -> bool:
         """Whether the account's lock is held now."""

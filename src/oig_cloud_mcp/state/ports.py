@@ -2,8 +2,9 @@
 
 Each port is a `typing.Protocol` keyed by account (the case-folded e-mail) or, for the
 preview ledger, by the principal that previewed. Implementations: `state.local` (private
-files in the state directory, shared by every process on the machine; the default) and
-`state.memory` (one process, for tests). A `State` bundles one implementation of each.
+files in the state directory, shared by every process on the machine; the default),
+`state.memory` (one process, for tests) and `state.redis` (a Redis shared by the replicas
+of a hosted server). A `State` bundles one implementation of each.
 
     sessions    OIG session cookies, login backoff and the whitelist (the client's hook)
     cache       the last json.php answer per account, for the cache window
@@ -18,9 +19,9 @@ files in the state directory, shared by every process on the machine; the defaul
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -44,8 +45,22 @@ class PendingStore(Protocol):
     async def changes(self, account: str) -> Changes:
         """The account's tracked changes, oldest first."""
 
-    async def update(self, account: str, change: Callable[[Changes], Changes]) -> Changes:
-        """Read, change and keep the account's list atomically (across processes)."""
+    async def update(
+        self,
+        account: str,
+        change: Callable[[Changes], Changes],
+        *,
+        fence: WriteLease | None = None,
+    ) -> Changes:
+        """Read, change and keep the account's list atomically (across processes).
+
+        `change` may run more than once (a shared store runs it again on the newer list
+        when another process changed it meanwhile), so it must be a pure function of its
+        argument. With `fence` (the intent of a write, under the write lock) the list is
+        kept only while that lock is still held: checked atomically with the write where
+        the store can (Redis), else just before it; otherwise `StateFileError` is raised
+        and nothing changes.
+        """
 
 
 class AuditLog(Protocol):
@@ -58,11 +73,31 @@ class AuditLog(Protocol):
         """The newest `count` readable lines, oldest first."""
 
 
+class WriteLease(Protocol):
+    """An account's write lock, as its holder sees it while holding it."""
+
+    async def check(self) -> None:
+        """Raise `StateFileError` unless this holder still holds the lock.
+
+        A lock shared by replicas is held under a lease: a holder that stalls longer than
+        the lease loses it to another one, and must not record or send anything after.
+        """
+
+
+class ProcessLease:
+    """The lease of a lock that lasts as long as the process holding it (a file lock, an
+    asyncio lock): it cannot be lost, so there is nothing to check."""
+
+    async def check(self) -> None:
+        """Always still held."""
+
+
 class WriteLock(Protocol):
     """One write at a time per account, whichever process sends it."""
 
-    def hold(self, account: str) -> AbstractAsyncContextManager[None]:
-        """Hold the account's write lock (waiting for it without blocking the loop)."""
+    def hold(self, account: str) -> AbstractAsyncContextManager[WriteLease]:
+        """Hold the account's write lock (waiting for it without blocking the loop); the
+        lease is what `PendingStore.update(fence=...)` checks before an intent is kept."""
 
     async def busy(self, account: str) -> bool:
         """Whether a write holds the account's lock now (checked without waiting): a
@@ -105,7 +140,9 @@ class Records(Protocol[R]):
         self, key: str, change: Callable[[R | None], tuple[R | None, float]]
     ) -> R | None:
         """Replace the record with what `change` makes of it (None deletes it), atomically;
-        `change` returns the new record and its expiry."""
+        `change` returns the new record and its expiry. It may run more than once (again on
+        the newer record when another process changed it meanwhile): it must not count
+        or collect anything outside its result."""
 
     async def values(self) -> list[tuple[str, R]]:
         """Every record that has not expired."""
@@ -140,3 +177,9 @@ class State:
     previews: PreviewLedger
     remote: RemoteRecords
     where: str
+    aclose: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
+    """Let go of connections (the shared state's); call once when the server stops."""
+
+
+async def _nothing() -> None:
+    """Files and memory hold no connection."""

@@ -27,6 +27,8 @@ class LocalAudit:
 
     def read_last(self, count: int) -> list[dict[str, Any]]:
         """`last`, for `status` (which reads files without an event loop)."""
+        if count <= 0:
+            return []
         entries = []
         for line in self.log.last_lines(count * 4):
             try:

@@ -79,7 +79,7 @@ def ensure_private_dir(directory: Path) -> None:
             if os.name == "posix" and stat.S_IMODE(directory.stat().st_mode) != PRIVATE_DIR:
                 directory.chmod(PRIVATE_DIR)
             return
-        if directory.exists():
+        if directory.exists() and not directory.is_dir():
             raise StateFileError(
                 f"{directory} should be a directory but is a file; move it away so "
                 "oig-cloud-mcp can create its directory there.",

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, RootModel
 
 from ...domain.changes import StoredChange
-from ..ports import Changes
+from ..ports import Changes, WriteLease
 from .state_file import StateFile, json_codec
 
 
@@ -43,8 +43,16 @@ class LocalPending:
             return []
         return [_plain(e) for e in self.file.read().root if _mine(e, account)]
 
-    async def update(self, account: str, change: Callable[[Changes], Changes]) -> Changes:
+    async def update(
+        self,
+        account: str,
+        change: Callable[[Changes], Changes],
+        *,
+        fence: WriteLease | None = None,
+    ) -> Changes:
         """Read, change and write the account's changes under the file's lock."""
+        if fence is not None:
+            await fence.check()
         result: Changes = []
 
         def apply(value: PendingFile) -> PendingFile:

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, RootModel, StringConstraints
 
+from ..ports import ProcessLease
 from .files import is_locked, locked_async
 from .state_file import StateFile, json_codec
 
@@ -38,10 +39,10 @@ class LocalWriteLock:
         self.path = path
 
     @contextlib.asynccontextmanager
-    async def hold(self, account: str) -> AsyncIterator[None]:
+    async def hold(self, account: str) -> AsyncIterator[ProcessLease]:
         """Hold the directory's write lock (one directory serves one household)."""
         async with locked_async(self.path):
-            yield
+            yield ProcessLease()
 
     async def busy(self, account: str) -> bool:
         """Whether a write holds the directory's lock now, in any process."""
