@@ -321,7 +321,7 @@ def in_process(
         clock=tick,
     )
     oig = build_app(current)
-    parts = RemoteParts(authorization, lambda _: oig, None, oig.aclose)
+    parts = RemoteParts(authorization, lambda _: oig, None, oig.aclose, oig.state.ping)
     app = build_http_app(Remote(current, parts, issuer), cimd=fetch_document is not None)
     with ThreadedServer(app, port) as server:
         yield InProcess(authorization, server.url)

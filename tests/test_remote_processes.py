@@ -9,10 +9,11 @@ import signal
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urljoin
 
 import pytest
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, state_dir_of
 from .fake_portal import BOX_ID, FakePortal
 from .remote_kit import (
     Browser,
@@ -21,6 +22,7 @@ from .remote_kit import (
     free_port,
     grant,
     pairing_code,
+    pkce,
     run_command,
     served,
 )
@@ -258,3 +260,50 @@ def test_json_logs_are_one_object_per_line_without_secrets(
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any(e["message"].startswith("POST /token 200") for e in entries)
     assert tokens["access_token"] not in stderr
+
+
+def test_an_unreadable_state_file_is_a_503_and_one_log_line_not_a_500(
+    env: dict[str, str], portal: FakePortal, browser: Browser
+) -> None:
+    with served(env) as server:
+        raw = RawOAuth(server.url)
+        tokens = grant(raw, browser, pairing_code(env))
+        access = state_dir_of(env) / "remote" / "access.json"
+        access.unlink()
+        access.mkdir()  # as a mistaken copy or restore might leave it
+        answer = raw.http.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            headers={
+                "Authorization": f"Bearer {tokens['access_token']}",
+                "Accept": "application/json, text/event-stream",
+            },
+        )
+        raw.close()
+        log = "".join(server.stderr_lines)
+
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "temporarily_unavailable"
+    assert "Traceback" not in log
+    assert re.search(r"POST /mcp: .*access\.json", log)
+
+
+def test_the_demo_server_names_the_demo_pairing_command_and_accepts_its_code(
+    env: dict[str, str], browser: Browser
+) -> None:
+    with served(env, "--demo") as server:
+        started = "".join(server.stderr_lines)
+        raw = RawOAuth(server.url)
+        client = raw.client()
+        verifier, challenge = pkce()
+        page = browser.http.get(raw.authorize_url(client["client_id"], challenge))
+        consent_page = browser.http.get(urljoin(server.url, page.headers["location"]))
+        code = run_command(env, "--demo", "remote", "pair").stdout.strip()
+        tokens = grant(raw, browser, code)
+        answer = call_tool(raw, tokens["access_token"], "get_basic_data")
+        raw.close()
+
+    assert "type a code from `oig-cloud-mcp --demo remote pair`" in started
+    assert "<code>oig-cloud-mcp --demo remote pair</code>" in consent_page.text
+    assert answer["structuredContent"]["box_id"]
+    assert verifier

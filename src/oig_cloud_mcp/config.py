@@ -169,15 +169,12 @@ class _Reader:
         return found
 
     def state_url(self, name: str) -> str:
-        """ "" (the state directory) or a redis:// / rediss:// URL."""
-        text = self.text(name)
-        if text and urlsplit(text).scheme not in ("redis", "rediss"):
-            self.problems.append(
-                f"{name} must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0 "
-                "(or unset for the state directory)."
-            )
+        """ "" (the state directory) or a redis:// / rediss:// / unix:// URL."""
+        try:
+            return parse_state_url(self.text(name), source=name)
+        except ConfigurationError as exc:
+            self.problems.append(str(exc))
             return ""
-        return text
 
     def account_patterns(self, name: str) -> tuple[str, ...]:
         """E-mails and `@domain`s."""
@@ -207,6 +204,24 @@ class _Reader:
         except ConfigurationError as exc:
             self.problems.append(str(exc))
             return frozenset()
+
+
+STATE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def parse_state_url(text: str, *, source: str = ENV_STATE) -> str:
+    """Where state lives: "" (the state directory) or a Redis URL, as given.
+
+    Raises `ConfigurationError` naming `source` (the variable or flag), never the URL
+    itself: it may hold the Redis password.
+    """
+    text = text.strip()
+    if text and urlsplit(text).scheme not in STATE_SCHEMES:
+        raise ConfigurationError(
+            f"{source} must be a redis://, rediss:// or unix:// URL such as "
+            "redis://127.0.0.1:6379/0 (or unset for the state directory)."
+        )
+    return text
 
 
 def parse_allowed_writes(value: str | None, *, source: str = ENV_ALLOW_WRITES) -> frozenset[str]:

@@ -84,6 +84,8 @@ class RemoteSettings:
     access_ttl_s: float = 24 * 3600
     allowed_accounts: tuple[str, ...] = ()
     """Serving many homes: e-mails or @domains that may sign in (empty: anyone)."""
+    pair_command: str = "oig-cloud-mcp remote pair"
+    """What the owner runs for a pairing code of this server's state (the demo box's own)."""
 
     @property
     def resource(self) -> str:
@@ -252,14 +254,14 @@ class Authorization:
             raise AuthorizationRefusedError(
                 "temporarily_unavailable",
                 f"Too many wrong pairing codes: consent is locked for {int(wait // 60) + 1} "
-                "min. Then run `oig-cloud-mcp remote pair` for a new code.",
+                f"min. Then run `{self.settings.pair_command}` for a new code.",
             )
         if not await self.records.pairing.take(digest(normal_pairing_code(pairing_code))):
             await self._wrong_code()
             raise AuthorizationRefusedError(
                 "access_denied",
-                "That pairing code is wrong, used or expired; run `oig-cloud-mcp remote pair` "
-                "on the server for a new one.",
+                "That pairing code is wrong, used or expired; run "
+                f"`{self.settings.pair_command}` on the server for a new one.",
             )
         await self.records.lockouts.delete(CONSENT_LOCK)
         if await self.records.consents.take(digest(handle)) is None:

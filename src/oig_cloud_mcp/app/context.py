@@ -29,8 +29,11 @@ class App:
         state: State,
         now: Callable[[], datetime],
         make_client: Callable[[], OigCloudClient],
+        *,
+        owns_state: bool = False,
     ) -> None:
         self.settings = settings
+        self._owns_state = owns_state
         self.state = state
         self.now = now
         self._make_client = make_client
@@ -58,7 +61,13 @@ class App:
         return Writes(self)
 
     async def aclose(self) -> None:
-        """Close the portal client if it was ever created."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        """Close the portal client if it was ever created, and the state if this app
+        built it (the shared state's connections)."""
+        try:
+            if self._client is not None:
+                client, self._client = self._client, None
+                await client.aclose()
+        finally:
+            if self._owns_state:
+                self._owns_state = False
+                await self.state.aclose()

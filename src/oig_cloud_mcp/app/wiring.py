@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, public_url
 from ..domain.parsing import PORTAL_TZ
-from ..state import credentials
+from ..state import credentials, shared_state, shared_whitelist
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
 from .authorization import Authorization, DocumentFetcher, RemoteSettings, SignInConsent
@@ -22,6 +22,7 @@ from .context import App
 if TYPE_CHECKING:
     from ..domain.models import Credentials
     from ..portal.client import OigCloudClient
+    from ..portal.sessions import SessionKeeper
 
 __all__ = [
     "LocalFiles",
@@ -31,13 +32,16 @@ __all__ = [
     "build_remote",
     "build_state",
     "local_files",
-    "login_client",
+    "owner_login",
     "remote_settings",
 ]
 
 
 def build_state(settings: Settings) -> State:
-    """Every state port for `settings`: the state directory (the demo box's own in demo)."""
+    """Every state port for `settings`: the Redis that `--state` names, else the state
+    directory (the demo box's own in demo, which never uses Redis)."""
+    if settings.state_url and not settings.demo:
+        return shared_state(settings, credentials.hints(settings))
     return local_state(settings, credentials.hints(settings))
 
 
@@ -72,23 +76,57 @@ def build_client(settings: Settings, state: State) -> OigCloudClient:
     )
 
 
-def login_client(settings: Settings, creds: Credentials) -> OigCloudClient:
-    """A client for the owner's own `login` with `creds`: the shared sessions and backoff,
-    but no whitelist (the login is what adds the account to it)."""
-    from ..portal.client import OigCloudClient
-    from ..state.local.security import backoff_file
-    from ..state.local.sessions import SessionStore, SharedSessions
+@dataclass
+class OwnerLogin:
+    """The owner's own `login`: a client that logs in with the typed login through the
+    shared sessions and backoff but no whitelist check, and the whitelist it then joins."""
 
-    sessions = SharedSessions(
-        SessionStore(settings.session_path),
-        backoff_file(settings.backoff_path),
-        credentials.LOGIN_HINTS,
-    )
+    client: OigCloudClient
+    whitelist: Callable[[str], Awaitable[bool]]
+    """List an e-mail (True if it was not listed before)."""
+    whitelist_where: str
+    aclose: Callable[[], Awaitable[None]]
+
+
+def owner_login(settings: Settings, creds: Credentials) -> OwnerLogin:
+    """What `login` needs for `creds`: on the shared state when `--state` names Redis,
+    else the state directory."""
+    from ..portal.client import OigCloudClient
 
     async def given() -> Credentials:
         return creds
 
-    return OigCloudClient(settings.base_url, given, sessions=sessions, timeout_s=settings.timeout_s)
+    def client(sessions: SessionKeeper) -> OigCloudClient:
+        return OigCloudClient(
+            settings.base_url, given, sessions=sessions, timeout_s=settings.timeout_s
+        )
+
+    if settings.state_url:
+        shared = shared_whitelist(settings, credentials.LOGIN_HINTS)
+        on_redis = client(shared.state.sessions)
+
+        async def close_both() -> None:
+            try:
+                await on_redis.aclose()
+            finally:
+                await shared.state.aclose()
+
+        return OwnerLogin(on_redis, shared.add, shared.state.where, close_both)
+    from ..state.local.security import add_to_whitelist, backoff_file
+    from ..state.local.sessions import SessionStore, SharedSessions
+
+    local = client(
+        SharedSessions(
+            SessionStore(settings.session_path),
+            backoff_file(settings.backoff_path),
+            credentials.LOGIN_HINTS,
+        )
+    )
+
+    async def listed(email: str) -> bool:
+        return add_to_whitelist(settings.whitelist_path, email)
+
+    return OwnerLogin(local, listed, str(settings.whitelist_path), local.aclose)
 
 
 def build_app(
@@ -105,6 +143,7 @@ def build_app(
         chosen,
         now or (lambda: datetime.now(PORTAL_TZ)),
         (lambda: client) if client is not None else (lambda: build_client(settings, chosen)),
+        owns_state=state is None,
     )
 
 
@@ -117,6 +156,7 @@ def remote_settings(settings: Settings, *, issuer: str | None = None) -> RemoteS
         redirect_extra=settings.redirect_uris,
         access_ttl_s=settings.token_ttl_s,
         allowed_accounts=settings.allowed_accounts,
+        pair_command=f"oig-cloud-mcp {'--demo ' if settings.demo else ''}remote pair",
     )
 
 
@@ -152,6 +192,8 @@ class RemoteParts:
     """A token's subject → the use cases of its household."""
     sign_in: SignInConsent | None
     aclose: Callable[[], Awaitable[None]]
+    ping: Callable[[], Awaitable[None]]
+    """Raise `StateUnavailableError` unless the shared state answers (the health check)."""
 
 
 def build_remote(settings: Settings, *, issuer: str) -> RemoteParts:
@@ -161,7 +203,9 @@ def build_remote(settings: Settings, *, issuer: str) -> RemoteParts:
     authorization = build_authorization(settings, state, issuer=issuer)
     if settings.accounts != "multi":
         app = build_app(settings, state=state)
-        return RemoteParts(authorization, lambda _: app, None, app.aclose)
+        return RemoteParts(
+            authorization, lambda _: app, None, _closing(app.aclose, state), state.ping
+        )
     from ..config import ENV_KEY_FILE
     from ..state.vault import KeyRing, Vault
     from .households import Households
@@ -171,4 +215,18 @@ def build_remote(settings: Settings, *, issuer: str) -> RemoteParts:
         settings, state, Vault(state.remote.vault, ring), lambda: datetime.now(PORTAL_TZ)
     )
     sign_in = SignInConsent(authorization, households.sign_in)
-    return RemoteParts(authorization, households.app, sign_in, households.aclose)
+    return RemoteParts(
+        authorization, households.app, sign_in, _closing(households.aclose, state), state.ping
+    )
+
+
+def _closing(first: Callable[[], Awaitable[None]], state: State) -> Callable[[], Awaitable[None]]:
+    """`first`, then the state's connections, whatever `first` raised."""
+
+    async def close() -> None:
+        try:
+            await first()
+        finally:
+            await state.aclose()
+
+    return close

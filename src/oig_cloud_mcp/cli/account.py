@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,7 +12,7 @@ import typer
 from ..config import Settings
 from ..errors import ArgumentError, OigError
 from . import interrupt, shown
-from .base import DebugOption, app, echo, settings, warn
+from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
     from ..domain.models import Credentials
@@ -79,25 +80,37 @@ def _ask_email(current: Settings) -> str:
     return answer
 
 
-async def _verify_login(current: Settings, creds: Credentials) -> list[str]:
-    """Log in once against the portal; return the box ids if json.php answers.
+@dataclass
+class Verified:
+    """A login the portal accepted: its boxes (if json.php answered) and its whitelist."""
+
+    boxes: list[str]
+    listed_now: bool
+    whitelist: str
+
+
+async def _verify_login(current: Settings, creds: Credentials) -> Verified:
+    """Log in once against the portal and put the account on the whitelist; read the box
+    ids if json.php answers.
 
     This is the owner's explicit attempt: it is made even while the account is locked
     after rejections, and a success lifts the lock.
     """
-    from ..app.wiring import login_client
+    from ..app.wiring import owner_login
     from ..domain.parsing import box_ids
 
-    client = login_client(current, creds)
+    owner = owner_login(current, creds)
     try:
-        await client.login(creds, explicit=True)
+        await owner.client.login(creds, explicit=True)
+        added = await owner.whitelist(creds.email)
         try:
-            return box_ids(await client.live_stats())
+            boxes = box_ids(await owner.client.live_stats())
         except OigError as exc:
             warn(f"Warning: logged in, but reading live data failed: {exc}")
-            return []
+            boxes = []
     finally:
-        await client.aclose()
+        await owner.aclose()
+    return Verified(boxes, added, owner.whitelist_where)
 
 
 @app.command(short_help="Check your OIG Cloud login and store it in the OS keyring.")
@@ -119,6 +132,7 @@ def login(
             "for the remembered account.",
         ),
     ] = False,
+    state: StateOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Check your OIG Cloud login and store it in the OS keyring.
@@ -133,30 +147,29 @@ def login(
     """
     from ..domain.models import Credentials
     from ..state import credentials as store
-    from ..state.local.security import add_to_whitelist
 
     current = settings()
     address = _given_email(current, email, password_stdin)  # usage errors before anything
     store.ensure_keyring_usable(current)  # before asking for anything or touching the portal
     address = address or _ask_email(current)
     creds = Credentials(address, _read_password(password_stdin), source="keyring")
-    boxes = interrupt.run(_verify_login(current, creds))
+    verified = interrupt.run(_verify_login(current, creds))
     store.store_password(creds.email, creds.password)
     store.remember_account(current, creds.email)
-    added = add_to_whitelist(current.whitelist_path, creds.email)
     echo(f"Logged in to OIG Cloud as {creds.email}.")
-    if boxes:
-        echo(f"Battery Box(es): {', '.join(boxes)}")
+    if verified.boxes:
+        echo(f"Battery Box(es): {', '.join(verified.boxes)}")
     echo(f"Password stored in the OS keyring ({store.keyring_backend_name()}).")
     echo(f"Account remembered in {current.account_path}")
-    echo(f"Whitelist {'updated' if added else 'already lists it'}: {current.whitelist_path}")
-    echo(f"Session cache: {current.session_path}")
+    listed = "updated" if verified.listed_now else "already lists it"
+    echo(f"Whitelist {listed}: {verified.whitelist}")
+    echo(f"Session cache: {verified.whitelist if current.state_url else current.session_path}")
     if current.has_env_credentials:
         echo("Note: OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set and take precedence.")
 
 
 @app.command(short_help="Remove the stored password, session and remembered account.")
-def logout(debug: DebugOption = False) -> None:
+def logout(state: StateOption = None, debug: DebugOption = False) -> None:
     """Remove the stored password, the cached session and the remembered account.
 
     Says what it removed and what was not there; running it twice is harmless.
@@ -192,6 +205,7 @@ def status(
     check: Annotated[
         bool, typer.Option("--check", help="Also read live data once (exit 1 if that fails).")
     ] = False,
+    state: StateOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show the account, where credentials and state live, and any lockout."""

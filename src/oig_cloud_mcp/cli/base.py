@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..config import Settings, parse_allowed_writes
+from ..config import Settings, parse_allowed_writes, parse_state_url
 from ..errors import ArgumentError
 from . import serve_stdio, shown
 
@@ -61,6 +61,7 @@ class _State:
     demo = False
     allow_writes: str | None = None
     debug = False
+    state_url: str | None = None
     settings: Settings | None = None
 
 
@@ -77,6 +78,27 @@ def _debug_flag(value: bool) -> None:
 
 DebugOption = Annotated[bool, typer.Option("--debug", callback=_debug_flag, help=DEBUG_HELP)]
 
+STATE_HELP = (
+    "Keep state on the Redis at URL (redis://HOST:PORT/DB, rediss:// for TLS), shared by "
+    "the replicas of a hosted server; default: the state directory (OIG_CLOUD_MCP_STATE)."
+)
+
+
+def _state_flag(value: str | None) -> str | None:
+    """`--state URL` before or after a command."""
+    if value is not None:
+        STATE.state_url = value
+        STATE.settings = None  # read again, with the flag applied
+    return value
+
+
+StateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state", metavar="URL", callback=_state_flag, help=STATE_HELP, show_default=False
+    ),
+]
+
 
 def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings:
     """The environment's settings with the command-line flags applied (read once).
@@ -89,6 +111,10 @@ def settings(*, demo: bool = False, allow_writes: str | None = None) -> Settings
             current = current.with_overrides(log_level="DEBUG")
         STATE.settings = current
     current = STATE.settings
+    if STATE.state_url is not None:
+        current = current.with_overrides(
+            state_url=parse_state_url(STATE.state_url, source="--state")
+        )
     if demo or STATE.demo:
         current = current.with_overrides(demo=True)
     flag = allow_writes if allow_writes is not None else STATE.allow_writes
@@ -131,6 +157,7 @@ def root(
     demo: DemoOption = False,
     allow_writes: WritesOption = None,
     debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
+    state: StateOption = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -138,6 +165,7 @@ def root(
 ) -> None:
     """Record the global flags; with no command, serve MCP on stdio."""
     STATE.demo, STATE.allow_writes, STATE.debug, STATE.settings = demo, allow_writes, debug, None
+    STATE.state_url = state
     if ctx.invoked_subcommand is None:
         serve_stdio(settings())
 
@@ -178,6 +206,7 @@ def serve(
             help="With --http: one home (pairing codes) or many (households sign in).",
         ),
     ] = None,
+    state: StateOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Serve MCP over stdio (the same as no command): what MCP clients run.

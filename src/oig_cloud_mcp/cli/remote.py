@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from ..config import Settings
 from ..errors import ArgumentError, InvalidRequestError
 from . import interrupt
-from .base import DebugOption, app, echo, settings, warn
+from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
     from ..app.authorization import Authorization
@@ -25,10 +26,12 @@ remote = typer.Typer(
 )
 app.add_typer(remote, name="remote", short_help="Remote access: pairing codes, clients let in.")
 
+T = TypeVar("T")
+
 NEXT_STEP = (
     "oig-cloud-mcp serves MCP at {url}/mcp (listening on {host}:{port}). Next: add {url}/mcp "
     "as a custom connector in your client, and when its consent page asks, type a code from "
-    "`oig-cloud-mcp remote pair`. Ctrl+C stops.\n"
+    "`{pair}`. Ctrl+C stops.\n"
 )
 
 
@@ -45,7 +48,8 @@ def serve_http(current: Settings) -> None:
     sock = listen(current)
     asgi = build_http_app(Remote(current, parts, issuer), cimd=parts.authorization.fetches)
     host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
-    started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port)
+    pair = parts.authorization.settings.pair_command
+    started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port, pair=pair)
     if current.log_format == "json":  # every line a log collector reads is JSON
         logging.getLogger("oig_cloud_mcp").warning(started.rstrip())
     else:
@@ -56,19 +60,27 @@ def serve_http(current: Settings) -> None:
         interrupt.stop()
 
 
-def _authorization(current: Settings) -> Authorization:
+def _authorized(current: Settings, use: Callable[[Authorization], Awaitable[T]]) -> T:
+    """Run `use` with the authorization server's records (on Redis with --state)."""
     from ..app.wiring import build_authorization, build_state
 
-    return build_authorization(current, build_state(current), issuer="")
+    async def run() -> T:
+        state = build_state(current)
+        try:
+            return await use(build_authorization(current, state, issuer=""))
+        finally:
+            await state.aclose()
+
+    return interrupt.run(run())
 
 
 @remote.command("pair", short_help="Print a one-time pairing code for the consent page.")
-def pair(debug: DebugOption = False) -> None:
+def pair(state: StateOption = None, debug: DebugOption = False) -> None:
     """Print a one-time pairing code (valid 10 minutes, used once) for the consent page.
 
     The code alone goes to standard output (for scripts); the explanation to standard error.
     """
-    code = interrupt.run(_authorization(settings()).pair())
+    code = _authorized(settings(), lambda auth: auth.pair())
     warn(
         "Type this code into the consent page your client opens (valid 10 minutes, once). "
         "Five wrong codes lock the consent page for 15 minutes."
@@ -95,9 +107,9 @@ def new_key(debug: DebugOption = False) -> None:
 
 
 @remote.command("list", short_help="List the clients let in: permissions, created, last used.")
-def list_clients(debug: DebugOption = False) -> None:
+def list_clients(state: StateOption = None, debug: DebugOption = False) -> None:
     """List the clients that hold a grant: name, permissions, created and last used."""
-    grants = interrupt.run(_authorization(settings()).grants())
+    grants = _authorized(settings(), lambda auth: auth.grants())
     if not grants:
         echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
         return
@@ -117,12 +129,13 @@ def revoke(
         str | None, typer.Argument(metavar="CLIENT", help="A client id from `remote list`.")
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="End every client's grants.")] = False,
+    state: StateOption = None,
     debug: DebugOption = False,
 ) -> None:
     """End a client's grants: its tokens stop working at its next request."""
     if (client is None) == (not every):
         raise ArgumentError("Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --all.")
-    ended = interrupt.run(_authorization(settings()).revoke_client(None if every else client))
+    ended = _authorized(settings(), lambda auth: auth.revoke_client(None if every else client))
     if ended == 0 and not every:
         raise InvalidRequestError(f"No grant of {client!r}; see `oig-cloud-mcp remote list`.")
     echo(f"Ended {ended} grant(s); their tokens stop working at the next request.")

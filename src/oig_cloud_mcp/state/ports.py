@@ -179,6 +179,8 @@ class State:
     where: str
     aclose: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
     """Let go of connections (the shared state's); call once when the server stops."""
+    ping: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
+    """Raise `StateUnavailableError` unless the shared state answers (the health check)."""
 
 
 async def _nothing() -> None:

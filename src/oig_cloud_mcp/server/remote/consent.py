@@ -116,8 +116,9 @@ def _form(
 def _credentials(page: Page) -> str:
     """The pairing-code field, or (many homes) the household's OIG Cloud login."""
     if page.sign_in is None:
+        pair = page.authorization.settings.pair_command
         return (
-            "<label for=code>Pairing code (run <code>oig-cloud-mcp remote pair</code> on the "
+            f"<label for=code>Pairing code (run <code>{html.escape(pair)}</code> on the "
             "server)</label>\n<input type=text id=code name=code autocomplete=one-time-code "
             "autocapitalize=characters spellcheck=false maxlength=20 required>"
         )

@@ -2,9 +2,10 @@
 
 Stateless and JSON: any process serving the same state answers any request, and tunnels
 and proxies need nothing special. Around the SDK's app: our authorization metadata (public
-clients, CIMD, RFC 9207 `iss`, both scopes), the consent page, a health check, a Host
-check on every route (421) and an Origin check (403), and a one-line access log without
-query strings or headers.
+clients, CIMD, RFC 9207 `iss`, both scopes), the consent page, a health check (do this
+replica and its state answer), a Host check on every route (421) and an Origin check
+(403), a 503 when the state cannot be used (`outages`), and a one-line access log
+without query strings or headers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import binascii
 import logging
 import socket
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -35,6 +37,7 @@ from ...domain.grants import READ_SCOPE, SCOPES
 from ...errors import ServeError
 from .. import Callers, build_server
 from .consent import Page, decide_consent, show_consent
+from .outages import StateOutage
 from .provider import OigProvider, presented_secret
 
 log = logging.getLogger(__name__)
@@ -244,14 +247,15 @@ def _metadata_routes(auth: AuthSettings, issuer: str, cimd: bool) -> list[Route]
     ]
 
 
-def _page_routes(page: Page) -> list[Route]:
+def _page_routes(page: Page, ping: Callable[[], Awaitable[None]]) -> list[Route]:
     async def consent(request: Request) -> Response:
         if request.method == "POST":
             return await decide_consent(page, request)
         return await show_consent(page, request)
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        await ping()  # a state that does not answer: 503 (see `outages`)
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
     return [
         Route("/consent", consent, methods=["GET", "POST"]),
@@ -305,7 +309,9 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
         bool(remote.settings.allowed_writes),
         parts.sign_in,
     )
-    starlette.router.routes[0:0] = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page)]
+    routes = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page, parts.ping)]
+    starlette.router.routes[0:0] = routes
+    starlette.add_middleware(StateOutage)  # inside the SDK's error handler, around its auth
     return Guard(starlette, hosts, origins)
 
 

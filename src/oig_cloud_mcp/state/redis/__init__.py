@@ -51,14 +51,17 @@ def redis_state(
     prefix: str = DEFAULT_PREFIX,
     lease_s: float = DEFAULT_LEASE_S,
     redis_timeout_s: float = DEFAULT_TIMEOUT_S,
+    checks_whitelist: bool = True,
 ) -> State:
     """Every port on the Redis at `url` (see `connect`), for `settings` (cache window,
     portal timeout, extra whitelist entries) with `hints` for the user's messages.
 
-    Call `await state.aclose()` when the server stops.
+    `checks_whitelist=False` for the owner's own login and for many homes (households
+    sign in on the consent page; nobody is listed). Call `await state.aclose()` when the
+    server stops.
     """
     store = connect(url, password_file, prefix=prefix, timeout_s=redis_timeout_s)
-    return state_on(store, settings, hints, lease_s=lease_s)
+    return state_on(store, settings, hints, lease_s=lease_s, checks_whitelist=checks_whitelist)
 
 
 def state_on(
@@ -68,6 +71,7 @@ def state_on(
     *,
     lease_s: float = DEFAULT_LEASE_S,
     clock: Callable[[], float] = time.time,
+    checks_whitelist: bool = True,
 ) -> State:
     """Every port on an existing `Store` (tests pass one on fakeredis).
 
@@ -79,7 +83,8 @@ def state_on(
         sessions=RedisSessions(
             store,
             hints,
-            whitelist_extra=settings.whitelist_extra,
+            whitelist_extra=settings.whitelisted_by_env,
+            checks_whitelist=checks_whitelist,
             lease_s=lease_s,
             wait_s=2 * timeout_s + lease_s,
             clock=clock,
@@ -92,4 +97,5 @@ def state_on(
         remote=redis_remote(store, clock),
         where=f"shared state on Redis at {store.where} (keys {store.prefix}*)",
         aclose=store.aclose,
+        ping=store.ping,
     )

@@ -98,6 +98,11 @@ class Store:
             result: T = await self.redis.transaction(attempt, *watched, value_from_callable=True)
         return result
 
+    async def ping(self) -> None:
+        """Raise `StateUnavailableError` unless Redis answers now."""
+        with self.translating():
+            await self.redis.ping()
+
     async def aclose(self) -> None:
         """Close the client's connections."""
         with contextlib.suppress(RedisError, OSError):
