@@ -16,13 +16,14 @@ from ..domain.parsing import PORTAL_TZ
 from ..state import credentials, shared_state, shared_whitelist
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
-from .authorization import Authorization, DocumentFetcher, RemoteSettings, SignInConsent
+from .authorization import Authorization, DocumentFetcher, RemoteSettings
 from .context import App
 
 if TYPE_CHECKING:
     from ..domain.models import Credentials
     from ..portal.client import OigCloudClient
     from ..portal.sessions import SessionKeeper
+    from .sign_in import SignInConsent
 
 __all__ = [
     "LocalFiles",
@@ -209,6 +210,7 @@ def build_remote(settings: Settings, *, issuer: str) -> RemoteParts:
     from ..config import ENV_KEY_FILE
     from ..state.vault import KeyRing, Vault
     from .households import Households
+    from .sign_in import SignInConsent
 
     ring = KeyRing.load(settings.key_file, variable=ENV_KEY_FILE)
     households = Households(

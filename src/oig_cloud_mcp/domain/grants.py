@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
@@ -73,6 +74,10 @@ def is_loopback_redirect(uri: str) -> bool:
     except ValueError:
         return False
     return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+MAX_DOCUMENT_REDIRECTS = 20
+"""More redirect URIs than any client needs: a document listing more is refused."""
 
 
 def redirect_allowed(uri: str, extra: tuple[str, ...] = ()) -> bool:
@@ -214,3 +219,31 @@ def rotated(chain: RefreshChain, presented: str, successor: str) -> RefreshChain
         if old is not None and old != presented:
             retired.append(old)
     return RefreshChain(current=successor, previous=presented, retired=retired[-20:])
+
+
+def document_client(client_id: str, document: Mapping[str, Any], now: float) -> ClientRecord | None:
+    """The client a metadata document (CIMD) describes, if it names itself by `client_id`,
+    authenticates with nothing, and lists 1-20 redirects that are https or a loopback
+    listener; else None."""
+    redirects = document.get("redirect_uris")
+    method = document.get("token_endpoint_auth_method", "none")
+    name = document.get("client_name")
+    if document.get("client_id") != client_id or method != "none":
+        return None
+    if not isinstance(redirects, list) or not redirects or len(redirects) > MAX_DOCUMENT_REDIRECTS:
+        return None
+    if not all(isinstance(uri, str) and _secure_redirect(uri) for uri in redirects):
+        return None
+    return ClientRecord(
+        client_id=client_id,
+        name=name[:200] if isinstance(name, str) else None,
+        redirect_uris=redirects,
+        kind="document",
+        created_at=now,
+        last_used_at=now,
+    )
+
+
+def _secure_redirect(uri: str) -> bool:
+    """A document's redirect: https, or a loopback http listener."""
+    return urlsplit(uri).scheme == "https" or redirect_allowed(uri)

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ...app.authorization import Authorization, SignInConsent
+from ...app.authorization import Authorization
+from ...app.sign_in import SignInConsent
 from ...domain.grants import WRITE_SCOPE, ClientRecord, ConsentRequest, is_loopback_redirect
 from ...errors import AuthorizationRefusedError
 
