@@ -312,6 +312,12 @@ def test_through_the_compose_caddyfile_a_household_signs_in_and_every_replica_an
                 "".join(server.stderr_lines[seen:])
                 for server, seen in zip(replicas, before, strict=True)
             ]
+            store.kill()  # Redis goes away: the replicas say 503, then so does Caddy
+            bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+            outage = [raw.mcp(tokens["access_token"]).status_code]
+            time.sleep(6)  # Caddy's health checks see every replica failing
+            outage += [raw.http.get("/health").status_code]
+            outage += [raw.http.post("/mcp", json={}, headers=bearer).status_code]
             logs = ["".join(server.stderr_lines) for server in replicas]
             raw.close()
             browser.close()
@@ -320,6 +326,7 @@ def test_through_the_compose_caddyfile_a_household_signs_in_and_every_replica_an
 
     assert [answer["structuredContent"]["box_id"] for answer in answers] == [BOX_ID] * 6
     assert portal.count("Login.php") == 1  # the sign-in; every replica reuses its session
+    assert outage == [503, 503, 503]  # never a 401 that would make a client drop its grant
     for log in logs:
         lines = [json.loads(line) for line in log.splitlines()]  # JSON, line by line
         messages = [line["message"] for line in lines]
