@@ -6,6 +6,7 @@ import sys
 
 import answer_size
 import call_overhead
+import hosted
 import portal_traffic
 import remote
 import shared_state
@@ -25,6 +26,7 @@ if __name__ == "__main__":
         *shared_state.measure(),
         *answer_size.measure(),
         *remote.measure(),
+        *hosted.measure(),
     ]
     print_rows(f"oig-cloud-mcp benchmarks (start-up: {runs} interleaved runs each)", rows)
     missed = [row.figure for row in rows if row.met is False]
