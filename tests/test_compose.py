@@ -364,3 +364,24 @@ def test_a_replica_stopped_by_compose_exits_cleanly(
 
     assert code == 143
     assert took < grace
+
+
+def test_the_key_the_setup_steps_make_is_one_the_server_accepts(tmp_path: Path) -> None:
+    """compose.yaml's and the README's setup make the key file with openssl."""
+    import shutil
+
+    from oig_cloud_mcp.state.vault import KeyRing
+
+    step = "openssl rand -base64 32 > secrets/key_ring"
+    assert step in COMPOSE_TEXT
+    assert step in (ROOT / "README.md").read_text()
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl here")
+    made = subprocess.run(
+        [openssl, "rand", "-base64", "32"], capture_output=True, text=True, check=True
+    )
+    (tmp_path / "key_ring").write_text(made.stdout)
+
+    ring = KeyRing.load(tmp_path / "key_ring", variable="OIG_CLOUD_MCP_KEY_FILE")
+    assert ring.open(ring.seal(b"login", "h1"), "h1") == b"login"
