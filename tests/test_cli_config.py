@@ -42,6 +42,11 @@ INVALID = {
         "OIG_CLOUD_MCP_ALLOW_WRITES must be all (or 1), or a comma-separated list of"
     ),
     "OIG_CLOUD_MCP_WHITELIST=owner": "OIG_CLOUD_MCP_WHITELIST must be a comma-separated list",
+    "OIG_CLOUD_MCP_TRUSTED_PROXIES=caddy": (
+        "OIG_CLOUD_MCP_TRUSTED_PROXIES must be a comma-separated list of addresses or networks "
+        "such as 10.0.0.0/8; 'caddy' is neither."
+    ),
+    "OIG_CLOUD_MCP_STATE=memcached://x": "OIG_CLOUD_MCP_STATE must be a redis://, rediss://",
 }
 
 
@@ -81,6 +86,7 @@ def test_usable_values_are_read_as_meant() -> None:
             "OIG_CLOUD_MCP_ALLOW_WRITES": "set_box_mode",
             "OIG_CLOUD_EMAIL": "owner@example.com",
             "OIG_CLOUD_PASSWORD": " pass word ",
+            "OIG_CLOUD_MCP_TRUSTED_PROXIES": "172.30.57.2, 10.1.0.0/16",
         }
     )
 
@@ -92,6 +98,8 @@ def test_usable_values_are_read_as_meant() -> None:
     assert settings.demo is True
     assert settings.allowed_writes == {"set_box_mode"}
     assert settings.env_password == " pass word "  # a password is taken as given
+    assert settings.trusted_proxies == ("172.30.57.2/32", "10.1.0.0/16")
+    assert Settings.from_env({}).trusted_proxies == ("127.0.0.0/8", "::1/128")
 
 
 def test_an_unfilled_user_config_placeholder_counts_as_unset_for_every_variable() -> None:

@@ -105,11 +105,6 @@ async def test_an_audit_line_says_which_household_it_is_for(
     assert subject in json.dumps(entry)  # the household's pseudonym, never its e-mail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with OIG_CLOUD_MCP_LOG_FORMAT=json the process still ends with a plain "
-    "'Terminated.' line on stderr",
-)
 def test_with_json_logs_every_line_a_replica_writes_is_json_to_the_last(
     tmp_path: Path, portal_url: str, real_redis: Any
 ) -> None:

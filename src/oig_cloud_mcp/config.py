@@ -5,6 +5,7 @@ This is the only module that reads environment variables; every name is a consta
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -42,6 +43,7 @@ ENV_KEY_FILE = "OIG_CLOUD_MCP_KEY_FILE"
 ENV_STATE = "OIG_CLOUD_MCP_STATE"
 ENV_STATE_PASSWORD_FILE = "OIG_CLOUD_MCP_STATE_PASSWORD_FILE"  # noqa: S105 - a variable name
 ENV_ALLOWED_ACCOUNTS = "OIG_CLOUD_MCP_ALLOWED_ACCOUNTS"
+ENV_TRUSTED_PROXIES = "OIG_CLOUD_MCP_TRUSTED_PROXIES"
 ENV_LOG_FORMAT = "OIG_CLOUD_MCP_LOG_FORMAT"
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -188,6 +190,20 @@ class _Reader:
             return ()
         return found
 
+    def networks(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        """Addresses or networks (CIDR), normalised; `default` when unset."""
+        kept: list[str] = []
+        for item in (n.strip() for n in self.text(name).split(",")):
+            try:
+                kept += [str(ipaddress.ip_network(item, strict=False))] if item else []
+            except ValueError:
+                self.problems.append(
+                    f"{name} must be a comma-separated list of addresses or networks such "
+                    f"as 10.0.0.0/8; {_shown(item)} is neither."
+                )
+                return default
+        return tuple(kept) or default
+
     def emails(self, name: str) -> tuple[str, ...]:
         found = tuple(e.strip() for e in self.text(name).split(",") if e.strip())
         bad = [e for e in found if not is_plausible_email(e)]
@@ -207,6 +223,8 @@ class _Reader:
 
 
 STATE_SCHEMES = ("redis", "rediss", "unix")
+LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
+"""Trusted proxies by default: one on this machine (Caddy, a tunnel's agent)."""
 
 
 def parse_state_url(text: str, *, source: str = ENV_STATE) -> str:
@@ -303,6 +321,8 @@ class Settings:
     """Where state lives: "" for the state directory, or redis://… (may hold a password)."""
     state_password_file: Path | None = None
     allowed_accounts: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = LOOPBACK_NETWORKS
+    """Peers whose X-Forwarded-For names the client (the reverse proxy's address)."""
     """E-mails or @domains that may sign in (multi); empty: anyone with an OIG account."""
     log_format: str = "text"
     config_dir: Path = Path()
@@ -347,6 +367,7 @@ class Settings:
         state_url = read.state_url(ENV_STATE)
         password_file = read.text(ENV_STATE_PASSWORD_FILE)
         allowed_accounts = read.account_patterns(ENV_ALLOWED_ACCOUNTS)
+        trusted_proxies = read.networks(ENV_TRUSTED_PROXIES, LOOPBACK_NETWORKS)
         log_format = read.choice(ENV_LOG_FORMAT, LOG_FORMATS, "text")
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
@@ -374,6 +395,7 @@ class Settings:
             state_url=state_url,
             state_password_file=Path(password_file) if password_file else None,
             allowed_accounts=allowed_accounts,
+            trusted_proxies=trusted_proxies,
             log_format=log_format,
             config_dir=config_dir,
             state_dir=state_dir,

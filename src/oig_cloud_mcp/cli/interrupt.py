@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -35,6 +36,7 @@ class _State:
     signum: int | None = None
     cancel: Callable[[], None] | None = None
     said = False
+    json_lines = False
     lock = threading.RLock()  # a second signal may arrive while the main thread holds it
 
 
@@ -59,8 +61,19 @@ def say(signum: int | None = None) -> None:
         _STATE.said = True
     word = _WORDS.get(signum or _STATE.signum or signal.SIGINT, "Interrupted.")
     lead = "\n" if _isatty(2) else ""  # the terminal has just echoed ^C
+    line = f"{lead}{word}"
+    if _STATE.json_lines:  # a log collector reads stderr: the last line is JSON as well
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        line = json.dumps(
+            {"time": moment, "level": "WARNING", "logger": "oig_cloud_mcp", "message": word}
+        )
     with contextlib.suppress(OSError):
-        os.write(2, f"{lead}{word}\n".encode())
+        os.write(2, f"{line}\n".encode())
+
+
+def say_as_json_lines() -> None:
+    """Write the signal's word as a JSON log line (the server logs JSON lines)."""
+    _STATE.json_lines = True
 
 
 def _isatty(fd: int) -> bool:

@@ -52,6 +52,7 @@ def serve_http(current: Settings) -> None:
     started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port, pair=pair)
     if current.log_format == "json":  # every line a log collector reads is JSON
         logging.getLogger("oig_cloud_mcp").warning(started.rstrip())
+        interrupt.say_as_json_lines()
     else:
         sys.stderr.write(started)
         sys.stderr.flush()

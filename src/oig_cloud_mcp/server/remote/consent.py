@@ -50,6 +50,8 @@ class Page:
     write_allowed: bool
     sign_in: SignInConsent | None = None
     """Many homes: the household signs in instead of typing a pairing code."""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    """Peers whose X-Forwarded-For names the client (Settings.trusted_proxies)."""
 
 
 def _headers(redirect_uri: str | None = None) -> dict[str, str]:
@@ -133,18 +135,22 @@ def _credentials(page: Page) -> str:
     )
 
 
-def client_address(request: Request) -> str:
-    """Who sent the request: the peer, or — when the peer is a proxy on this machine or
-    the private network — the address that proxy appended to X-Forwarded-For."""
+def client_address(request: Request, trusted: tuple[str, ...]) -> str:
+    """Who sent the request: the peer, or — when the peer is a trusted proxy (by default
+    one on this machine) — the address that proxy appended to X-Forwarded-For."""
     peer = request.client.host if request.client else ""
-    try:
-        local = ipaddress.ip_address(peer).is_loopback or ipaddress.ip_address(peer).is_private
-    except ValueError:
-        local = False
     forwarded = request.headers.get("x-forwarded-for", "")
-    if local and forwarded:
+    if forwarded and _within(peer, trusted):
         return forwarded.rsplit(",", 1)[-1].strip()[:64]
     return peer
+
+
+def _within(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network) for network in networks)
 
 
 async def _show(page: Page, handle: str, error: str = "", status: int = 200) -> Response:
@@ -181,7 +187,7 @@ async def decide_consent(page: Page, request: Request) -> Response:
                 csrf,
                 str(form.get("email", ""))[:254],
                 str(form.get("password", ""))[:200],
-                address=client_address(request),
+                address=client_address(request, page.trusted_proxies),
                 write=form.get("write") == "1",
             )
         else:

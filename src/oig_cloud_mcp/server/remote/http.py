@@ -308,6 +308,7 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
         remote.secure,
         bool(remote.settings.allowed_writes),
         parts.sign_in,
+        remote.settings.trusted_proxies,
     )
     routes = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page, parts.ping)]
     starlette.router.routes[0:0] = routes
