@@ -132,7 +132,7 @@ USAGE_ERRORS = {
     "a write tool not enabled": (
         ["call", "set_box_mode", "mode=Home 3"],
         [
-            "set_box_mode is a write tool and is off",
+            "set_box_mode is disabled; the owner can enable it",
             "--allow-writes set_box_mode",
             "OIG_CLOUD_MCP_ALLOW_WRITES=set_box_mode",
         ],

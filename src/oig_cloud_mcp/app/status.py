@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .. import __version__
-from ..config import ENV_EMAIL, ENV_PASSWORD, Settings
+from ..config import ENV_ALLOW_WRITES, ENV_EMAIL, ENV_PASSWORD, Settings
 from ..domain.models import account_key
 from ..domain.parsing import duration_words
 from ..domain.security import LoginBackoff, Whitelist
@@ -24,7 +24,7 @@ from .wiring import local_files
 M = TypeVar("M")
 WRITES_SCOPE = (
     " (with this shell's settings; a server started by an MCP client follows the "
-    "--allow-writes or OIG_CLOUD_MCP_ALLOW_WRITES in the client's configuration)"
+    f"--allow-writes or {ENV_ALLOW_WRITES} in the client's configuration)"
 )
 
 
@@ -57,7 +57,7 @@ def _account_lines(settings: Settings) -> list[str]:
     email = store.account_email(settings)
     missing = settings.missing_env_credential
     if settings.has_env_credentials:
-        source = "environment (OIG_CLOUD_EMAIL / OIG_CLOUD_PASSWORD)"
+        source = f"environment ({ENV_EMAIL} / {ENV_PASSWORD})"
     elif email is None:
         return [f"Account: none{store.set_up_hint(settings)}"]
     else:

@@ -56,11 +56,11 @@ RESENT_DETAIL = "sent again after a new login: the first send met an ended sessi
 """The audit line's note on a write accepted on its second send."""
 
 
-def write_disabled(tool: str, env_name: str) -> str:
+def write_disabled(tool: str) -> str:
     """The one sentence for a write tool the owner has not enabled."""
     return (
         f"{tool} is disabled; the owner can enable it by starting the server with "
-        f"--allow-writes {tool} (or {env_name}={tool})."
+        f"--allow-writes {tool} (or {ENV_ALLOW_WRITES}={tool})."
     )
 
 
@@ -108,7 +108,7 @@ class Writes:
         """Refuse (and audit) a write tool the owner has not enabled."""
         if tool not in self._allowed:
             await self.note(tool, None, arguments, "disabled")
-            raise WriteNotAllowedError(write_disabled(tool, ENV_ALLOW_WRITES))
+            raise WriteNotAllowedError(write_disabled(tool))
 
     async def _box(self, box_id: str | None) -> tuple[str, Mapping[str, Any]]:
         return select_box(await self.app.client.live_stats(), box_id)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..config import Settings
+from ..config import ENV_EMAIL, ENV_PASSWORD, Settings
 from ..errors import ArgumentError, OigError
 from . import interrupt, shown
 from .base import DebugOption, StateOption, app, echo, settings, warn
@@ -165,7 +165,7 @@ def login(
     echo(f"Whitelist {listed}: {verified.whitelist}")
     echo(f"Session cache: {verified.whitelist if current.state_url else current.session_path}")
     if current.has_env_credentials:
-        echo("Note: OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set and take precedence.")
+        echo(f"Note: {ENV_EMAIL} and {ENV_PASSWORD} are set and take precedence.")
 
 
 @app.command(short_help="Remove the stored password, session and remembered account.")

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from ..config import Settings, parse_allowed_writes, parse_state_url
+from ..config import ENV_STATE, Settings, parse_allowed_writes, parse_state_url
 from ..errors import ArgumentError
 from . import serve_stdio, shown
 
@@ -80,7 +80,7 @@ DebugOption = Annotated[bool, typer.Option("--debug", callback=_debug_flag, help
 
 STATE_HELP = (
     "Keep state on the Redis at URL (redis://HOST:PORT/DB, rediss:// for TLS), shared by "
-    "the replicas of a hosted server; default: the state directory (OIG_CLOUD_MCP_STATE)."
+    f"the replicas of a hosted server; default: the state directory ({ENV_STATE})."
 )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ..config import ENV_ALLOW_WRITES, Settings
+from ..config import Settings
 from ..domain.models import WRITE_TOOLS
 from ..errors import ArgumentError, ConfigurationError
 from . import USAGE, error, interrupt
@@ -55,11 +55,9 @@ def _kind(tool: ToolInfo) -> str:
 
 
 def _not_enabled(name: str) -> NoReturn:
-    error(
-        f"{name} is a write tool and is off; add --allow-writes {name} "
-        f"(or set {ENV_ALLOW_WRITES}={name}) to enable it.",
-        USAGE,
-    )
+    from ..app.writes import write_disabled
+
+    error(write_disabled(name), USAGE)
 
 
 def _unknown_tool(name: str | None, current: Settings, offered: Iterable[str]) -> NoReturn:
@@ -184,7 +182,7 @@ def call(
         _preview_and_ask(server, tool, arguments, yes=yes, show=warn if as_json else echo)
     answer = interrupt.run(server.call(tool, arguments))
     if answer.is_error:
-        error(answer.text.removeprefix(f"Error executing tool {tool}: "))
+        error(answer.text)
     echo(json_text(answer.structured) if as_json else answer.text)
 
 
@@ -207,7 +205,7 @@ def _preview_and_ask(
         )
     preview = interrupt.run(server.call(tool, {**arguments, "confirm": False}))
     if preview.is_error:
-        error(preview.text.removeprefix(f"Error executing tool {tool}: "))
+        error(preview.text)
     from ..app.writes import CONFIRM_AFTER
 
     outcome = preview.structured.get("outcome") if isinstance(preview.structured, dict) else None

@@ -49,13 +49,6 @@ class Whitelist:
         return account_key(email) in self.entries
 
 
-NOT_LISTED_HINT = (
-    "run `oig-cloud-mcp login`, add the e-mail as a line in that file, or list it in "
-    "OIG_CLOUD_MCP_WHITELIST."
-)
-"""What helps an account missing from the whitelist when the login comes from the keyring."""
-
-
 class BackoffState(BaseModel):
     """Consecutive rejected logins of one account and the end of its lock (Unix time)."""
 

@@ -15,7 +15,6 @@ from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
 from ..app.writes import write_disabled
-from ..config import ENV_ALLOW_WRITES
 from ..domain.models import WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
@@ -143,7 +142,7 @@ class OigServer(MCPServer):
         if schema is not None and not self._permitted(name):
             await self._refuse(name, arguments, "not permitted", NOT_PERMITTED.format(tool=name))
         if schema is None and name in WRITE_TOOLS:
-            await self._refuse(name, arguments, "disabled", write_disabled(name, ENV_ALLOW_WRITES))
+            await self._refuse(name, arguments, "disabled", write_disabled(name))
         if schema is None:  # the SDK would echo the whole name, however long
             tools = ", ".join(self._schemas or ())
             raise ToolError(f"Unknown tool {shown_name(name)!r}; the tools are: {tools}.")
@@ -160,7 +159,12 @@ class OigServer(MCPServer):
                 await self._refuse(
                     name, arguments, "invalid", argument_problems(schema, cause.errors())
                 )
-            raise ToolError(str(exc).removeprefix(f"Error executing tool {name}: ")) from cause
+            raise ToolError(without_sdk_prefix(name, str(exc))) from cause
+
+
+def without_sdk_prefix(tool: str, text: str) -> str:
+    """A tool error's sentence without the SDK's "Error executing tool NAME: " in front."""
+    return text.removeprefix(f"Error executing tool {tool}: ")
 
 
 SERVER_INFO_EXTRAS_SINCE = "2025-11-25"

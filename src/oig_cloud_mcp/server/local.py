@@ -14,6 +14,7 @@ from ..config import Settings
 from ..errors import sole_exception
 from ..tools.catalogue import full_schema
 from . import build_server, configure_logging
+from .core import without_sdk_prefix
 
 
 @dataclass(frozen=True)
@@ -64,4 +65,6 @@ class LocalServer:
         except BaseExceptionGroup as group:  # the client's task group wraps what went wrong
             raise sole_exception(group) from None
         text = "\n".join(getattr(block, "text", "") for block in result.content)
+        if result.is_error:
+            text = without_sdk_prefix(name, text)
         return ToolAnswer(text, result.structured_content, bool(result.is_error))

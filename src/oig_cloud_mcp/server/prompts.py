@@ -16,6 +16,7 @@ from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
 from ..domain.models import BOX_ID_PATTERN, MODE_EFFECTS, REPORTED_ONLY_MODES
+from ..domain.requests import BOX_ID_WORDS
 from ..errors import InvalidRequestError, OigError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 PromptBoxId = Annotated[
     str | None, Field(description="Battery Box id; leave empty for the first box.")
 ]
-BAD_BOX_ID = "box_id must be a Battery Box id of 1 to 20 digits (0-9), or left empty."
+BAD_BOX_ID = f"box_id must be {BOX_ID_WORDS}, or left empty."
 NULLS = "Values that are null are unknown, not zero."
 
 DAILY_CHECK_IN = """\

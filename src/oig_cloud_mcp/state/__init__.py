@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..config import ENV_STATE
 from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .ports import State
 
 NEEDS_HOSTED = (
-    "Shared state on Redis (--state or OIG_CLOUD_MCP_STATE) needs the hosted extra: install "
+    f"Shared state on Redis (--state or {ENV_STATE}) needs the hosted extra: install "
     "`oig-cloud-mcp[hosted]` (pip install 'oig-cloud-mcp[hosted]', or uvx --from "
     "'oig-cloud-mcp[hosted]' oig-cloud-mcp)."
 )

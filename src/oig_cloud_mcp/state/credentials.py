@@ -22,7 +22,7 @@ KEYRING_SERVICE = "oig-cloud-mcp"
 NO_ACCOUNT = "No OIG Cloud account is set up"
 SET_UP = (
     "; run `oig-cloud-mcp login` in a terminal (it keeps the password in the OS keyring), "
-    "or set OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration (no "
+    f"or set {ENV_EMAIL} and {ENV_PASSWORD} in the MCP client's configuration (no "
     "keyring needed), or add --demo to try the built-in demo box."
 )
 """Every way out at once: a headless machine has no keyring for `login`."""
@@ -39,7 +39,7 @@ PARTLY_SET = (
 )
 NO_KEYRING = (
     "No usable OS keyring is available on this machine ({detail}). Either set "
-    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD in the MCP client's configuration (then `login` "
+    f"{ENV_EMAIL} and {ENV_PASSWORD} in the MCP client's configuration (then `login` "
     "is not needed), or add a keyring backend to oig-cloud-mcp's own environment "
     "and log in again: `uv tool install --with keyrings.alt oig-cloud-mcp` (pipx: `pipx inject "
     "oig-cloud-mcp keyrings.alt`; uvx: `uvx --with keyrings.alt oig-cloud-mcp login`, and "
@@ -47,7 +47,7 @@ NO_KEYRING = (
     "unencrypted in a file only you can read."
 )
 NO_KEYRING_NOT_NEEDED = (
-    "OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD are set, so the server logs in with them and "
+    f"{ENV_EMAIL} and {ENV_PASSWORD} are set, so the server logs in with them and "
     "`login` is not needed: it would only store a password in the OS keyring, for when they "
     "are unset, and no usable keyring is available here ({detail})."
 )
@@ -167,9 +167,9 @@ def hints(settings: Settings) -> Hints:
         )
     if settings.has_env_credentials:
         return Hints(
-            rejected="they come from OIG_CLOUD_EMAIL and OIG_CLOUD_PASSWORD (which win over "
+            rejected=f"they come from {ENV_EMAIL} and {ENV_PASSWORD} (which win over "
             "the keyring): correct them in the MCP client's configuration.",
-            locked="correct OIG_CLOUD_EMAIL or OIG_CLOUD_PASSWORD in the MCP client's "
+            locked=f"correct {ENV_EMAIL} or {ENV_PASSWORD} in the MCP client's "
             "configuration (they win over the keyring) and it is tried again after that; "
             "`oig-cloud-mcp login` in a terminal with the right password lifts the lock now.",
         )

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ..domain.insight_models import DayProfile, EnergyReport
 from ..domain.models import BasicData, ExtendedData, Notifications, WriteResult
-from ..domain.write_plans import EXPORT_LEGAL_NOTE, WritePlan
+from ..domain.write_plans import EXPORT_LEGAL_NOTE, ONE_BOX_WRITE_NOTE, WritePlan
 from . import inputs, render
 
 if TYPE_CHECKING:
@@ -217,8 +217,7 @@ WRITE_TOOLS: tuple[WriteTool, ...] = (
         arguments=inputs.GridChargingArguments,
         plan=lambda writes, a: writes.plan("set_battery_grid_charging", target_pct=a.target_pct),
         readme="Starts charging the battery from the grid up to the target now, or stops it. "
-        "The portal's request names no box: OIG Cloud applies it to the box the portal has "
-        "selected for the account.",
+        + ONE_BOX_WRITE_NOTE,
         switch="Allow charging the battery from the grid",
     ),
 )

@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ...config import ENV_WHITELIST
 from ...domain.models import account_key
-from ...domain.security import NOT_LISTED_HINT, BackoffFile, Whitelist, parse_whitelist
+from ...domain.security import BackoffFile, Whitelist, parse_whitelist
 from ...errors import NotWhitelistedError
 from .files import decode_text
 from .state_file import Codec, StateFile, json_codec
+
+NOT_LISTED_HINT = (
+    "run `oig-cloud-mcp login`, add the e-mail as a line in that file, or list it in "
+    f"{ENV_WHITELIST}."
+)
+"""What helps an account missing from the whitelist when the login comes from the keyring."""
 
 BACKOFF_DAMAGED = (
     "The login-backoff file {path} is damaged ({reason}), so automatic logins are paused to "

@@ -18,11 +18,11 @@ from typing import Annotated
 from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
 
 from ...domain.models import account_key
-from ...domain.security import NOT_LISTED_HINT, BackoffFile, LoginBackoff
+from ...domain.security import BackoffFile, LoginBackoff
 from ...errors import StateFileError
 from ...portal.sessions import Renewal
 from .files import locked_async
-from .security import check_whitelisted
+from .security import NOT_LISTED_HINT, check_whitelisted
 from .state_file import StateFile, json_codec
 
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
