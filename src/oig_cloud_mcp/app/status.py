@@ -92,13 +92,7 @@ def _backoff_line(files: LocalFiles, email: str | None) -> str:
     def state() -> str:
         if email is None:
             return "no account"
-        backoff = LoginBackoff(file.read().root)
-        wait, rejections = backoff.retry_after(email), backoff.rejections(email)
-        if wait > 0:
-            return f"LOCKED for {wait} s after {rejections} rejected logins"
-        if rejections:
-            return f"{rejections} rejected login(s) in a row, not locked"
-        return "no lockout"
+        return backoff_words(LoginBackoff(file.read().root), email)
 
     return _checked("Login backoff", file, state)
 
@@ -113,31 +107,44 @@ def _pending_line(files: LocalFiles) -> str:
     return _checked("Pending changes", pending.file, state)
 
 
+def audit_entry_line(entry: dict[str, object]) -> str:
+    """One audit entry as `status` lists it."""
+    arguments = entry.get("arguments")
+    shown = (
+        ", ".join(f"{k}={v}" for k, v in arguments.items() if v is not None)
+        if isinstance(arguments, dict)
+        else ""
+    )
+    return f"  {entry.get('time')} {entry.get('tool')}({shown}): {entry.get('outcome')}"
+
+
 def _audit_lines(files: LocalFiles) -> list[str]:
     entries = files.audit.read_last(3)
     lines = [f"Audit log: {files.audit.path}" + ("" if entries else " (empty)")]
-    for entry in entries:
-        arguments = entry.get("arguments")
-        shown = (
-            ", ".join(f"{k}={v}" for k, v in arguments.items() if v is not None)
-            if isinstance(arguments, dict)
-            else ""
-        )
-        lines.append(f"  {entry.get('time')} {entry.get('tool')}({shown}): {entry.get('outcome')}")
-    return lines
+    return lines + [audit_entry_line(entry) for entry in entries]
+
+
+def grants_words(clients: set[str]) -> str:
+    """What `status` says of the clients holding grants."""
+    if not clients:
+        return "no client holds a grant; `oig-cloud-mcp serve --http` serves it"
+    held = "1 client holds a grant" if len(clients) == 1 else f"{len(clients)} clients hold grants"
+    return f"{held} (`oig-cloud-mcp remote list`)"
+
+
+def backoff_words(backoff: LoginBackoff, email: str) -> str:
+    """What `status` says of an account's login backoff."""
+    wait, rejections = backoff.retry_after(email), backoff.rejections(email)
+    if wait > 0:
+        return f"LOCKED for {wait} s after {rejections} rejected logins"
+    if rejections:
+        return f"{rejections} rejected login(s) in a row, not locked"
+    return "no lockout"
 
 
 def _remote_line(files: LocalFiles) -> str:
-    def state() -> str:
-        clients = {grant.client_id for _, grant in files.grants.live()}
-        if not clients:
-            return "no client holds a grant; `oig-cloud-mcp serve --http` serves it"
-        held = (
-            "1 client holds a grant" if len(clients) == 1 else f"{len(clients)} clients hold grants"
-        )
-        return f"{held} (`oig-cloud-mcp remote list`)"
-
-    return f"Remote access: {state()}"
+    clients = {grant.client_id for _, grant in files.grants.live()}
+    return f"Remote access: {grants_words(clients)}"
 
 
 def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
@@ -147,8 +154,8 @@ def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
     )
 
 
-def status_lines(settings: Settings) -> list[str]:
-    """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+def _head(settings: Settings) -> tuple[list[str], str | None]:
+    """Version, portal, account and keyring lines, and the account's e-mail if known."""
     account_file = _file_line(
         "Account file", store.account_file(settings).health(), missing="none yet"
     )
@@ -160,22 +167,46 @@ def status_lines(settings: Settings) -> list[str]:
         backend = store.keyring_backend_name()
     except Exception as exc:  # any keyring failure is reported, never raised
         backend = f"unavailable ({type(exc).__name__})"
-    files = local_files(settings.with_overrides(demo=False))  # the account's own files
-    writes = ", ".join(sorted(settings.allowed_writes)) or "disabled"
-    writes += WRITES_SCOPE
     return [
         f"oig-cloud-mcp {__version__}" + (" (demo mode)" if settings.demo else ""),
         f"Portal: {settings.base_url}",
         account_file,
         *_guarded("Account", lambda: _account_lines(settings)),
         f"Keyring backend: {backend}",
+    ], email
+
+
+def _writes_line(settings: Settings) -> str:
+    return f"Write tools: {', '.join(sorted(settings.allowed_writes)) or 'disabled'}{WRITES_SCOPE}"
+
+
+def _dirs(settings: Settings) -> list[str]:
+    return [f"Config dir: {settings.config_dir}", f"State dir: {settings.state_dir}"]
+
+
+def status_lines(settings: Settings) -> list[str]:
+    """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+    head, email = _head(settings)
+    files = local_files(settings.with_overrides(demo=False))  # the account's own files
+    return [
+        *head,
         *_guarded("Session cache", lambda: [_session_line(files, email)]),
         *_guarded("Whitelist", lambda: [_whitelist_line(settings, files)]),
         *_guarded("Login backoff", lambda: [_backoff_line(files, email)]),
         *_guarded("Pending changes", lambda: [_pending_line(files)]),
-        f"Write tools: {writes}",
+        _writes_line(settings),
         *_guarded("Audit log", lambda: _audit_lines(files)),
         *_guarded("Remote access", lambda: [_remote_line(files)]),
-        f"Config dir: {settings.config_dir}",
-        f"State dir: {settings.state_dir}",
+        *_dirs(settings),
     ]
+
+
+async def status_report(settings: Settings) -> list[str]:
+    """`status_lines`, or with `--state` the same report read from the shared state."""
+    if not settings.state_url or settings.demo:
+        return status_lines(settings)
+    from .shared_status import shared_state_lines
+
+    head, email = _head(settings)
+    shared = await shared_state_lines(settings, email)
+    return [*head, *shared, _writes_line(settings), *_dirs(settings)]

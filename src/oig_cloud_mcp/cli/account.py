@@ -209,10 +209,10 @@ def status(
     debug: DebugOption = False,
 ) -> None:
     """Show the account, where credentials and state live, and any lockout."""
-    from ..app.status import status_lines
+    from ..app.status import status_report
 
     current = settings()
-    for line in status_lines(current):
+    for line in interrupt.run(status_report(current)):
         echo(line)
     if check:
         from ..app.wiring import build_app

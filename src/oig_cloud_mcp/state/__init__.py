@@ -17,6 +17,7 @@ from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..domain.security import LoginBackoff
     from .local.sessions import Hints
     from .ports import State
 
@@ -44,6 +45,10 @@ class SharedWhitelist:
     add: Callable[[str], Awaitable[bool]]
     """List an e-mail; True if it was not listed before."""
     entries: Callable[[], Awaitable[list[str]]]
+    saved_at: Callable[[str], Awaitable[float | None]]
+    """When an account's session was stored (Unix time), if one is."""
+    backoff: Callable[[str], Awaitable[LoginBackoff]]
+    """An account's login backoff."""
 
 
 def shared_whitelist(settings: Settings, hints: Hints) -> SharedWhitelist:
@@ -54,7 +59,9 @@ def shared_whitelist(settings: Settings, hints: Hints) -> SharedWhitelist:
     sessions = state.sessions
     if not isinstance(sessions, RedisSessions):  # pragma: no cover - redis_state's own
         raise TypeError("the shared state's sessions are RedisSessions")
-    return SharedWhitelist(state, sessions.add_to_whitelist, sessions.whitelisted)
+    return SharedWhitelist(
+        state, sessions.add_to_whitelist, sessions.whitelisted, sessions.saved_at, sessions.backoff
+    )
 
 
 def _on_redis(settings: Settings, hints: Hints, *, checks_whitelist: bool) -> State:

@@ -109,6 +109,22 @@ class RedisSessions:
             raw = await self.store.redis.get(self._session_key(account))
         return _cookie(raw)
 
+    async def saved_at(self, account: str) -> float | None:
+        """When the account's session was stored (Unix time), if one is (for `status`)."""
+        with self.store.translating():
+            raw = await self.store.redis.get(self._session_key(account))
+        try:
+            return None if raw is None else StoredSession.model_validate_json(raw).saved_at
+        except ValidationError:
+            return None
+
+    async def backoff(self, account: str) -> LoginBackoff:
+        """The account's login backoff as stored (for `status`; damage raises StateFileError)."""
+        renewal = _RedisRenewal(self, account_key(account))
+        with self.store.translating():
+            raw = await self.store.redis.get(renewal._backoff_key)
+        return renewal._parse(raw)
+
     async def forget(self, account: str) -> bool:
         """Forget the account's cookie; True if one was stored."""
         with self.store.translating():
