@@ -1,21 +1,23 @@
 """Same answers: one scripted stdio session against two versions, compared byte for byte.
 
-`python benchmarks/same_answers.py [OLD] [NEW] [-v]` (defaults: b41eab0, the last commit
-before the issue 14 redesign, and bb74e18, its end). OLD and NEW are commits of this
-repository (`HEAD` too), each `git archive`d and pip-installed into a venv of its own
-(kept under the temp directory, so a rerun reuses it), or the path of an installed
-`oig-cloud-mcp` (or of the venv holding one).
+`python benchmarks/same_answers.py [OLD] [NEW] [-v] [--dump DIR]` (defaults: b41eab0, the
+last commit before the issue 14 redesign, and bb74e18, its end). OLD and NEW are commits
+of this repository (`HEAD`, `main` too), each `git archive`d and pip-installed into a venv
+of its own (kept under the temp directory, so a rerun reuses it), or the path of an
+installed `oig-cloud-mcp` (or of the venv holding one).
 
 Each version runs the same session as a subprocess over stdio, one after the other,
-against one fake portal (`tests/fake_portal.py` of this tree, reset to the same state
-for each run) with the same environment: a home and XDG directories of its own, the
-login from OIG_CLOUD_EMAIL/OIG_CLOUD_PASSWORD, the owner whitelisted, three of the four
-write tools enabled, the live-data cache off (every read reaches the portal). `tools/list`
-is sent but not compared (issue 14 shrank it on purpose). Every other answer line is
+against one fake portal (`tests/fake_portal.py` of this tree, reset to the same state for
+each run, realistic history days; its clock is the sample box's last contact, 2025-04-05
+20:55, so the dates asked for are days up to it), with the same environment: a home and
+XDG directories of its own, the login from OIG_CLOUD_EMAIL/OIG_CLOUD_PASSWORD, the owner
+whitelisted, three of the four write tools enabled, the live-data cache off (every read
+reaches the portal). `initialize` and `tools/list` are shown, not counted (issue 14
+rewrote the instructions and shrank the list on purpose). Every other answer line is
 compared byte for byte after masking only what the server derives from the wall clock
-(the age of the box's last contact and when a change was sent); each mask is printed.
-Prints one row per request, `-v` adds a unified diff of each differing answer; exits 1
-if any answer differs.
+(ages of the last contact and of a notice, when a change was sent, today's date); each
+mask is printed. One row per request; `-v` adds a unified diff of each differing answer,
+`--dump DIR` writes both runs' answer lines. Exits 1 if any counted answer differs.
 """
 
 from __future__ import annotations
@@ -71,18 +73,19 @@ SESSION = [
     tool("get_energy_report today", "get_energy_report", period="today"),
     tool("get_energy_report this_month", "get_energy_report", period="this_month"),
     tool("get_energy_report this_year", "get_energy_report", period="this_year"),
-    tool("get_day_profile a past day", "get_day_profile", date="2025-06-27"),
+    tool("get_day_profile a past day", "get_day_profile", date="2025-04-04"),
+    tool("get_day_profile the portal's today", "get_day_profile", date="2025-04-05"),
     tool(
         "get_extended_data a week",
         "get_extended_data",
-        start_date="2025-06-21",
-        end_date="2025-06-27",
+        start_date="2025-03-29",
+        end_date="2025-04-04",
     ),
     tool(
         "get_extended_data batt, 4 samples",
         "get_extended_data",
-        start_date="2025-06-27",
-        end_date="2025-06-28",
+        start_date="2025-04-04",
+        end_date="2025-04-05",
         series=["batt"],
         max_samples=4,
     ),
@@ -96,8 +99,8 @@ SESSION = [
     tool(
         "error: history over 31 days",
         "get_extended_data",
-        start_date="2025-05-01",
-        end_date="2025-06-27",
+        start_date="2025-02-01",
+        end_date="2025-04-04",
     ),
     tool("error: unknown argument", "get_notifications", limit=5, colour="red"),
     tool("error: unknown tool", "get_weather"),
@@ -163,6 +166,10 @@ MASKS = [
         re.compile(rb"(?<=\()\d[\w ,]* ago(?=\))|(?<=reported )\d[\w ,]* ago"),
         b"<masked> ago",
     ),
+    # the age of the bypass notice get_notifications bases its bypass state on (issue 17)
+    ("notice age", re.compile(rb'(?<=\\", )\d[\w ,]* ago(?=;)'), b"<masked> ago"),
+    # today's date, which a day in the future is told about (changes only at midnight)
+    ("today's date", re.compile(rb"(?<=today is )\d{4}-\d{2}-\d{2}"), b"<masked>"),
     # when a confirmed change was sent (the server's clock)
     ("requested_at", re.compile(rb'"requested_at": ?"[^"]*"'), b'"requested_at":"<masked>"'),
     ("sent at HH:MM", re.compile(rb"(?<=\bsent at )\d{1,2}:\d{2}"), b"<masked>"),
@@ -278,12 +285,17 @@ def main() -> int:
     parser.add_argument("old", nargs="?", default="b41eab0", help="commit, venv or script")
     parser.add_argument("new", nargs="?", default="bb74e18", help="commit, venv or script")
     parser.add_argument("-v", "--verbose", action="store_true", help="diff differing answers")
+    parser.add_argument("--dump", type=Path, help="write both runs' answer lines to this folder")
     args = parser.parse_args()
     (old_label, old), (new_label, new) = resolve(args.old), resolve(args.new)
     with RunningPortal(FakePortal()) as running:
         old_answers, old_requests = run_session(old, running)
         new_answers, new_requests = run_session(new, running)
 
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        (args.dump / "old.jsonl").write_bytes(b"".join(old_answers))
+        (args.dump / "new.jsonl").write_bytes(b"".join(new_answers))
     print(f"\nSame answers over stdio: {old_label} against {new_label}")
     print(f"portal requests per run: {old_requests} / {new_requests}")
     width = max(len(step.label) for step in SESSION)
