@@ -231,7 +231,10 @@ def resolve(spec: str) -> tuple[str, Path]:
         path = path / "bin" / "oig-cloud-mcp"
     if path.is_file():
         return str(path), path
-    commit = git("rev-parse", "--verify", f"{spec}^{{commit}}")
+    try:
+        commit = git("rev-parse", "--verify", f"{spec}^{{commit}}")
+    except subprocess.CalledProcessError:
+        raise SystemExit(f"{spec} is neither a commit nor an installed oig-cloud-mcp") from None
     label = spec if spec.startswith(commit[:7]) else f"{spec} ({commit[:7]})"
     return label, install(commit)
 
