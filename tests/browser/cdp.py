@@ -220,14 +220,21 @@ class Page:
     def wait_for(
         self, expression: str, *, context: int | None = None, what: str = "", timeout: float = 10.0
     ) -> Any:
-        """Poll `expression` until it is truthy; returns its value."""
+        """Poll `expression` until it is truthy; returns its value. While a page is being
+        replaced (a form was just submitted) the expression may throw, such as on a
+        `document.body` that is not there yet: that counts as not yet, until the timeout."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression, context=context)
+            try:
+                value = self.evaluate(expression, context=context)
+            except CdpError as exc:
+                value, failed = None, exc
+            else:
+                failed = None
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise CdpError(f"timed out waiting for {what or expression}")
+                raise CdpError(f"timed out waiting for {what or expression}") from failed
             time.sleep(0.02)
 
     def evaluate(self, expression: str, *, context: int | None = None) -> Any:
