@@ -224,13 +224,12 @@ class Page:
         replaced (a form was just submitted) the expression may throw, such as on a
         `document.body` that is not there yet: that counts as not yet, until the timeout."""
         deadline = time.monotonic() + timeout
+        failed: CdpError | None = None
         while True:
             try:
                 value = self.evaluate(expression, context=context)
             except CdpError as exc:
                 value, failed = None, exc
-            else:
-                failed = None
             if value:
                 return value
             if time.monotonic() > deadline:
