@@ -36,7 +36,7 @@ from oig_cloud_mcp.server.views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, V
 
 from .browser.cdp import Browser, find_chromium
 from .browser.host import DARK, LIGHT, ViewHost
-from .conftest import given
+from .helpers.fakes import given
 
 MOMENT = datetime(2026, 4, 21, 10, 30, tzinfo=PORTAL_TZ)  # spring sun, the battery charging
 PAST_DAY = "2026-04-20"

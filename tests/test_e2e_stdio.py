@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from .conftest import PASSWORD
 from .fake_portal import FakePortal
-from .stdio_session import HANDSHAKE_VERSIONS, StdioSession, command
+from .helpers.commands import command
+from .helpers.fakes import PASSWORD
+from .helpers.stdio_session import HANDSHAKE_VERSIONS, StdioSession
 
 pytestmark = pytest.mark.e2e
 

@@ -30,7 +30,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .browser.cdp import Browser, CdpError, Page, find_chromium
-from .remote_kit import RawOAuth, free_port, pairing_code, pkce, served
+from .helpers.oauth import RawOAuth, pkce
+from .helpers.remote import pairing_code, served
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 

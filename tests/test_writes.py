@@ -27,27 +27,24 @@ from oig_cloud_mcp.portal.inprocess import PortalCall, PortalReply
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state.local.pending import LocalPending
 
-from .conftest import EMAIL, PASSWORD, FakeClock, given, preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, given
+from .helpers.mcp_calls import answered as call
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.settings import with_writes
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 def writable(settings: Settings) -> Settings:
-    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+    return with_writes(settings)
 
 
 @pytest.fixture
 def server(writable: Settings) -> Any:
     """Every write tool enabled, the live-data cache off."""
     return build_server(writable)
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    result = await client.call_tool(tool, arguments)
-    text = "".join(getattr(block, "text", "") for block in result.content)
-    return result, text
 
 
 async def confirmed(client: Client, tool: str, **arguments: Any) -> Any:
