@@ -5,8 +5,8 @@
 const DASH = "\u2014";
 const $ = (id) => document.getElementById(id);
 const f1 = (v) => Math.round(v * 10) / 10;
-const pct = (p) => (p === null ? DASH : (Number.isInteger(p) ? p : p.toFixed(1)) + " %");
-const kwh = (k) => (k === null ? DASH : k + " kWh");
+const pct = (p) => (p === null ? DASH : `${Number.isInteger(p) ? p : p.toFixed(1)} %`);
+const kwh = (k) => (k === null ? DASH : `${k} kWh`);
 
 // a new SVG element with these attributes, appended to parent (an SVG element)
 function svg(tag, attrs, parent) {
@@ -16,21 +16,37 @@ function svg(tag, attrs, parent) {
   return e;
 }
 
-function setStatus(text, isError) { const s = $("status"); s.textContent = text; s.className = isError ? "error" : ""; sizeSoon(); }
+function setStatus(text, isError) {
+  const s = $("status");
+  s.textContent = text;
+  s.className = isError ? "error" : "";
+  sizeSoon();
+}
 
 // a CallToolResult's structuredContent, or null once the status line says why there is none
 function resultData(result) {
   result = result || {};
-  const text = (Array.isArray(result.content) ? result.content : []).filter((c) => c && c.type === "text").map((c) => c.text).join("\n");
-  if (result.isError) { setStatus(text || "The tool reported an error.", true); return null; }
+  const text = (Array.isArray(result.content) ? result.content : [])
+    .filter((c) => c && c.type === "text")
+    .map((c) => c.text)
+    .join("\n");
+  if (result.isError) {
+    setStatus(text || "The tool reported an error.", true);
+    return null;
+  }
   const d = result.structuredContent;
-  if (!d || typeof d !== "object") { setStatus(text || "The result carried no data.", true); return null; }
+  if (!d || typeof d !== "object") {
+    setStatus(text || "The result carried no data.", true);
+    return null;
+  }
   return d;
 }
 
 function toggleTable() {
-  const btn = $("toggle"), on = btn.getAttribute("aria-pressed") !== "true";
+  const btn = $("toggle"),
+    on = btn.getAttribute("aria-pressed") !== "true";
   btn.setAttribute("aria-pressed", String(on));
-  $("figure").hidden = on; $("table").hidden = !on;
+  $("figure").hidden = on;
+  $("table").hidden = !on;
   sizeSoon();
 }
