@@ -1,7 +1,7 @@
 /* ==== helpers.js: small helpers shared by every view (inlined after bridge.js) ================
    $(id), DASH for an unknown value, f1() to one decimal, pct() and kwh(), svg() to draw, the
-   status line (#status), the data of a tool result, and the Table button (#toggle shows #table
-   instead of #figure). */
+   status line (#status), the data of a tool result and its fields, and the Table button
+   (#toggle shows #table instead of #figure). */
 const DASH = "\u2014";
 const $ = (id) => document.getElementById(id);
 const f1 = (v) => Math.round(v * 10) / 10;
@@ -41,6 +41,25 @@ function resultData(result) {
   }
   return d;
 }
+
+// A field of a tool result's data by its path in the tool's output schema ("battery.soc_pct";
+// an item of a list by the path within the item). A view's read(d) takes every field through
+// these, each with one literal path: tests/test_view_fields.py checks the paths against the
+// schema. A missing field is unknown (undefined, null or []), never 0.
+const field = (o, path) =>
+  path.split(".").reduce((v, k) => (v !== null && typeof v === "object" ? v[k] : undefined), o);
+const numberAt = (o, path) => {
+  const v = field(o, path);
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+};
+const textAt = (o, path) => {
+  const v = field(o, path);
+  return typeof v === "string" && v ? v : null;
+};
+const listAt = (o, path) => {
+  const v = field(o, path);
+  return Array.isArray(v) ? v : [];
+};
 
 function toggleTable() {
   const btn = $("toggle"),
