@@ -116,5 +116,5 @@ def build_server(
 
     register_prompts(server, allowed)
     register_resources(server, lambda: household().reads)
-    register_views(server)
+    register_views(server, settings.cache_ttl_s)
     return server

@@ -24,6 +24,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from ..config import DEFAULT_CACHE_TTL_S
+
 APP_MIME_TYPE = "text/html;profile=mcp-app"
 """The MIME type of an MCP App view (the SDK's `mcp.server.apps.APP_MIME_TYPE`)."""
 
@@ -34,6 +36,9 @@ _INLINE = re.compile(
     r"^(?P<indent>[ \t]*)/\* @inline (?P<name>[\w-]+\.(?:css|js)) \*/[ \t]*$", re.M
 )
 """A line of a view that stands for a shared file of `ui/`, e.g. `/* @inline bridge.js */`."""
+_CACHE_TTL_MARK = "/* @cache-ttl-ms */"
+_CACHE_TTL_MS = re.compile(re.escape(_CACHE_TTL_MARK) + r" \d+")
+"""A number in a view that is the server's cache TTL in milliseconds (see `ViewSpec.read`)."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +72,17 @@ class ViewSpec:
         """The bound tool's `_meta`."""
         return {"ui": {"resourceUri": self.uri}}
 
-    def read(self) -> str:
+    def read(self, cache_ttl_s: float = DEFAULT_CACHE_TTL_S) -> str:
         """The HTML document, shared parts inlined (read from the installed package on each call).
 
-        Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line.
+        Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line,
+        and each number after `/* @cache-ttl-ms */` becomes `cache_ttl_s` in milliseconds: how
+        long the server answers from its cache, so that a view's Refresh waits that long.
         """
         folder = resources.files("oig_cloud_mcp.server") / "ui"
         page = (folder / self.file).read_text("utf-8")
-        return _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
+        page = _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
+        return _CACHE_TTL_MS.sub(f"{_CACHE_TTL_MARK} {round(cache_ttl_s * 1000)}", page)
 
 
 def _shared(folder: Traversable, name: str, indent: str) -> str:
