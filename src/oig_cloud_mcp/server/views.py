@@ -12,8 +12,8 @@ What the views share is written once, in `ui/base.css` (theme fallbacks and the 
 `<script>`, and `ViewSpec.read` puts the file there, so a host still gets one document with
 every script and style inline.
 
-No `mcp` import here (`server` is the one place that talks to the SDK), and no file is
-read until a host asks for a resource: `ViewSpec.read` is the resource's loader.
+`register_views` adds them to a server as resources; no file is read until a host asks
+for one: `ViewSpec.read` is the resource's loader.
 """
 
 from __future__ import annotations
@@ -22,9 +22,14 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_CACHE_TTL_S
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mcp.server.mcpserver import MCPServer
 
 APP_MIME_TYPE = "text/html;profile=mcp-app"
 """The MIME type of an MCP App view (the SDK's `mcp.server.apps.APP_MIME_TYPE`)."""
@@ -114,14 +119,31 @@ VIEWS: tuple[ViewSpec, ...] = (
 )
 
 
-def view_resources() -> tuple[ViewSpec, ...]:
-    """Every view, for `server` to register as a resource."""
-    return VIEWS
-
-
 def tool_meta(tool: str) -> dict[str, Any] | None:
     """The `_meta` that binds `tool` to its view, or None for a tool without one."""
     for view in VIEWS:
         if view.tool == tool:
             return view.tool_meta
     return None
+
+
+def register_views(server: MCPServer, cache_ttl_s: float) -> None:
+    """Add each view as a resource whose HTML is read when a host asks for it, with the
+    server's cache TTL (`cache_ttl_s`) filled in. The tools bound to a view carry
+    `tool_meta(name)`; hosts that do not render apps ignore both."""
+    for view in VIEWS:
+        server.resource(
+            view.uri,
+            name=view.name,
+            title=view.title,
+            description=view.description,
+            mime_type=view.mime_type,
+            meta=view.meta,
+        )(_loader(view, cache_ttl_s))
+
+
+def _loader(view: ViewSpec, cache_ttl_s: float) -> Callable[[], str]:
+    def load() -> str:
+        return view.read(cache_ttl_s)
+
+    return load

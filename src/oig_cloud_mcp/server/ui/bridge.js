@@ -1,4 +1,4 @@
-/* ==== bridge.js: the host bridge, shared by every view (inlined by app_views.ViewSpec.read) ====
+/* ==== bridge.js: the host bridge, shared by every view (inlined by views.ViewSpec.read) ====
    The view's side of MCP Apps (SEP-1865, protocol 2026-01-26): JSON-RPC 2.0 over postMessage
    with window.parent. A view calls connectHost(app) once, when it is ready for data:
    - it listens to the host, then sends ui/initialize and, once answered,
