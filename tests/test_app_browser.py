@@ -37,6 +37,7 @@ from oig_cloud_mcp.server.views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, V
 from .browser.cdp import Browser, find_chromium
 from .browser.host import DARK, LIGHT, ViewHost
 from .helpers.fakes import given
+from .helpers.required import found_or_skip
 
 MOMENT = datetime(2026, 4, 21, 10, 30, tzinfo=PORTAL_TZ)  # spring sun, the battery charging
 PAST_DAY = "2026-04-20"
@@ -58,17 +59,11 @@ CURVES_HTML = _view(DAY_CURVES_URI).read()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        reason = (
-            "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
-            "POSIX only): "
-            "the MCP App views are not tested in a browser"
-        )
-        if os.environ.get("OIG_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"OIG_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    chromium = Browser(executable)
+    reason = (
+        "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
+        "POSIX only): the MCP App views are not tested in a browser"
+    )
+    chromium = Browser(found_or_skip(find_chromium(), reason, "OIG_REQUIRE_BROWSER"))
     yield chromium
     chromium.close()
 

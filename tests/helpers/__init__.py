@@ -11,6 +11,7 @@
 - `remote`: remote mode served by the command or in-process.
 - `oauth`: the owner's browser on the consent page and OAuth clients, SDK and by hand.
 - `caddy`: the README's Caddy reverse proxy, run for real.
+- `required`: programs some tests need, found or the test skipped (failed in CI).
 - `mocked_portal`: OIG Cloud's addresses and a session keeper for pytest-httpx tests.
 - `stored_changes`: pending changes as the state ports keep them.
 - `redis_servers`: fakeredis and real `redis-server` processes.

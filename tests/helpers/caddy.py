@@ -15,22 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from .oauth import Browser, Consent
+from .required import found_or_skip
 
 
 def find_caddy() -> str:
-    found = shutil.which("caddy")
-    if found is None:
-        reason = (
-            "no `caddy` (Debian: apt-get install caddy): the README's reverse-proxy recipe "
-            "is not tested"
-        )
-        if os.environ.get("OIG_REQUIRE_CADDY") == "1":
-            pytest.fail(f"OIG_REQUIRE_CADDY=1 but {reason}")
-        pytest.skip(reason)
-    return found
+    """The `caddy` executable, or skip (fail under OIG_REQUIRE_CADDY=1)."""
+    reason = (
+        "no `caddy` (Debian: apt-get install caddy): the README's reverse-proxy recipe "
+        "is not tested"
+    )
+    return found_or_skip(shutil.which("caddy"), reason, "OIG_REQUIRE_CADDY")
 
 
 @contextlib.contextmanager

@@ -7,7 +7,6 @@ Without `redis-server` the real-server tests are skipped, unless `OIG_REQUIRE_RE
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -15,7 +14,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import redis
 
 from oig_cloud_mcp.state.local.sessions import Hints
@@ -24,6 +22,7 @@ from oig_cloud_mcp.state.redis import Store
 if TYPE_CHECKING:
     import fakeredis
 
+from .required import found_or_skip
 from .threaded import free_port
 
 HINTS = Hints(rejected="fix the password.", locked="fix the password.", not_listed="ask the owner.")
@@ -41,13 +40,8 @@ def fake_store(server: fakeredis.FakeServer | None = None, prefix: str = "oig:")
 
 def redis_server_path() -> str:
     """The `redis-server` executable, or skip (fail under OIG_REQUIRE_REDIS=1)."""
-    found = shutil.which("redis-server")
-    if found is None:
-        reason = "redis-server is not installed (Debian: apt-get install redis-server)"
-        if os.environ.get("OIG_REQUIRE_REDIS") == "1":
-            pytest.fail(f"OIG_REQUIRE_REDIS=1 but {reason}")
-        pytest.skip(reason)
-    return found
+    reason = "redis-server is not installed (Debian: apt-get install redis-server)"
+    return found_or_skip(shutil.which("redis-server"), reason, "OIG_REQUIRE_REDIS")
 
 
 class RedisServer:
