@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the tests' fake portal is shared with the benchmarks
 
 from tests.fake_portal import FakePortal, RunningPortal  # noqa: E402
-from tests.stdio_session import stop  # noqa: E402
+from tests.helpers.stdio_session import stop  # noqa: E402
 
 EMAIL = "owner@example.com"
 PASSWORD = "s3cret-pw"

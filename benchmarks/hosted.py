@@ -40,8 +40,10 @@ from typing import Any
 import httpx
 from _common import FakePortal, Row, RunningPortal, isolated_env, print_rows, temp_home
 from remote import HEADERS, answered, cpu_ms, tool_call
-from tests.redis_kit import RedisServer
-from tests.remote_kit import Browser, RawOAuth, free_port, pkce, served
+from tests.helpers.oauth import Browser, RawOAuth, pkce
+from tests.helpers.redis_servers import RedisServer
+from tests.helpers.remote import served
+from tests.helpers.threaded import free_port
 
 SECONDS = 30.0
 CLIENTS = 50

@@ -29,7 +29,7 @@ import redis
 import redis.asyncio
 from _common import EMAIL, PASSWORD, FakePortal, Row, RunningPortal, print_rows
 from redis.asyncio.connection import Connection
-from tests.redis_kit import HINTS, RedisServer
+from tests.helpers.redis_servers import HINTS, RedisServer
 
 from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings

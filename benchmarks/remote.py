@@ -48,7 +48,9 @@ from _common import (
 )
 from call_overhead import bare_gets
 from remote_floor_server import FLOOR_TOKEN
-from tests.remote_kit import Browser, RawOAuth, free_port, grant, served
+from tests.helpers.oauth import Browser, RawOAuth, grant
+from tests.helpers.remote import served
+from tests.helpers.threaded import free_port
 
 from oig_cloud_mcp.app.authorization import Authorization, RemoteSettings
 from oig_cloud_mcp.domain.grants import ClientRecord

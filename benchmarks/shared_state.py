@@ -23,7 +23,7 @@ from _common import (
     print_rows,
     temp_home,
 )
-from tests.conftest import preview_then_confirm
+from tests.helpers.mcp_calls import preview_then_confirm
 
 MODES = ("Home UPS", "Home 2", "Home 3", "Home 1")
 WRONG_PASSWORD = "wrong-pw-4711"

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import hypothesis
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
@@ -20,55 +18,27 @@ from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import FakePortal, RunningPortal
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, MemoryKeyring, given
+from .helpers.mcp_calls import call, error_text, preview_then_confirm
+from .helpers.settings import state_dir_of
+
+# Tests import these from tests/helpers/; the names stay here for tests written before it.
+__all__ = [
+    "EMAIL",
+    "PASSWORD",
+    "FakeClock",
+    "MemoryKeyring",
+    "call",
+    "error_text",
+    "given",
+    "preview_then_confirm",
+    "state_dir_of",
+]
 
 # CI runs the same examples every time (a property test that finds a new input there would
 # block an unrelated change); local runs keep exploring new ones.
 hypothesis.settings.register_profile("ci", derandomize=True, database=None)
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-EMAIL = "owner@example.com"
-PASSWORD = "s3cret-pw"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in a dict."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, start: float = 1_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def given(credentials: Credentials) -> Callable[[], Awaitable[Credentials]]:
-    """A client's source of credentials that always gives `credentials`."""
-
-    async def source() -> Credentials:
-        return credentials
-
-    return source
 
 
 @pytest.fixture
@@ -163,11 +133,6 @@ def env(tmp_path: Path, portal_url: str) -> dict[str, str]:
     }
 
 
-def state_dir_of(env: dict[str, str]) -> Path:
-    """Where a server process started with `env` keeps its state files."""
-    return Path(env["XDG_STATE_HOME"]) / "oig-cloud-mcp"
-
-
 @pytest.fixture(params=["legacy", "auto"])
 def mode(request: pytest.FixtureRequest) -> str:
     """Both protocol eras of the SDK client: the initialize handshake and 2026's discover."""
@@ -187,37 +152,10 @@ async def mcp(server: MCPServer, mode: str) -> AsyncIterator[Client]:
         yield client
 
 
-async def call(client: Client, tool: str, **arguments: object) -> Any:
-    """Call a tool the way a host does."""
-    return await client.call_tool(tool, arguments)
-
-
-def error_text(result: Any) -> str:
-    """The text of a tool result that must be an error."""
-    assert result.is_error
-    return "".join(block.text for block in result.content)
-
-
-def preview_then_confirm(call: Callable[..., Any], tool: str, **arguments: Any) -> Any:
-    """A write the way the README says it goes: the preview the user is shown, then the
-    same call with `confirm: true` (the server sends no confirmed change it has not
-    previewed). `call(tool, **arguments)` is any client's tool call; when it is async,
-    await what this returns. Returns the confirmed call's answer."""
-    preview = call(tool, **arguments)
-    if not inspect.isawaitable(preview):
-        return call(tool, **arguments, confirm=True)
-
-    async def confirm_after_the_preview() -> Any:
-        await preview
-        return await call(tool, **arguments, confirm=True)
-
-    return confirm_after_the_preview()
-
-
 @pytest.fixture
 def real_redis(tmp_path: Path) -> Iterator[Any]:
     """A real redis-server of this test's own on a free loopback port (see redis_kit)."""
-    from .redis_kit import RedisServer, redis_server_path
+    from .helpers.redis_servers import RedisServer, redis_server_path
 
     server = RedisServer(redis_server_path(), tmp_path / "redis").start()
     yield server

@@ -247,6 +247,15 @@ class FakePortal:
         """Every request to one of the three write scripts."""
         return [r for r in self.log if r.path.rsplit("/", 1)[-1] in WRITE_SCRIPTS]
 
+    def apply_writes(self) -> int:
+        """Apply now every write the box has taken but not yet shown, whatever
+        `apply_delay_s` says: the explicit control tests use instead of waiting the delay
+        out (set a long delay, check what is pending, then call this). Returns how many."""
+        taken = len(self.pending_writes)
+        self.pending_writes[:] = [(float("-inf"), changes) for _, changes in self.pending_writes]
+        self._apply_due_writes()
+        return taken
+
     def _apply_due_writes(self) -> None:
         now = time.monotonic()
         for write in [w for w in self.pending_writes if w[0] <= now]:

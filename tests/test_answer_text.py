@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,21 +17,16 @@ from oig_cloud_mcp.domain.models import PendingChange
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.domain.snapshot import parse_basic_data
 from oig_cloud_mcp.errors import InvalidRequestError
-from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.tools.render import basic_data_text
 
 from .fake_portal import FakePortal
-
-BOX_ID = "2205232120"
-SAMPLE = json.loads(
-    (Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json").read_text()
-)
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+from .helpers.mcp_calls import server_at, text_of
+from .helpers.sample import BOX_ID, NOW, sample_payload
 
 
 @pytest.fixture
 def payload() -> dict[str, Any]:
-    return copy.deepcopy(SAMPLE)  # type: ignore[no-any-return]
+    return sample_payload()
 
 
 def test_live_data_off_says_the_battery_power_is_unknown(payload: dict[str, Any]) -> None:
@@ -48,18 +41,10 @@ def test_live_data_off_says_the_battery_power_is_unknown(payload: dict[str, Any]
 # --- through the tools: what a model reads when it gets only the text ------------------
 
 
-def server_at(settings: Settings, now: datetime) -> Any:
-    return build_server(settings, build_app(settings, now=lambda: now))
-
-
 @pytest.fixture
 def server(settings: Settings) -> Any:
     """The server with its clock fixed at NOW."""
     return server_at(settings, NOW)
-
-
-def text_of(result: Any) -> str:
-    return "".join(getattr(block, "text", "") for block in result.content)
 
 
 def wire_size(result: Any) -> int:

@@ -36,7 +36,8 @@ from oig_cloud_mcp.server.views import DAY_CURVES_URI, ENERGY_FLOW_URI, VIEWS, V
 
 from .browser.cdp import Browser, find_chromium
 from .browser.host import DARK, LIGHT, ViewHost
-from .conftest import given
+from .helpers.fakes import given
+from .helpers.required import found_or_skip
 
 MOMENT = datetime(2026, 4, 21, 10, 30, tzinfo=PORTAL_TZ)  # spring sun, the battery charging
 PAST_DAY = "2026-04-20"
@@ -58,17 +59,11 @@ CURVES_HTML = _view(DAY_CURVES_URI).read()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        reason = (
-            "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
-            "POSIX only): "
-            "the MCP App views are not tested in a browser"
-        )
-        if os.environ.get("OIG_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"OIG_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    chromium = Browser(executable)
+    reason = (
+        "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
+        "POSIX only): the MCP App views are not tested in a browser"
+    )
+    chromium = Browser(found_or_skip(find_chromium(), reason, "OIG_REQUIRE_BROWSER"))
     yield chromium
     chromium.close()
 
@@ -318,6 +313,48 @@ def test_refresh_calls_the_tool_again_once_the_cache_has_expired(
         assert v.view("document.getElementById('refresh').disabled")  # cached again
         assert points_at(flow(v, "grid")) == "node"
         no_problems(v)
+
+
+async def _served_flow_html(settings: Settings) -> str:
+    """The energy-flow view as the server for `settings` serves it to a host."""
+    async with Client(build_server(settings)) as mcp:
+        (contents,) = (await mcp.read_resource(ENERGY_FLOW_URI)).contents
+    return str(contents.text)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("cache_ttl_s", "right_after", "enabled_after_s"),
+    [(60, r"Refresh \((5\d|60) s\)", 61), (0, "Refresh", 0)],
+    ids=["a minute", "no cache"],
+)
+def test_refresh_waits_as_long_as_the_server_keeps_its_answers(
+    browser: Browser,
+    demo: dict[str, dict[str, Any]],
+    tmp_path: Path,
+    cache_ttl_s: float,
+    right_after: str,
+    enabled_after_s: int,
+) -> None:
+    settings = Settings(demo=True, state_dir=tmp_path, cache_ttl_s=cache_ttl_s)
+    html = anyio.run(_served_flow_html, settings)
+    fetched = demo["basic"]["structuredContent"]["data_age_s"]  # after last_contact
+    with ViewHost(
+        browser,
+        html,
+        context=LIGHT,
+        tool_input={},
+        tool_result=demo["basic"],
+        now=MOMENT + timedelta(seconds=fetched),
+    ) as v:
+        v.wait_view("document.getElementById('battery-pct').textContent !== '—'")
+        assert re.fullmatch(right_after, v.text("#refresh"))
+        if enabled_after_s:
+            v.advance_clock(21)  # the default cache would have run out
+            assert v.view("document.getElementById('refresh').disabled")
+            v.advance_clock(enabled_after_s - 21)
+        v.wait_view("!document.getElementById('refresh').disabled", "Refresh to be enabled")
+        v.click("#refresh")
+        v.wait_host("host.toolCalls.length === 1", "a tools/call")
 
 
 def test_an_old_result_shown_again_says_its_age_and_can_be_refreshed_at_once(

@@ -24,9 +24,9 @@ from oig_cloud_mcp.server.views import (
     APP_MIME_TYPE,
     DAY_CURVES_URI,
     ENERGY_FLOW_URI,
+    VIEWS,
     ViewSpec,
     tool_meta,
-    view_resources,
 )
 
 pytestmark = pytest.mark.anyio
@@ -64,7 +64,7 @@ async def test_views_are_listed_with_the_app_mime_type_and_no_network(client: Cl
 
 
 async def test_reading_a_view_gives_its_html_with_the_same_metadata(client: Client) -> None:
-    for view in view_resources():
+    for view in VIEWS:
         contents = (await client.read_resource(view.uri)).contents
 
         assert len(contents) == 1
@@ -83,7 +83,7 @@ async def test_bound_tools_carry_the_resource_uri(client: Client) -> None:
     assert tool_meta("get_notifications") is None
 
 
-@pytest.mark.parametrize("view", view_resources(), ids=lambda v: v.name)
+@pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
 def test_view_is_small_and_loads_nothing_from_outside(view: ViewSpec) -> None:
     html = view.read()
     lowered = html.lower()
@@ -166,7 +166,7 @@ def stripped(text: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines())
 
 
-@pytest.mark.parametrize("view", view_resources(), ids=lambda v: v.name)
+@pytest.mark.parametrize("view", VIEWS, ids=lambda v: v.name)
 def test_shared_parts_are_inlined_into_one_document(view: ViewSpec) -> None:
     html = view.read()
     ui = resources.files("oig_cloud_mcp.server") / "ui"

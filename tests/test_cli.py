@@ -1,8 +1,8 @@
 """The command line: login, logout, status, tools and call, as a user types them.
 
 Here in-process (typer's CliRunner, an in-memory keyring) where exit codes and signals
-do not matter; `test_cli_*.py` run the installed console script as a subprocess, with the
-helpers below.
+do not matter; `test_cli_*.py` run the installed console script as a subprocess, with
+tests/helpers/commands.py.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,69 +19,13 @@ from typer.testing import CliRunner, Result
 from oig_cloud_mcp.cli import plain_serve_options
 from oig_cloud_mcp.cli.app import app
 
-from .conftest import EMAIL, PASSWORD, MemoryKeyring
 from .fake_portal import FakePortal
-from .stdio_session import command
+from .helpers.commands import Ran, finish, process_env, run_all, run_cli, start
+from .helpers.fakes import EMAIL, PASSWORD, MemoryKeyring
 
-# -- running the installed command ---------------------------------------------------------
-
-
-@dataclass
-class Ran:
-    """What one run of the command left behind."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def errors(self) -> list[str]:
-        return self.stderr.splitlines()
-
-
-def process_env(env: dict[str, str]) -> dict[str, str]:
-    """This environment without any OIG_ variable, plus `env`; the conftest's INFO log
-    level becomes WARNING, so that the command's own lines are all stderr holds."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OIG_")}
-    merged = clean | env
-    if merged.get("OIG_CLOUD_MCP_LOG_LEVEL") == "INFO":
-        merged["OIG_CLOUD_MCP_LOG_LEVEL"] = "WARNING"
-    return merged
-
-
-def start(
-    argv: Sequence[str],
-    env: dict[str, str],
-    *,
-    stdin: int | None = subprocess.PIPE,
-    **popen: object,
-) -> subprocess.Popen[str]:
-    """Start `oig-cloud-mcp ARGV` (the installed console script) with `env`."""
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        [*command(), *argv],
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=process_env(env),
-        **popen,
-    )
-
-
-def finish(process: subprocess.Popen[str], stdin_text: str = "") -> Ran:
-    out, err = process.communicate(stdin_text if process.stdin else None, timeout=60)
-    return Ran(process.returncode, out, err)
-
-
-def run_cli(argv: Sequence[str], env: dict[str, str], stdin_text: str = "") -> Ran:
-    """Run `oig-cloud-mcp ARGV` to the end."""
-    return finish(start(argv, env), stdin_text)
-
-
-def run_all(cases: Sequence[tuple[Sequence[str], dict[str, str]]]) -> list[Ran]:
-    """Run several invocations at once (each is mostly interpreter start-up)."""
-    return [finish(process) for process in [start(argv, env) for argv, env in cases]]
-
+# Tests import these from tests/helpers/commands.py; the names stay here for tests
+# written before they moved.
+__all__ = ["Ran", "finish", "process_env", "run_all", "run_cli", "start"]
 
 # -- in-process ------------------------------------------------------------------------------
 
@@ -260,7 +202,6 @@ def test_status_and_login_do_not_load_the_mcp_server() -> None:
 
 
 def test_started_by_hand_in_a_terminal_it_explains_itself_on_stderr(isolated_home: Path) -> None:
-    import os
     import pty
 
     main_fd, terminal = pty.openpty()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_cli import run_all
+from .helpers.commands import run_all
 
 pytestmark = pytest.mark.e2e
 DAY = ["--demo", "call", "get_day_profile", "date=2025-06-24"]

@@ -14,7 +14,7 @@ from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.errors import ConfigurationError
 
-from .test_cli import run_all
+from .helpers.commands import run_all
 
 EVERY_VARIABLE = [value for name, value in vars(config).items() if name.startswith("ENV_")]
 INVALID = {

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from .fake_portal import FakePortal
-from .test_cli import Ran, run_all, run_cli
+from .helpers.commands import Ran, run_all, run_cli
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .test_cli import run_all, run_cli
+from .helpers.commands import run_all, run_cli
 
 pytestmark = pytest.mark.e2e
 

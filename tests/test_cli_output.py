@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .stdio_session import command
-from .test_cli import process_env
+from .helpers.commands import command, process_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name == "nt", reason="POSIX pipes")]
 

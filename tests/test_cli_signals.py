@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from .fake_portal import FakePortal
-from .test_cli import Ran, finish, start
+from .helpers.commands import Ran, finish, start
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name == "nt", reason="POSIX signals")]
 

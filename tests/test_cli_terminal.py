@@ -14,10 +14,9 @@ from typer.testing import CliRunner
 
 from oig_cloud_mcp.cli.app import app
 
-from .conftest import state_dir_of
 from .fake_portal import BOX_ID, FakePortal
-from .stdio_session import command
-from .test_cli import process_env, run_all, run_cli
+from .helpers.commands import command, process_env, run_all, run_cli
+from .helpers.settings import state_dir_of
 
 pytestmark = pytest.mark.e2e
 

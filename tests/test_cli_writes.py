@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .stdio_session import command
-from .test_cli import process_env, run_cli
+from .helpers.commands import command, process_env, run_cli
 
 pytestmark = pytest.mark.e2e
 CHANGE = ["--demo", "call", "set_box_mode", "mode=home3", "confirm=true"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
@@ -24,53 +23,9 @@ from oig_cloud_mcp.errors import (
 from oig_cloud_mcp.portal.client import LOGIN_PAUSE_AFTER_REFUSAL_S, OigCloudClient
 from oig_cloud_mcp.portal.wire import MAX_ANSWER_BYTES
 
-from .conftest import EMAIL, PASSWORD, FakeClock, given
 from .fake_portal import FakePortal
-
-BASE = "https://portal.oigpower.cz/"
-LOGIN = BASE + "inc/php/scripts/Login.php"
-LIVE = BASE + "json.php"
-HISTORY = BASE + "json2.php"
-COOKIE = "abcdefghijklmnopqrstuvwxyz"
-STATS = {"2205232120": {"batt": {"bat_c": 89}}}
-
-
-class Recorder:
-    """A SessionKeeper that remembers what happened."""
-
-    fix_hint = "run `oig-cloud-mcp login` to enter them again."
-
-    def __init__(self, stored: str | None = None) -> None:
-        self.stored = stored
-        self.events: list[str] = []
-
-    async def allow(self, account: str) -> None:
-        self.events.append("allow")
-
-    async def stored_cookie(self, account: str) -> str | None:
-        return self.stored
-
-    @contextlib.asynccontextmanager
-    async def renewal(self, account: str) -> AsyncIterator[RecordedRenewal]:
-        yield RecordedRenewal(self)
-
-
-class RecordedRenewal:
-    def __init__(self, owner: Recorder) -> None:
-        self.owner = owner
-
-    async def stored_cookie(self) -> str | None:
-        return self.owner.stored
-
-    async def check_may_login(self, *, explicit: bool) -> None:
-        self.owner.events.append("before_login")
-
-    async def rejected(self) -> None:
-        self.owner.events.append("rejected")
-
-    async def accepted(self, cookie: str) -> None:
-        self.owner.stored = cookie
-        self.owner.events.append(f"saved {cookie}")
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, given
+from .helpers.mocked_portal import BASE, COOKIE, HISTORY, LIVE, LOGIN, STATS, Recorder, login_ok
 
 
 @pytest.fixture
@@ -88,15 +43,6 @@ async def client(recorder: Recorder, clock: FakeClock) -> AsyncIterator[OigCloud
     )
     yield oig
     await oig.aclose()
-
-
-def login_ok(httpx_mock: HTTPXMock, cookie: str = COOKIE) -> None:
-    httpx_mock.add_response(
-        url=LOGIN,
-        method="POST",
-        text='[[2,"",false]]',
-        headers={"Set-Cookie": f"PHPSESSID={cookie}; path=/"},
-    )
 
 
 pytestmark = pytest.mark.anyio

@@ -37,7 +37,7 @@ from oig_cloud_mcp.portal.documents import (
     fetch_client_document,
 )
 
-from .https_servers import TestCA, https_server
+from .helpers.https_servers import TestCA, https_server
 
 pytestmark = pytest.mark.anyio
 

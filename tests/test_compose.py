@@ -32,11 +32,13 @@ import yaml  # type: ignore[import-untyped]
 
 from oig_cloud_mcp import config
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
-from .redis_kit import RedisServer, free_port, redis_server_path
-from .remote_kit import RawOAuth, call_tool, pkce, served
-from .test_remote_readme import TlsBrowser, caddy_proxy, find_caddy
+from .helpers.caddy import TlsBrowser, caddy_proxy, find_caddy
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.oauth import RawOAuth, call_tool, pkce
+from .helpers.redis_servers import RedisServer, redis_server_path
+from .helpers.remote import served
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,10 @@ import pytest
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.state import credentials
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
-from .state_probe import probe, probe_unprivileged
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.settings import with_writes
+from .helpers.state_probe import probe, probe_unprivileged
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 NOT_UTF8 = b'{"a": "\xff\xfe\xfa"}'
@@ -132,7 +133,7 @@ def place(path: Path, kind: str, content: dict[str, bytes]) -> None:
 
 @pytest.fixture
 def writable(settings: Settings) -> Settings:
-    return settings.with_overrides(allowed_writes=frozenset({"set_box_mode"}), cache_ttl_s=0.0)
+    return with_writes(settings, ["set_box_mode"])
 
 
 def file_path(settings: Settings, name: str) -> Path:

@@ -12,7 +12,7 @@ from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.errors import CredentialsNotFoundError, KeyringUnavailableError
 from oig_cloud_mcp.state import credentials
 
-from .conftest import EMAIL, PASSWORD, MemoryKeyring
+from .helpers.fakes import EMAIL, PASSWORD, MemoryKeyring
 
 
 @pytest.fixture

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +11,8 @@ from oig_cloud_mcp.domain.day_profile import day_profile
 from oig_cloud_mcp.domain.models import SeriesName
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 
-BOX_ID = "2205232120"
-SAMPLE = json.loads(
-    (Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json").read_text()
-)[BOX_ID]
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+from .helpers.sample import BOX_ID, NOW, sample_box
+
 PAST_DAY = date(2025, 4, 4)
 
 History = dict[SeriesName, Any]
@@ -26,7 +20,7 @@ History = dict[SeriesName, Any]
 
 @pytest.fixture
 def box() -> dict[str, Any]:
-    return copy.deepcopy(SAMPLE)  # type: ignore[no-any-return]
+    return sample_box()
 
 
 def series(rows: list[Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from oig_cloud_mcp.portal.demo import (
 )
 from oig_cloud_mcp.state.local.demo import DemoFile
 
-from .conftest import given
+from .helpers.fakes import given
 
 pytestmark = pytest.mark.anyio
 NOON = datetime(2026, 6, 21, 12, 30, tzinfo=PORTAL_TZ)

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from .conftest import PASSWORD
 from .fake_portal import FakePortal
-from .stdio_session import HANDSHAKE_VERSIONS, StdioSession, command
+from .helpers.commands import command
+from .helpers.fakes import PASSWORD
+from .helpers.stdio_session import HANDSHAKE_VERSIONS, StdioSession
 
 pytestmark = pytest.mark.e2e
 
@@ -167,9 +168,7 @@ def test_python_dash_m_serves_too(tmp_path: Path) -> None:
 def test_stdio_write_previews_then_writes_once_then_shows_pending_and_applied(
     env: dict[str, str], portal: FakePortal
 ) -> None:
-    import time
-
-    portal.apply_delay_s = 1.0
+    portal.apply_delay_s = 3600  # the box applies it when the test says so
     writable = {**env, "OIG_CLOUD_MCP_ALLOW_WRITES": "1", "OIG_CLOUD_MCP_CACHE_TTL": "0"}
     with StdioSession(writable) as server:
         server.initialize("2025-06-18")
@@ -178,7 +177,7 @@ def test_stdio_write_previews_then_writes_once_then_shows_pending_and_applied(
         writes_after_preview = len(portal.write_requests())
         written = server.call_tool("set_box_mode", mode="Home UPS", confirm=True)
         pending = server.call_tool("get_basic_data")["structuredContent"]["pending_changes"]
-        time.sleep(1.2)
+        portal.apply_writes()
         applied = server.call_tool("get_basic_data")["structuredContent"]
 
     assert {"set_box_mode", "set_grid_delivery"} <= tools

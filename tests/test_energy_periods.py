@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,16 +15,16 @@ from mcp import Client
 from oig_cloud_mcp.app.reads import Reads
 from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.tools.render import energy_report_text
 
 from .fake_history import day_history
 from .fake_portal import FakePortal
+from .helpers.mcp_calls import text_of
+from .helpers.sample import NOW
 
 pytestmark = pytest.mark.anyio
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
 ESTIMATE_NOTE = "OIG Cloud keeps counters for today, this month and this year only"
 
 
@@ -63,10 +63,6 @@ def day_kwh(portal: FakePortal, day: date) -> dict[str, float]:
 
 def ranges(portal: FakePortal) -> list[str]:
     return [r.json()["range"] for r in portal.requests_to("json2.php")]
-
-
-def text_of(result: Any) -> str:
-    return "".join(getattr(block, "text", "") for block in result.content)
 
 
 async def test_yesterday_is_estimated_from_the_history_and_says_so(

@@ -22,9 +22,10 @@ from oig_cloud_mcp.errors import KeyringUnavailableError
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state import credentials
 
-from .conftest import EMAIL, PASSWORD, MemoryKeyring, call, error_text
 from .fake_portal import FakePortal
-from .test_cli import run_all, run_cli
+from .helpers.commands import run_all, run_cli
+from .helpers.fakes import EMAIL, PASSWORD, MemoryKeyring
+from .helpers.mcp_calls import call, error_text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "packaging"))

@@ -11,22 +11,17 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.models import MODES_BRIEF
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
 
-from .conftest import call, error_text
 from .fake_portal import BOX_ID, FakePortal
+from .helpers.mcp_calls import call, error_text, server_at
+from .helpers.sample import NOW
 
 pytestmark = pytest.mark.anyio
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
 ANSWER_LIMIT = 4096
-
-
-def server_at(settings: Settings, now: datetime) -> Any:
-    return build_server(settings, build_app(settings, now=lambda: now))
 
 
 @pytest.fixture

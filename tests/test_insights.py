@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +13,12 @@ from oig_cloud_mcp.domain.energy import energy_report
 from oig_cloud_mcp.domain.insights import battery_outlook, phase_report
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ, installed_pv_kwp
 
-BOX_ID = "2205232120"
-SAMPLE = json.loads(
-    (Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json").read_text()
-)[BOX_ID]
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+from .helpers.sample import BOX_ID, NOW, sample_box
 
 
 @pytest.fixture
 def box() -> dict[str, Any]:
-    return copy.deepcopy(SAMPLE)  # type: ignore[no-any-return]
+    return sample_box()
 
 
 # --- A. Energy totals -------------------------------------------------------------------

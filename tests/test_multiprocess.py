@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import state_dir_of
 from .fake_portal import FakePortal
-from .stdio_session import StdioSession
+from .helpers.settings import state_dir_of
+from .helpers.stdio_session import StdioSession
 
 pytestmark = pytest.mark.e2e
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from oig_cloud_mcp.domain.history import RowLayout, parse_history
 from oig_cloud_mcp.domain.notifications import extract_html, latest_bypass, parse_notifications
 from oig_cloud_mcp.domain.parsing import (
-    PORTAL_TZ,
     box_ids,
     decode_grid_delivery,
     duration_words,
@@ -23,14 +21,13 @@ from oig_cloud_mcp.domain.timeline import Span
 from oig_cloud_mcp.errors import InvalidRequestError
 from oig_cloud_mcp.tools.render import basic_data_text
 
-from .fake_portal import SAMPLE, FakePortal
-
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+from .fake_portal import FakePortal
+from .helpers.sample import NOW, sample_payload
 
 
 @pytest.fixture
 def sample() -> dict[str, Any]:
-    return json.loads(SAMPLE.read_text())  # type: ignore[no-any-return]
+    return sample_payload()
 
 
 def test_sample_snapshot_has_the_documented_names_signs_and_units(sample: dict[str, Any]) -> None:

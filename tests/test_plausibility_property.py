@@ -4,12 +4,9 @@ always named in a note; whatever text it sends, no control character reaches an 
 
 from __future__ import annotations
 
-import copy
 import html
-import json
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -20,7 +17,7 @@ from oig_cloud_mcp.domain.energy import energy_report
 from oig_cloud_mcp.domain.insights import OUTLOOK_HORIZON_MIN
 from oig_cloud_mcp.domain.models import SeriesName
 from oig_cloud_mcp.domain.notifications import extract_html, parse_notifications
-from oig_cloud_mcp.domain.parsing import PORTAL_TZ, number, parse_lastcall
+from oig_cloud_mcp.domain.parsing import number, parse_lastcall
 from oig_cloud_mcp.domain.plausible import (
     BOX_RULES,
     CONTACT_SKEW,
@@ -34,12 +31,7 @@ from oig_cloud_mcp.domain.snapshot import parse_basic_data, parse_box_config
 from oig_cloud_mcp.tools.render import basic_data_text, day_profile_text, energy_report_text
 
 from .fake_portal import FakePortal
-
-BOX_ID = "2205232120"
-SAMPLE = json.loads(
-    (Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json").read_text()
-)
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)
+from .helpers.sample import BOX_ID, NOW, sample_payload
 
 NUMBERS = st.one_of(
     st.integers(min_value=-(10**13), max_value=10**13),
@@ -66,7 +58,7 @@ def in_range(value: float | None, low: float, high: float) -> bool:
 def test_no_answer_shows_a_json_php_value_its_rule_refuses(
     values: dict[tuple[str, str], Any], lastcall: str | None
 ) -> None:
-    payload = copy.deepcopy(SAMPLE)
+    payload = sample_payload()
     box = payload[BOX_ID]
     for (part, key), value in values.items():
         box.setdefault(part, {})[key] = value

@@ -10,7 +10,6 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -23,13 +22,12 @@ from starlette.responses import Response
 
 from oig_cloud_mcp.app.wiring import build_app
 from oig_cloud_mcp.config import Settings as OigSettings
-from oig_cloud_mcp.domain.models import WRITE_TOOLS
-from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import BOX_ID, FakePortal, RunningPortal
+from .helpers.sample import NOW
+from .helpers.settings import with_writes
 
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
 RAW_HUGE = "__raw 1e999__"
 """Placeholder the portal writes as the bare JSON literal 1e999 (json.dumps cannot)."""
 HOSTILE: list[Any] = [
@@ -119,7 +117,7 @@ def hostile(running_portal: RunningPortal, portal: FakePortal) -> HostilePortal:
 @pytest.fixture
 def tool_call(settings: OigSettings, hostile: HostilePortal) -> Iterator[Any]:
     """A synchronous `call(tool, arguments)` into a server at NOW, every tool enabled."""
-    writable = settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+    writable = with_writes(settings)
     server = build_server(writable, build_app(writable, now=lambda: NOW))
     with start_blocking_portal() as runner:
         client = Client(server, mode="legacy")

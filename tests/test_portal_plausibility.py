@@ -4,10 +4,7 @@ of 250 %, a negative day counter, a battery of a billion kWh, a last contact in 
 
 from __future__ import annotations
 
-import copy
-import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,18 +18,13 @@ from oig_cloud_mcp.domain.snapshot import parse_basic_data
 from oig_cloud_mcp.tools.render import basic_data_text, day_profile_text, energy_report_text
 
 from .fake_portal import FakePortal
-from .test_cli import run_cli
-
-BOX_ID = "2205232120"
-SAMPLE = json.loads(
-    (Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json").read_text()
-)
-NOW = datetime(2025, 4, 5, 21, 0, 43, tzinfo=PORTAL_TZ)  # 5 min after the sample's lastcall
+from .helpers.commands import run_cli
+from .helpers.sample import BOX_ID, NOW, sample_payload
 
 
 @pytest.fixture
 def payload() -> dict[str, Any]:
-    return copy.deepcopy(SAMPLE)  # type: ignore[no-any-return]
+    return sample_payload()
 
 
 def series(rows: list[Any]) -> dict[str, Any]:

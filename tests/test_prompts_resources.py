@@ -16,7 +16,7 @@ from oig_cloud_mcp.domain.models import MODE_EFFECTS
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import BOX_ID, FakePortal
-from .stdio_session import StdioSession
+from .helpers.stdio_session import StdioSession
 
 pytestmark = pytest.mark.anyio
 PROMPTS = {

@@ -22,8 +22,9 @@ from oig_cloud_mcp.errors import ConfigurationError, StateUnavailableError
 from oig_cloud_mcp.state.ports import State
 from oig_cloud_mcp.state.redis import connect, redis_state, state_on
 
-from .conftest import EMAIL
-from .redis_kit import HINTS, RedisServer, free_port
+from .helpers.fakes import EMAIL
+from .helpers.redis_servers import HINTS, RedisServer
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -78,7 +79,7 @@ def test_a_password_file_and_a_password_in_the_url_are_not_both_taken(tmp_path: 
 
 
 async def test_the_password_file_opens_a_redis_that_requires_a_password(tmp_path: Path) -> None:
-    from .redis_kit import redis_server_path
+    from .helpers.redis_servers import redis_server_path
 
     server = RedisServer(redis_server_path(), tmp_path / "redis", password="r3dis pw").start()
     try:

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import FakePortal
-from .redis_kit import RedisServer
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.redis_servers import RedisServer
 
 pytestmark = pytest.mark.e2e
 

@@ -29,10 +29,10 @@ from oig_cloud_mcp.state.redis.connection import Store
 from oig_cloud_mcp.state.redis.records import RedisRecords, redis_remote
 from oig_cloud_mcp.state.redis.stores import CHANGES
 
-from .conftest import EMAIL, PASSWORD, given
 from .fake_portal import FakePortal
-from .redis_kit import HINTS, fake_store
-from .test_state_ports import change
+from .helpers.fakes import EMAIL, PASSWORD, given
+from .helpers.redis_servers import HINTS, fake_store
+from .helpers.stored_changes import change
 
 pytestmark = pytest.mark.anyio
 

@@ -27,8 +27,9 @@ from oig_cloud_mcp.portal.addresses import LOOPBACK_ALLOWED_FOR_TESTS
 from oig_cloud_mcp.portal.documents import fetch_client_document
 
 from .fake_portal import BOX_ID, FakePortal
-from .https_servers import TestCA, https_server
-from .remote_kit import Browser, InProcess, RawOAuth, in_process, oauth_provider, pkce
+from .helpers.https_servers import TestCA, https_server
+from .helpers.oauth import Browser, RawOAuth, oauth_provider, pkce
+from .helpers.remote import InProcess, in_process
 
 HOST = "client.test"
 CALLBACK = "http://127.0.0.1:9/callback"

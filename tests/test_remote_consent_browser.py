@@ -30,7 +30,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from .browser.cdp import Browser, CdpError, Page, find_chromium
-from .remote_kit import RawOAuth, free_port, pairing_code, pkce, served
+from .helpers.oauth import RawOAuth, pkce
+from .helpers.remote import pairing_code, served
+from .helpers.required import found_or_skip
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -41,16 +44,11 @@ WIDTH, HEIGHT = 480, 640
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        reason = (
-            "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
-            "POSIX only): the consent page is not tested in a browser"
-        )
-        if os.environ.get("OIG_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"OIG_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    browser = Browser(executable)
+    reason = (
+        "no Chromium found (Debian: apt-get install chromium; or set OIG_CHROMIUM; "
+        "POSIX only): the consent page is not tested in a browser"
+    )
+    browser = Browser(found_or_skip(find_chromium(), reason, "OIG_REQUIRE_BROWSER"))
     yield browser
     browser.close()
 

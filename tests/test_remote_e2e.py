@@ -15,7 +15,8 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from .fake_portal import BOX_ID, FakePortal
-from .remote_kit import CODE, Browser, ServedCommand, oauth_provider, pairing_code, served
+from .helpers.oauth import Browser, oauth_provider
+from .helpers.remote import CODE, ServedCommand, pairing_code, served
 
 pytestmark = pytest.mark.e2e
 

@@ -13,19 +13,13 @@ from urllib.parse import urljoin
 
 import pytest
 
-from .conftest import PASSWORD, state_dir_of
 from .fake_portal import BOX_ID, FakePortal
-from .remote_kit import (
-    Browser,
-    RawOAuth,
-    call_tool,
-    free_port,
-    grant,
-    pairing_code,
-    pkce,
-    run_command,
-    served,
-)
+from .helpers.commands import run_command
+from .helpers.fakes import PASSWORD
+from .helpers.oauth import Browser, RawOAuth, call_tool, grant, pkce
+from .helpers.remote import pairing_code, served
+from .helpers.settings import state_dir_of
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,27 +12,26 @@ systemd unit is checked with `systemd-analyze verify` where systemd is installed
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from .fake_portal import BOX_ID, FakePortal
-from .remote_kit import Browser, Consent, free_port, oauth_provider, pairing_code, served
-from .stdio_session import command
+from .helpers.caddy import TlsBrowser, caddy_proxy, find_caddy
+from .helpers.commands import command
+from .helpers.oauth import oauth_provider
+from .helpers.remote import pairing_code, served
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -70,71 +69,6 @@ def caddyfile(https_port: int, upstream_port: int, storage: Path) -> str:
 
 """
     return options + site
-
-
-def find_caddy() -> str:
-    found = shutil.which("caddy")
-    if found is None:
-        reason = (
-            "no `caddy` (Debian: apt-get install caddy): the README's reverse-proxy recipe "
-            "is not tested"
-        )
-        if os.environ.get("OIG_REQUIRE_CADDY") == "1":
-            pytest.fail(f"OIG_REQUIRE_CADDY=1 but {reason}")
-        pytest.skip(reason)
-    return found
-
-
-@contextlib.contextmanager
-def caddy_proxy(executable: str, config: str, folder: Path, url: str) -> Iterator[ssl.SSLContext]:
-    """Run Caddy with `config` until it answers `url`/health over TLS; yields an SSL
-    context that trusts Caddy's local root certificate (and nothing else)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "Caddyfile").write_text(config)
-    log = (folder / "caddy.log").open("w")
-    process = subprocess.Popen(
-        [executable, "run", "--config", str(folder / "Caddyfile"), "--adapter", "caddyfile"],
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "HOME": str(folder), "XDG_DATA_HOME": str(folder / "xdg-data")},
-    )
-    root = folder / "storage" / "pki" / "authorities" / "local" / "root.crt"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("caddy did not start: " + (folder / "caddy.log").read_text())
-            if root.exists():
-                context = ssl.create_default_context(cafile=str(root))
-                try:
-                    if httpx.get(f"{url}/health", verify=context, timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
-        yield context
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-class TlsBrowser(Browser):
-    """The owner's browser, trusting the proxy's certificate; keeps what it saw."""
-
-    def __init__(self, trust: ssl.SSLContext) -> None:
-        self.http = httpx.Client(follow_redirects=False, timeout=10, verify=trust)
-        self.seen: list[Consent] = []
-
-    def consent(self, authorize_url: str, code: str, **options: Any) -> Consent:
-        seen = super().consent(authorize_url, code, **options)
-        self.seen.append(seen)
-        return seen
 
 
 def test_the_readme_caddyfile_carries_the_whole_oauth_flow_and_tool_calls_over_tls(

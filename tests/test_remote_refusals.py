@@ -12,9 +12,10 @@ import pytest
 
 from oig_cloud_mcp.config import Settings
 
-from .conftest import FakeClock
 from .fake_portal import FakePortal
-from .remote_kit import Browser, InProcess, RawOAuth, in_process, pkce
+from .helpers.fakes import FakeClock
+from .helpers.oauth import Browser, RawOAuth, pkce
+from .helpers.remote import InProcess, in_process
 
 START = 1_900_000_000.0
 

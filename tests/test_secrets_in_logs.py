@@ -9,9 +9,10 @@ import pytest
 
 from oig_cloud_mcp.server import RedactSecrets
 
-from .conftest import PASSWORD, preview_then_confirm
 from .fake_portal import FakePortal
-from .stdio_session import StdioSession
+from .helpers.fakes import PASSWORD
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.stdio_session import StdioSession
 
 
 @pytest.mark.e2e

@@ -20,7 +20,7 @@ from oig_cloud_mcp.state.local.security import (
 )
 from oig_cloud_mcp.state.local.sessions import Hints, SessionStore, SharedSessions
 
-from .conftest import FakeClock
+from .helpers.fakes import FakeClock
 
 ME = "Owner@Example.com"
 

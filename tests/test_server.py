@@ -11,8 +11,9 @@ from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state import credentials
 
-from .conftest import EMAIL, PASSWORD, call, error_text
 from .fake_portal import FakePortal
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.mcp_calls import call, error_text
 
 pytestmark = pytest.mark.anyio
 SECRET_WORDS = ("password", "passwd", "email", "secret", "token", "cookie", "credential")

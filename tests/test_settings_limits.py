@@ -10,7 +10,7 @@ from oig_cloud_mcp import config
 from oig_cloud_mcp.config import MAX_CACHE_TTL_S, MAX_TIMEOUT_S, Settings
 from oig_cloud_mcp.errors import ConfigurationError
 
-from .test_cli import run_all
+from .helpers.commands import run_all
 
 
 def refusal(environ: dict[str, str]) -> str:

@@ -32,10 +32,9 @@ from oig_cloud_mcp.state.local.files import (
 )
 from oig_cloud_mcp.state.local.state_file import AppendLog
 
-from .conftest import state_dir_of
 from .fake_portal import FakePortal
-from .stdio_session import command
-from .test_cli import process_env
+from .helpers.commands import command, process_env
+from .helpers.settings import state_dir_of
 
 DEADLINE_S = 15
 

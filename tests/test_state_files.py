@@ -19,9 +19,9 @@ from oig_cloud_mcp.state.local.files import (
 )
 from oig_cloud_mcp.state.local.state_file import StateFile, json_codec
 
-from .conftest import preview_then_confirm
 from .fake_portal import FakePortal
-from .stdio_session import StdioSession
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.stdio_session import StdioSession
 
 
 class Counter(BaseModel):

@@ -21,7 +21,7 @@ import fakeredis
 import pytest
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.domain.changes import StoredChange, ValueCheck
+from oig_cloud_mcp.domain.changes import StoredChange
 from oig_cloud_mcp.domain.grants import Lockout
 from oig_cloud_mcp.errors import LoginLockedError, NotWhitelistedError, StateFileError
 from oig_cloud_mcp.state.local import local_state
@@ -32,8 +32,9 @@ from oig_cloud_mcp.state.ports import State
 from oig_cloud_mcp.state.redis import Store, connect, state_on
 from oig_cloud_mcp.state.redis.sessions import RedisSessions
 
-from .conftest import FakeClock
-from .redis_kit import HINTS, fake_store
+from .helpers.fakes import FakeClock
+from .helpers.redis_servers import HINTS, fake_store
+from .helpers.stored_changes import change
 
 pytestmark = pytest.mark.anyio
 
@@ -95,18 +96,6 @@ async def _kit(request: pytest.FixtureRequest, settings: Settings) -> AsyncItera
             yield Kit("redis-server", on(lambda: connect(real.url)))
         for store in stores:
             await store.aclose()
-
-
-def change(value: int, *, status: str = "pending", box_id: str = "2205232120") -> StoredChange:
-    return StoredChange(
-        id=f"{value:x}",
-        tool="set_box_mode",
-        box_id=box_id,
-        requested=f"mode {value}",
-        requested_at=NOW,
-        check=ValueCheck(table="box_prms", column="mode", value=value),
-        status=status,  # type: ignore[arg-type]
-    )
 
 
 # -- pending changes ----------------------------------------------------------------------

@@ -16,8 +16,8 @@ from oig_cloud_mcp.errors import OigConnectionError
 from oig_cloud_mcp.portal.client import OigCloudClient
 from oig_cloud_mcp.portal.tls import portal_ssl_context
 
-from .conftest import EMAIL, PASSWORD, given
-from .https_servers import TestCA, https_server
+from .helpers.fakes import EMAIL, PASSWORD, given
+from .helpers.https_servers import TestCA, https_server
 
 
 def test_the_ssl_context_trusts_the_certum_intermediate() -> None:

@@ -14,14 +14,15 @@ from mcp import Client
 
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.audit import AUDIT_TEXT_CHARS, audit_entry
-from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.domain.notifications import MAX_BODY_CHARS, MAX_TITLE_CHARS
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state.local.audit import LocalAudit
 
-from .conftest import preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
+from .helpers.mcp_calls import answered as call
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.settings import with_writes
 
 pytestmark = pytest.mark.anyio
 MEGABYTE = 1 << 20
@@ -29,11 +30,6 @@ MEGABYTE = 1 << 20
 
 def audit_lines(settings: Settings) -> list[str]:
     return settings.audit_path.read_text(encoding="utf-8").splitlines()
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> tuple[Any, str]:
-    result = await client.call_tool(tool, arguments)
-    return result, "".join(getattr(block, "text", "") for block in result.content)
 
 
 async def test_a_refused_write_with_huge_arguments_leaves_one_valid_audit_line(
@@ -126,7 +122,7 @@ async def test_huge_notification_titles_and_bodies_are_cut(mcp: Client, portal: 
 
 @pytest.fixture
 def writable(settings: Settings) -> Settings:
-    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+    return with_writes(settings)
 
 
 @pytest.mark.parametrize("key", ["abc\x1b[2J", "٣٤٥", "x" * 100_000, "２２０５２３２１２０"])

@@ -22,14 +22,17 @@ from mcp import Client
 from pytest_httpx import HTTPXMock
 
 from oig_cloud_mcp.config import Settings
-from oig_cloud_mcp.domain.models import WRITE_TOOLS, Credentials
+from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.errors import PortalError, WriteOutcomeUnknownError
 from oig_cloud_mcp.portal.client import OigCloudClient
 from oig_cloud_mcp.server import build_server
 
-from .conftest import EMAIL, PASSWORD, FakeClock, given, preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
-from .test_client import BASE, LIVE, STATS, Recorder, login_ok
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, given
+from .helpers.mcp_calls import answered as call
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.mocked_portal import BASE, LIVE, STATS, Recorder, login_ok
+from .helpers.settings import with_writes
 
 pytestmark = pytest.mark.anyio
 WRITE = re.compile(r".*/inc/php/scripts/Device\.Set\.Value\.php.*")
@@ -39,12 +42,7 @@ HOME_UPS = {"id_device": BOX_ID, "table": "box_prms", "column": "mode", "value":
 @pytest.fixture
 def cached(settings: Settings) -> Settings:
     """Every write tool on; live data reused for the default 20 s, as a user runs it."""
-    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS))
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    result = await client.call_tool(tool, arguments)
-    return result, "".join(getattr(block, "text", "") for block in result.content)
+    return with_writes(settings, cached=True)
 
 
 def routes(portal: FakePortal) -> list[str]:
@@ -262,7 +260,7 @@ async def test_the_confirmed_write_goes_out_once_without_the_cache_too(
     settings: Settings, portal: FakePortal
 ) -> None:
     """The finding's control: with the cache off the preview's read renews the session."""
-    uncached = settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+    uncached = with_writes(settings)
     async with Client(build_server(uncached)) as client:
         ask = functools.partial(call, client)
         await ask("get_basic_data")

@@ -27,27 +27,24 @@ from oig_cloud_mcp.portal.inprocess import PortalCall, PortalReply
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state.local.pending import LocalPending
 
-from .conftest import EMAIL, PASSWORD, FakeClock, given, preview_then_confirm
 from .fake_portal import BOX_ID, FakePortal
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, given
+from .helpers.mcp_calls import answered as call
+from .helpers.mcp_calls import preview_then_confirm
+from .helpers.settings import with_writes
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 def writable(settings: Settings) -> Settings:
-    return settings.with_overrides(allowed_writes=frozenset(WRITE_TOOLS), cache_ttl_s=0.0)
+    return with_writes(settings)
 
 
 @pytest.fixture
 def server(writable: Settings) -> Any:
     """Every write tool enabled, the live-data cache off."""
     return build_server(writable)
-
-
-async def call(client: Client, tool: str, **arguments: Any) -> Any:
-    result = await client.call_tool(tool, arguments)
-    text = "".join(getattr(block, "text", "") for block in result.content)
-    return result, text
 
 
 async def confirmed(client: Client, tool: str, **arguments: Any) -> Any:
@@ -290,11 +287,11 @@ async def test_elicitation_decline_or_cancel_writes_nothing_even_with_confirm(
 async def test_pending_change_becomes_applied_when_live_data_shows_it(
     mcp: Client, portal: FakePortal
 ) -> None:
-    portal.apply_delay_s = 0.3
+    portal.apply_delay_s = 3600  # the box applies it when the test says so
     await confirmed(mcp, "set_box_mode", mode="Home UPS")
 
     before, _ = await call(mcp, "get_basic_data")
-    await asyncio.sleep(0.4)
+    assert portal.apply_writes() == 1
     after, text = await call(mcp, "get_basic_data")
 
     assert [p["status"] for p in before.structured_content["pending_changes"]] == ["pending"]
@@ -491,12 +488,12 @@ async def test_undoing_a_change_the_box_has_not_applied_yet_is_sent_and_replaces
     undo: dict[str, Any],
 ) -> None:
     portal.box()["invertor_prms"]["to_grid"] = 0  # export is off
-    portal.apply_delay_s = 0.5
+    portal.apply_delay_s = 3600  # the box applies them when the test says so
     await confirmed(mcp, tool, **change)
 
     preview, preview_text = await call(mcp, tool, **undo)
     result, text = await call(mcp, tool, **undo, confirm=True)
-    await asyncio.sleep(0.6)
+    assert portal.apply_writes() == 2
     after, _ = await call(mcp, "get_basic_data")
 
     assert preview.structured_content["outcome"] == "previewed"
@@ -534,9 +531,9 @@ async def test_undoing_a_change_whose_outcome_is_unknown_is_sent(
 async def test_the_value_the_box_shows_is_unchanged_once_nothing_else_is_pending(
     mcp: Client, portal: FakePortal
 ) -> None:
-    portal.apply_delay_s = 0.3
+    portal.apply_delay_s = 3600
     await confirmed(mcp, "set_box_mode", mode="Home UPS")
-    await asyncio.sleep(0.4)  # applied: the box shows Home UPS
+    portal.apply_writes()  # applied: the box shows Home UPS
     await call(mcp, "get_basic_data")
 
     result, text = await call(mcp, "set_box_mode", mode="Home UPS", confirm=True)

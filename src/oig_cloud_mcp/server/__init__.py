@@ -1,6 +1,6 @@
 """The MCP server: the catalogue's tools over the app's use cases. This package is the only
 code that imports `mcp`: `core` (the server class, errors, lean schemas), `registration`
-(tools from the catalogue), `prompts` (prompts and resources), `views` and `apps` (the MCP
+(tools from the catalogue), `prompts` (prompts and resources), `views` (the MCP
 App views), `logs` and `local` (the server called in-process by the command line).
 
 Each tool returns structured content (validated against its model, published as
@@ -21,10 +21,10 @@ from ..app.context import App
 from ..app.wiring import build_app
 from ..config import Settings
 from ..domain.models import MODES_BRIEF
-from .apps import register_views
 from .core import OigServer, Scopes, server_icon, trim_server_info
 from .logs import RedactSecrets, configure_logging
 from .registration import register_tools
+from .views import register_views
 
 __all__ = ["Callers", "OigServer", "RedactSecrets", "build_server", "configure_logging"]
 
@@ -116,5 +116,5 @@ def build_server(
 
     register_prompts(server, allowed)
     register_resources(server, lambda: household().reads)
-    register_views(server)
+    register_views(server, settings.cache_ttl_s)
     return server

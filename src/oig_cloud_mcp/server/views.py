@@ -12,8 +12,8 @@ What the views share is written once, in `ui/base.css` (theme fallbacks and the 
 `<script>`, and `ViewSpec.read` puts the file there, so a host still gets one document with
 every script and style inline.
 
-No `mcp` import here (`server` is the one place that talks to the SDK), and no file is
-read until a host asks for a resource: `ViewSpec.read` is the resource's loader.
+`register_views` adds them to a server as resources; no file is read until a host asks
+for one: `ViewSpec.read` is the resource's loader.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..config import DEFAULT_CACHE_TTL_S
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mcp.server.mcpserver import MCPServer
 
 APP_MIME_TYPE = "text/html;profile=mcp-app"
 """The MIME type of an MCP App view (the SDK's `mcp.server.apps.APP_MIME_TYPE`)."""
@@ -34,6 +41,9 @@ _INLINE = re.compile(
     r"^(?P<indent>[ \t]*)/\* @inline (?P<name>[\w-]+\.(?:css|js)) \*/[ \t]*$", re.M
 )
 """A line of a view that stands for a shared file of `ui/`, e.g. `/* @inline bridge.js */`."""
+_CACHE_TTL_MARK = "/* @cache-ttl-ms */"
+_CACHE_TTL_MS = re.compile(re.escape(_CACHE_TTL_MARK) + r" \d+")
+"""A number in a view that is the server's cache TTL in milliseconds (see `ViewSpec.read`)."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +77,17 @@ class ViewSpec:
         """The bound tool's `_meta`."""
         return {"ui": {"resourceUri": self.uri}}
 
-    def read(self) -> str:
+    def read(self, cache_ttl_s: float = DEFAULT_CACHE_TTL_S) -> str:
         """The HTML document, shared parts inlined (read from the installed package on each call).
 
-        Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line.
+        Each `/* @inline NAME */` line becomes the text of `ui/NAME`, indented like the line,
+        and each number after `/* @cache-ttl-ms */` becomes `cache_ttl_s` in milliseconds: how
+        long the server answers from its cache, so that a view's Refresh waits that long.
         """
         folder = resources.files("oig_cloud_mcp.server") / "ui"
         page = (folder / self.file).read_text("utf-8")
-        return _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
+        page = _INLINE.sub(lambda line: _shared(folder, line["name"], line["indent"]), page)
+        return _CACHE_TTL_MS.sub(f"{_CACHE_TTL_MARK} {round(cache_ttl_s * 1000)}", page)
 
 
 def _shared(folder: Traversable, name: str, indent: str) -> str:
@@ -106,14 +119,31 @@ VIEWS: tuple[ViewSpec, ...] = (
 )
 
 
-def view_resources() -> tuple[ViewSpec, ...]:
-    """Every view, for `server` to register as a resource."""
-    return VIEWS
-
-
 def tool_meta(tool: str) -> dict[str, Any] | None:
     """The `_meta` that binds `tool` to its view, or None for a tool without one."""
     for view in VIEWS:
         if view.tool == tool:
             return view.tool_meta
     return None
+
+
+def register_views(server: MCPServer, cache_ttl_s: float) -> None:
+    """Add each view as a resource whose HTML is read when a host asks for it, with the
+    server's cache TTL (`cache_ttl_s`) filled in. The tools bound to a view carry
+    `tool_meta(name)`; hosts that do not render apps ignore both."""
+    for view in VIEWS:
+        server.resource(
+            view.uri,
+            name=view.name,
+            title=view.title,
+            description=view.description,
+            mime_type=view.mime_type,
+            meta=view.meta,
+        )(_loader(view, cache_ttl_s))
+
+
+def _loader(view: ViewSpec, cache_ttl_s: float) -> Callable[[], str]:
+    def load() -> str:
+        return view.read(cache_ttl_s)
+
+    return load
