@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..domain.models import Credentials, account_key, is_plausible_email
 from ..errors import CredentialsNotFoundError
-from ..state.ports import State
+from ..state.ports import AuditLog, State
 from ..state.vault import Vault, subject_of
 from .context import App
 
@@ -43,6 +44,23 @@ def account_allowed(email: str, allowed: tuple[str, ...]) -> bool:
     return key in allowed or domain in allowed
 
 
+@dataclass(frozen=True)
+class HouseholdAudit:
+    """The server's audit log as one household writes and reads it: each line it appends
+    says which household it was for (its subject, never its e-mail)."""
+
+    log: AuditLog
+    subject: str
+
+    async def append(self, entry: dict[str, Any]) -> None:
+        """Append `entry` with the household's subject."""
+        await self.log.append({**entry, "household": self.subject})
+
+    async def last(self, count: int) -> list[dict[str, Any]]:
+        """This household's lines among the newest `count`, oldest first."""
+        return [e for e in await self.log.last(count) if e.get("household") == self.subject]
+
+
 class Households:
     """The apps of the households this server serves."""
 
@@ -64,7 +82,8 @@ class Households:
         """The household's use cases (built, or taken from the recently used ones)."""
         found = self._apps.get(subject)
         if found is None:
-            found = App(self.settings, self.state, self._now, lambda: self._client(subject))
+            own = replace(self.state, audit=HouseholdAudit(self.state.audit, subject))
+            found = App(self.settings, own, self._now, lambda: self._client(subject))
             self._apps[subject] = found
             while len(self._apps) > KEPT_APPS:
                 self._apps.popitem(last=False)  # its client shares the pool: nothing to close
