@@ -50,18 +50,18 @@ def key_file(folder: Path) -> Path:
 
 def many_homes(tmp_path: Path, portal_url: str, state_url: str = "", **more: Any) -> Settings:
     """A server for many homes on the fake portal; its state on `state_url` (Redis) or in
-    the state directory."""
-    return Settings(
-        base_url=portal_url,
-        accounts="multi",
-        key_file=key_file(tmp_path),
-        state_url=state_url,
-        cache_ttl_s=0,
-        config_dir=tmp_path / "config",
-        state_dir=tmp_path / "state",
-        cache_dir=tmp_path / "cache",
-        **more,
-    )
+    the state directory; `more` overrides any setting."""
+    fields: dict[str, Any] = {
+        "base_url": portal_url,
+        "accounts": "multi",
+        "key_file": key_file(tmp_path),
+        "state_url": state_url,
+        "cache_ttl_s": 0,
+        "config_dir": tmp_path / "config",
+        "state_dir": tmp_path / "state",
+        "cache_dir": tmp_path / "cache",
+    }
+    return Settings(**{**fields, **more})
 
 
 @contextlib.contextmanager

@@ -28,6 +28,11 @@ ACCOUNT_COUNT_KEPT_S = 24 * 3600.0
 """An e-mail's refused sign-ins are counted until one succeeds, or for a day after the last."""
 
 
+def account_lock(email: str) -> str:
+    """The key under which an e-mail's refused sign-ins are counted (a digest of it)."""
+    return "account:" + digest(account_key(email))[:24]
+
+
 class SignInConsent:
     """The consent page's sign-in: a household's OIG Cloud login instead of a pairing code."""
 
@@ -42,7 +47,7 @@ class SignInConsent:
         auth = self.authorization
         request = await auth.checked_request(handle, csrf)
         key = "address:" + digest(address)[:24]
-        account = "account:" + digest(account_key(email))[:24]
+        account = account_lock(email)
         for locked, whose in ((key, "from this address"), (account, "for this account")):
             lockout = await auth.records.lockouts.get(locked)
             if lockout is not None and lockout.locked_until > auth.clock():
