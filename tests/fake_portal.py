@@ -14,6 +14,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -64,6 +65,11 @@ class FakePortal:
     accounts: dict[str, str] = field(default_factory=lambda: {"owner@example.com": "s3cret-pw"})
     sessions: set[str] = field(default_factory=set)
     payload: dict[str, Any] = field(default_factory=lambda: json.loads(SAMPLE.read_text()))
+    account_payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Live data of other accounts, by e-mail (box id → box), whose sessions also see only
+    their own boxes' notifications; any other account's sessions get `payload` and all."""
+    session_accounts: dict[str, str] = field(default_factory=dict)
+    """Which account each cookie the portal issued belongs to."""
     live_data: bool = True
     live_500: bool = False
     fail_all_500: bool = False
@@ -141,6 +147,11 @@ class FakePortal:
     def _session_ok(self, request: Request) -> bool:
         return request.cookies.get("PHPSESSID") in self.sessions
 
+    def _payload_of(self, request: Request) -> dict[str, Any]:
+        """The live data of the account whose session `request` carries."""
+        account = self.session_accounts.get(request.cookies.get("PHPSESSID", ""), "")
+        return self.account_payloads.get(account, self.payload)
+
     async def handle(self, request: Request) -> Response:
         body = await request.body()
         path = request.url.path.lstrip("/")
@@ -189,6 +200,7 @@ class FakePortal:
         if self.login_answer != "dead session":
             self.sessions.add(cookie)
         self.issued_cookies.append(cookie)
+        self.session_accounts[cookie] = str(data.get("email"))
         response.set_cookie("PHPSESSID", cookie, path="/")
         return response
 
@@ -197,7 +209,7 @@ class FakePortal:
             return Response("[]", 200, media_type="application/json")
         if self.live_500:
             return Response(ERROR_PAGE, 500, media_type="text/html")
-        payload = copy.deepcopy(self.payload)
+        payload = copy.deepcopy(self._payload_of(request))
         if not self.live_data:
             for box in payload.values():
                 box.pop("actual", None)
@@ -225,14 +237,15 @@ class FakePortal:
             items = [{"values": [float(i + j) for j in range(width)]} for i in rows]
         return Response(json.dumps({"items": items}), 200, media_type="application/json")
 
-    def notifications_html(self) -> str:
-        """The widget HTML for the current notification list."""
+    def notifications_html(self, boxes: Collection[str] | None = None) -> str:
+        """The widget HTML for the current notification list (of `boxes` only, if given)."""
         folders = "".join(
             f'<div class="folder"><div class="point level-{level}"></div>'
             f'<div class="date">{when}</div>'
             f'<div class="row-2"><strong>Box #{box}</strong> - {title}</div>'
             f'<div class="body"><p>{text}</p></div></div>'
             for level, when, box, title, text in self.notifications
+            if boxes is None or box in boxes
         )
         widget = '<div id="ctrl-notifs" x:controller:id="2">'
         return f'{widget}<div class="folder-list">{folders}</div></div>'
@@ -240,7 +253,9 @@ class FakePortal:
     def _notifications(self, request: Request, body: bytes) -> Response:
         if not self._session_ok(request):
             return Response("Unauthorized", 401, media_type="text/plain")
-        answer = [[11, "ctrl-notifs", self.notifications_html(), None]]
+        account = self.session_accounts.get(request.cookies.get("PHPSESSID", ""), "")
+        boxes = self.account_payloads.get(account)  # the default account sees every one
+        answer = [[11, "ctrl-notifs", self.notifications_html(boxes), None]]
         return Response(json.dumps(answer), 200, media_type="application/json")
 
     def write_requests(self) -> list[Recorded]:

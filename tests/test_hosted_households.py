@@ -1,9 +1,6 @@
 """A server for many homes as a household and its operator meet it: what a household is
 told when its OIG login stops working, whose write an audit line records, and what the
 operator's log collector reads.
-
-The tests here are known bugs (strict xfail): each passes once the bug is fixed, and
-then the marker must go.
 """
 
 from __future__ import annotations
@@ -48,11 +45,6 @@ def many_homes(tmp_path: Path, portal_url: str) -> Settings:
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a household's rejected login gets the single home's hint (run "
-    "`oig-cloud-mcp login`), which a household cannot run",
-)
 async def test_a_household_whose_password_changed_is_told_to_connect_again(
     tmp_path: Path, portal: FakePortal, portal_url: str
 ) -> None:
@@ -78,11 +70,6 @@ async def test_a_household_whose_password_changed_is_told_to_connect_again(
 
 
 @pytest.mark.anyio
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the audit log is one stream for the whole server and its lines do not say "
-    "which household a write was for (app/households.py says audit is keyed by the subject)",
-)
 async def test_an_audit_line_says_which_household_it_is_for(
     tmp_path: Path, portal_url: str
 ) -> None:

@@ -2,8 +2,10 @@
 
 A public page that checks passwords invites credential stuffing: sign-ins are counted
 per client address (ten refused in a row lock that address out for 15 minutes) and per
-account (the portal login's own backoff), an optional allowlist keeps strangers out
-before anything is sent, and an unknown account reads exactly like a wrong password.
+e-mail (three refused in a row lock it for 10 s, doubling up to 15 minutes), an optional
+allowlist keeps strangers out before anything is sent, and an unknown account, a wrong
+password and an e-mail not on the allowlist read alike and count alike, so neither the
+answer nor the lock tells whether an e-mail is on the list.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from ..domain.grants import Lockout, digest, granted_scopes
+from ..domain.models import account_key
+from ..domain.security import FIRST_LOCK_S, FREE_REJECTIONS, MAX_COUNTED_REJECTIONS, MAX_LOCK_S
 from ..errors import AuthenticationError, AuthorizationRefusedError, LoginLockedError, OigError
 from .authorization import CONSENT_LOCK_S, Authorization
 from .households import account_allowed
@@ -20,6 +24,13 @@ SignIn = Callable[[str, str], Awaitable[str]]
 WRONG_SIGN_INS = 10
 """Refused sign-ins from one client address before consent is locked for it."""
 SIGN_IN_REFUSED = "OIG Cloud did not accept that e-mail and password."
+ACCOUNT_COUNT_KEPT_S = 24 * 3600.0
+"""An e-mail's refused sign-ins are counted until one succeeds, or for a day after the last."""
+
+
+def account_lock(email: str) -> str:
+    """The key under which an e-mail's refused sign-ins are counted (a digest of it)."""
+    return "account:" + digest(account_key(email))[:24]
 
 
 class SignInConsent:
@@ -36,19 +47,22 @@ class SignInConsent:
         auth = self.authorization
         request = await auth.checked_request(handle, csrf)
         key = "address:" + digest(address)[:24]
-        lockout = await auth.records.lockouts.get(key)
-        if lockout is not None and lockout.locked_until > auth.clock():
-            minutes = int((lockout.locked_until - auth.clock()) // 60) + 1
-            raise AuthorizationRefusedError(
-                "temporarily_unavailable",
-                f"Too many refused sign-ins from this address; try again in {minutes} min.",
-            )
+        account = account_lock(email)
+        for locked, whose in ((key, "from this address"), (account, "for this account")):
+            lockout = await auth.records.lockouts.get(locked)
+            if lockout is not None and lockout.locked_until > auth.clock():
+                minutes = int((lockout.locked_until - auth.clock()) // 60) + 1
+                raise AuthorizationRefusedError(
+                    "temporarily_unavailable",
+                    f"Too many refused sign-ins {whose}; try again in {minutes} min.",
+                )
         try:
             if not account_allowed(email, auth.settings.allowed_accounts):
                 raise AuthenticationError(SIGN_IN_REFUSED)
             subject = await self._sign_in(email, password)
         except AuthenticationError:
             await self._refused(key)
+            await self._refused_account(account)
             raise AuthorizationRefusedError("access_denied", SIGN_IN_REFUSED) from None
         except LoginLockedError as exc:
             raise AuthorizationRefusedError(
@@ -61,6 +75,7 @@ class SignInConsent:
                 "temporarily_unavailable", "OIG Cloud is not answering; try again later."
             ) from None
         await auth.records.lockouts.delete(key)
+        await auth.records.lockouts.delete(account)
         if await auth.records.consents.take(digest(handle)) is None:
             raise AuthorizationRefusedError("invalid_request", "This consent was already given.")
         allowed = auth.settings.write_allowed
@@ -75,5 +90,21 @@ class SignInConsent:
             locked_until = now + CONSENT_LOCK_S if failures >= WRONG_SIGN_INS else 0.0
             kept = Lockout(failures=0 if locked_until else failures, locked_until=locked_until)
             return kept, now + CONSENT_LOCK_S
+
+        await self.authorization.records.lockouts.update(key, count)
+
+    async def _refused_account(self, key: str) -> None:
+        """Count a refused sign-in for an e-mail, whatever refused it (OIG Cloud, or the
+        allowlist before anything was sent): the same backoff as the automatic logins."""
+        now = self.authorization.clock()
+
+        def count(lockout: Lockout | None) -> tuple[Lockout, float]:
+            failures = min((lockout.failures if lockout else 0) + 1, MAX_COUNTED_REJECTIONS)
+            locked_until = 0.0
+            if failures >= FREE_REJECTIONS:
+                doublings = min(failures - FREE_REJECTIONS, 32)
+                locked_until = now + min(FIRST_LOCK_S * 2.0**doublings, MAX_LOCK_S)
+            kept = Lockout(failures=failures, locked_until=locked_until)
+            return kept, now + ACCOUNT_COUNT_KEPT_S
 
         await self.authorization.records.lockouts.update(key, count)

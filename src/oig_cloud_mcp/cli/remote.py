@@ -17,6 +17,7 @@ from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
     from ..app.authorization import Authorization
+    from ..state.ports import State
 
 remote = typer.Typer(
     name="remote",
@@ -107,20 +108,54 @@ def new_key(debug: DebugOption = False) -> None:
     echo(fresh())
 
 
+HouseholdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--household",
+        metavar="EMAIL",
+        help="Only the household that signs in with this OIG Cloud e-mail (many homes).",
+    ),
+]
+
+
+def _with_state(current: Settings, use: Callable[[State, Authorization], Awaitable[T]]) -> T:
+    """Run `use` with the state and the authorization server's records (Redis with --state)."""
+    from ..app.wiring import build_authorization, build_state
+
+    async def run() -> T:
+        state = build_state(current)
+        try:
+            return await use(state, build_authorization(current, state, issuer=""))
+        finally:
+            await state.aclose()
+
+    return interrupt.run(run())
+
+
 @remote.command("list", short_help="List the clients let in: permissions, created, last used.")
-def list_clients(state: StateOption = None, debug: DebugOption = False) -> None:
-    """List the clients that hold a grant: name, permissions, created and last used."""
-    grants = _authorized(settings(), lambda auth: auth.grants())
+def list_clients(
+    household: HouseholdOption = None, state: StateOption = None, debug: DebugOption = False
+) -> None:
+    """List the clients that hold a grant: name, permissions, created and last used, and
+    (many homes) the pseudonym of the household it was granted for — never its e-mail."""
+    from ..app.operator import OWNER, grants_of, pseudonym
+
+    subject = None if household is None else pseudonym(household)
+    grants = _authorized(settings(), lambda auth: grants_of(auth, subject))
     if not grants:
-        echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
+        if household is not None:
+            echo(f"No client of household {subject} holds a grant.")
+        else:
+            echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
         return
     for grant, client in grants:
         name = (client.name if client else None) or "unnamed client"
         rights = "read and change" if "oig:write" in grant.scopes else "read"
+        whose = "" if grant.subject == OWNER else f"; household {grant.subject}"
         echo(f"{name} ({grant.client_id})")
         echo(
             f"    {rights}; created {_when(grant.created_at)}, last used "
-            f"{_when(grant.last_used_at)}"
+            f"{_when(grant.last_used_at)}{whose}"
         )
 
 
@@ -130,13 +165,50 @@ def revoke(
         str | None, typer.Argument(metavar="CLIENT", help="A client id from `remote list`.")
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="End every client's grants.")] = False,
+    household: HouseholdOption = None,
     state: StateOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """End a client's grants: its tokens stop working at its next request."""
-    if (client is None) == (not every):
-        raise ArgumentError("Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --all.")
-    ended = _authorized(settings(), lambda auth: auth.revoke_client(None if every else client))
-    if ended == 0 and not every:
-        raise InvalidRequestError(f"No grant of {client!r}; see `oig-cloud-mcp remote list`.")
+    """End a client's grants (or a household's, or every one): their tokens stop working
+    at the next request."""
+    if [client is not None, every, household is not None].count(True) != 1:
+        raise ArgumentError(
+            "Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --household EMAIL or --all."
+        )
+    if household is not None:
+        from ..app.operator import pseudonym, revoke_household
+
+        subject = pseudonym(household)
+        ended = _authorized(settings(), lambda auth: revoke_household(auth, subject))
+        if ended == 0:
+            raise InvalidRequestError(
+                f"No grant of household {subject}; see `oig-cloud-mcp remote list`."
+            )
+    else:
+        ended = _authorized(settings(), lambda auth: auth.revoke_client(None if every else client))
+        if ended == 0 and not every:
+            raise InvalidRequestError(f"No grant of {client!r}; see `oig-cloud-mcp remote list`.")
     echo(f"Ended {ended} grant(s); their tokens stop working at the next request.")
+
+
+@remote.command("forget", short_help="Delete everything kept for a household (many homes).")
+def forget(
+    email: Annotated[
+        str, typer.Argument(metavar="EMAIL", help="The household's OIG Cloud e-mail.")
+    ],
+    state: StateOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Delete everything kept for a household: its sealed login, its grants and tokens,
+    its OIG Cloud session, login backoff, live data, pending changes and previews, and
+    say what was deleted. Its clients must sign in again; its audit lines stay."""
+    from ..app.operator import forget_household
+
+    done = _with_state(settings(), lambda found, _: forget_household(found, email))
+    said = done.words()
+    if not said:
+        echo(f"Nothing is kept for household {done.subject}.")
+        return
+    echo(f"Deleted for household {done.subject}: {', '.join(said)}.")
+    if done.counts.get("grants"):
+        echo("Its clients must sign in again on the consent page to use this server.")

@@ -49,6 +49,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def grant_principal(grant_id: str) -> str:
+    """Who a grant's client is when it previews and confirms changes (the preview ledger's
+    principal)."""
+    return f"grant:{grant_id}"
+
+
 def new_secret(prefix: str) -> str:
     """A fresh 256-bit secret, URL-safe, with a prefix that says what it is."""
     return f"{prefix}_{secrets.token_urlsafe(32)}"

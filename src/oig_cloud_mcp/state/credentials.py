@@ -158,7 +158,10 @@ def forget_account(settings: Settings) -> bool:
 def hints(settings: Settings) -> Hints:
     """What helps after a rejected login, or while logins are paused, for where this
     setup's login comes from. (A login from the environment is whitelisted by it, see
-    `Settings.whitelisted_by_env`; the whitelist hint is for keyring logins.)"""
+    `Settings.whitelisted_by_env`; the whitelist hint is for keyring logins.) Serving many
+    homes, the login is a household's, sealed when it signed in: only it can fix that."""
+    if settings.accounts == "multi":
+        return HOUSEHOLD_HINTS
     if settings.has_env_credentials and settings.extension:
         return Hints(
             rejected=f"correct them in the extension's settings ({EXTENSION_SETTINGS}).",
@@ -179,6 +182,16 @@ def hints(settings: Settings) -> Hints:
         "and lifts the lock.",
     )
 
+
+HOUSEHOLD_HINTS = Hints(
+    rejected="if the household changed its OIG Cloud password, connect the client again "
+    "(remove and add the connector) and sign in on the consent page with the new one.",
+    locked="connect the client again (remove and add the connector) and sign in on the "
+    "consent page with the current OIG Cloud password; that sign-in lifts the lock.",
+    not_listed="connect the client again and sign in on the consent page.",
+)
+"""Serving many homes: a household's login was typed on the consent page and sealed, so
+the fix is signing in there again (the household cannot run a command on the server)."""
 
 LOGIN_HINTS = Hints(
     rejected="check them (the same as in the OIG mobile app) and try again.",

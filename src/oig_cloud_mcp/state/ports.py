@@ -19,7 +19,7 @@ of a hosted server). A `State` bundles one implementation of each.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -181,7 +181,18 @@ class State:
     """Let go of connections (the shared state's); call once when the server stops."""
     ping: Callable[[], Awaitable[None]] = field(default=lambda: _nothing())
     """Raise `StateUnavailableError` unless the shared state answers (the health check)."""
+    forget: Callable[[str, Sequence[str]], Awaitable[dict[str, int]]] = field(
+        default=lambda account, principals: _nothing_kept()
+    )
+    """Delete everything kept for an account (its session cookie, login backoff, live
+    cache, pending changes) and the previews of the given principals; returns how many of
+    each kind were deleted (keys: session, backoff, live, pending, previews)."""
 
 
 async def _nothing() -> None:
     """Files and memory hold no connection."""
+
+
+async def _nothing_kept() -> dict[str, int]:
+    """Memory is forgotten with its process."""
+    return {}

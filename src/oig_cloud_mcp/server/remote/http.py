@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ...app.wiring import RemoteParts
 from ...config import Settings
-from ...domain.grants import READ_SCOPE, SCOPES
+from ...domain.grants import READ_SCOPE, SCOPES, grant_principal
 from ...errors import ServeError
 from .. import Callers, build_server
 from .consent import Page, decide_consent, show_consent
@@ -70,7 +70,7 @@ class Remote:
 def _principal() -> str:
     token = get_access_token()
     grant = (token.claims or {}).get("grant") if token is not None else None
-    return f"grant:{grant}" if grant else "grant:none"
+    return grant_principal(str(grant)) if grant else grant_principal("none")
 
 
 def _subject() -> str:

@@ -8,6 +8,7 @@ atomically and changed under advisory locks (`files`, `state_file`); see the REA
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ...config import Settings
@@ -67,15 +68,23 @@ def local_state(settings: Settings, hints: Hints) -> State:
             if settings.accounts == "multi"
             else (settings.whitelist_path, settings.whitelisted_by_env),
         )
+    previews = LocalPreviews(directory / "previews.json")
+
+    async def forget(account: str, principals: Sequence[str]) -> dict[str, int]:
+        from .forget import forget_account
+
+        return await forget_account(files, previews, account, principals)
+
     return State(
         sessions=sessions,
         cache=MemoryLiveCache(settings.cache_ttl_s, time.monotonic),
         pending=files.pending,
         audit=files.audit,
         write_lock=LocalWriteLock(directory / "write"),
-        previews=LocalPreviews(directory / "previews.json"),
+        previews=previews,
         remote=local_remote(directory / "remote"),
         where=f"{'demo box: ' if settings.demo else ''}state directory {directory}",
+        forget=forget,
     )
 
 

@@ -31,6 +31,7 @@ from ...config import Settings
 from ..local.sessions import Hints
 from ..ports import State
 from .connection import DEFAULT_PREFIX, DEFAULT_TIMEOUT_S, Store, connect
+from .forget import forget_account
 from .locks import DEFAULT_LEASE_S, RedisWriteLock
 from .records import redis_remote
 from .sessions import RedisLiveCache, RedisSessions
@@ -98,4 +99,5 @@ def state_on(
         where=f"shared state on Redis at {store.where} (keys {store.prefix}*)",
         aclose=store.aclose,
         ping=store.ping,
+        forget=lambda account, principals: forget_account(store, account, principals),
     )

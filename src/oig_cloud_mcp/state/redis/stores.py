@@ -137,13 +137,14 @@ class RedisPreviews:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _key(self, principal: str) -> str:
+    def key(self, principal: str) -> str:
+        """The principal's hash of previews."""
         digest = hashlib.sha256(principal.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         return self.store.key("previews", digest)
 
     async def remember(self, principal: str, change: str, at: datetime) -> None:
         """Note the preview; the principal's hash expires an hour after its last one."""
-        key = self._key(principal)
+        key = self.key(principal)
         with self.store.translating():
             async with self.store.redis.pipeline(transaction=True) as pipe:
                 pipe.hset(key, change, at.isoformat())
@@ -153,7 +154,7 @@ class RedisPreviews:
     async def shown_at(self, principal: str, change: str) -> datetime | None:
         """When `principal` was last shown `change`, if it was (and the note is readable)."""
         with self.store.translating():
-            raw = await self.store.redis.hget(self._key(principal), change)
+            raw = await self.store.redis.hget(self.key(principal), change)
         if raw is None:
             return None
         try:
