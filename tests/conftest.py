@@ -110,7 +110,6 @@ def settings(tmp_path: Path, portal_url: str) -> Settings:
         whitelist_extra=(EMAIL,),
         config_dir=tmp_path / "config",
         state_dir=tmp_path / "state",
-        cache_dir=tmp_path / "cache",
     )
 
 

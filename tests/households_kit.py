@@ -59,7 +59,6 @@ def many_homes(tmp_path: Path, portal_url: str, state_url: str = "", **more: Any
         "cache_ttl_s": 0,
         "config_dir": tmp_path / "config",
         "state_dir": tmp_path / "state",
-        "cache_dir": tmp_path / "cache",
     }
     return Settings(**{**fields, **more})
 

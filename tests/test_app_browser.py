@@ -70,7 +70,7 @@ def browser() -> Iterator[Browser]:
 
 async def _demo_results(state_dir: Path) -> dict[str, dict[str, Any]]:
     """Results of the real tools on the demo box at MOMENT, as the host forwards them."""
-    settings = Settings(demo=True, state_dir=state_dir, config_dir=state_dir, cache_dir=state_dir)
+    settings = Settings(demo=True, state_dir=state_dir, config_dir=state_dir)
     portal = DemoPortal(None, lambda: MOMENT)
     client = OigCloudClient("http://demo.invalid/", given(DEMO_CREDENTIALS), handler=portal)
     service = build_app(settings, now=lambda: MOMENT, client=client)

@@ -137,7 +137,7 @@ async def test_the_demo_answers_every_new_tool_prompt_and_resource(tmp_path: Pat
     from oig_cloud_mcp.config import Settings
     from oig_cloud_mcp.server import build_server
 
-    settings = Settings(demo=True, state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
+    settings = Settings(demo=True, state_dir=tmp_path / "state")
     portal = DemoPortal(None, lambda: NOON)  # the demo portal on the service's fixed clock
     http = OigCloudClient("http://demo.invalid/", given(DEMO_CREDENTIALS), handler=portal)
     service = build_app(settings, now=lambda: NOON, client=http)

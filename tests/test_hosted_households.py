@@ -40,7 +40,6 @@ def many_homes(tmp_path: Path, portal_url: str) -> Settings:
         key_file=key_file(tmp_path),
         config_dir=tmp_path / "config",
         state_dir=tmp_path / "state",
-        cache_dir=tmp_path / "cache",
     )
 
 

@@ -277,13 +277,12 @@ def parse_allowed_writes(value: str | None, *, source: str = ENV_ALLOW_WRITES) -
     return frozenset(enabled)
 
 
-def _user_dirs() -> tuple[Path, Path, Path]:
+def _user_dirs() -> tuple[Path, Path]:
     import platformdirs
 
     return (
         Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)),
-        Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
     )
 
 
@@ -327,7 +326,6 @@ class Settings:
     log_format: str = "text"
     config_dir: Path = Path()
     state_dir: Path = Path()
-    cache_dir: Path = Path()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -371,7 +369,7 @@ class Settings:
         log_format = read.choice(ENV_LOG_FORMAT, LOG_FORMATS, "text")
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
-        config_dir, state_dir, cache_dir = _user_dirs()
+        config_dir, state_dir = _user_dirs()
         return cls(
             base_url=base_url,
             env_email=email,
@@ -399,7 +397,6 @@ class Settings:
             log_format=log_format,
             config_dir=config_dir,
             state_dir=state_dir,
-            cache_dir=cache_dir,
         )
 
     def with_overrides(self, **changes: object) -> Settings:

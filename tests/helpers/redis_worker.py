@@ -46,7 +46,6 @@ def settings_of(config: dict[str, Any]) -> Settings:
         allowed_writes=frozenset({"set_box_mode"}),
         config_dir=home / "config",
         state_dir=home / "state",
-        cache_dir=home / "cache",
     )
 
 

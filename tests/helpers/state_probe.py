@@ -58,7 +58,7 @@ def _encode(settings: Settings) -> str:
 
 def _decode(text: str) -> Settings:
     fields = json.loads(text)
-    for name in ("config_dir", "state_dir", "cache_dir"):
+    for name in ("config_dir", "state_dir"):
         fields[name] = Path(fields[name])
     fields["allowed_writes"] = frozenset(fields["allowed_writes"])
     fields["whitelist_extra"] = tuple(fields["whitelist_extra"])
