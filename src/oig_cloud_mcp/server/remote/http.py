@@ -39,6 +39,7 @@ from .. import Callers, build_server
 from .consent import Page, decide_consent, show_consent
 from .outages import StateOutage
 from .provider import OigProvider, presented_secret
+from .traced import Traced
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,8 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
     routes = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page, parts.ping)]
     starlette.router.routes[0:0] = routes
     starlette.add_middleware(StateOutage)  # inside the SDK's error handler, around its auth
-    return Guard(starlette, hosts, origins)
+    served = frozenset(getattr(route, "path", "") for route in starlette.router.routes)
+    return Traced(Guard(starlette, hosts, origins), served - {""})
 
 
 def listen(settings: Settings) -> socket.socket:
