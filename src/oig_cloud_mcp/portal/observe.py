@@ -21,7 +21,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from .. import __version__
 from ..errors import AuthenticationError, SessionExpiredError
-from .wire import Endpoint, LoginRejectedError
+from .wire import LIVE, Endpoint, LoginRejectedError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -46,6 +46,7 @@ CACHE = meter.create_counter(
     description="Live data asked for: answered from the cache (hit) or from OIG Cloud (miss).",
 )
 _CACHE_MISS: ContextVar[bool] = ContextVar("oig_portal_cache_miss", default=False)
+"""Set while live data (json.php) is fetched because the cache had none."""
 
 
 def server_of(base_url: str) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def request(endpoint: Endpoint, server: dict[str, Any]) -> Iterator[Call]:
     path = "/" + endpoint.path
     common = {"http.request.method": endpoint.method, "url.template": path, **server}
     attributes: dict[str, Any] = {**common, "url.path": path}
-    if _CACHE_MISS.get() and not endpoint.write:
+    if _CACHE_MISS.get() and endpoint == LIVE:
         attributes["oig.portal.cache"] = "miss"
     started, failure = time.perf_counter(), None
     with tracer.start_as_current_span(

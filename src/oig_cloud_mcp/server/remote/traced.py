@@ -57,7 +57,7 @@ class Traced:
 
         async def sent(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status[0] = message["status"]
+                status[0] = int(message["status"])
             await send(message)
 
         with tracer.start_as_current_span(
