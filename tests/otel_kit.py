@@ -1,5 +1,6 @@
 """OpenTelemetry's SDK in this test process, exporting to memory: every span ended while a
-test records, and every metric point.
+test records (through the same scrubbing exporter wrapper as `telemetry.install`), and
+every metric point.
 
 The providers are global and can be set once per process, so they are installed once and
 stay; spans are kept only while a test records (`Kit.recording`).
@@ -10,28 +11,32 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+from oig_cloud_mcp.telemetry.scrub import Scrubbed
 
 
-class Recorder(SpanProcessor):
-    """Keeps ended spans while on."""
+class Recorder(SpanExporter):
+    """Keeps the spans exported while on."""
 
     def __init__(self) -> None:
         self.on = False
         self.spans: list[ReadableSpan] = []
         self.lock = threading.Lock()
 
-    def on_end(self, span: ReadableSpan) -> None:
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         with self.lock:
             if self.on:
-                self.spans.append(span)
+                self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
 
 
 @dataclass
@@ -77,7 +82,7 @@ def installed() -> Kit:
     if _KIT is None:
         recorder, reader = Recorder(), InMemoryMetricReader()
         tracers = TracerProvider(shutdown_on_exit=False)
-        tracers.add_span_processor(recorder)
+        tracers.add_span_processor(SimpleSpanProcessor(Scrubbed(recorder)))  # as `install`
         trace.set_tracer_provider(tracers)
         metrics.set_meter_provider(MeterProvider(metric_readers=[reader], shutdown_on_exit=False))
         _KIT = Kit(recorder, reader)

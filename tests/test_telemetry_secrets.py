@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from opentelemetry.sdk.trace import ReadableSpan
 
 from oig_cloud_mcp.config import Settings
@@ -47,6 +48,8 @@ async def stdio_like_session(settings: Settings, portal: FakePortal, tmp_path: P
     wrong = settings.with_overrides(env_password=WRONG_PASSWORD, state_dir=tmp_path / "wrong")
     async with Client(build_server(wrong)) as client:
         refused = await client.call_tool("get_basic_data", {})
+        with pytest.raises(MCPError, match="rejected"):
+            await client.read_resource(f"oig://box/{BOX_ID}/config")
     assert refused.is_error
 
 

@@ -108,7 +108,7 @@ def test_only_the_telemetry_package_imports_the_otel_sdk_or_an_exporter() -> Non
         if any(m.startswith(SDK_PACKAGES) for m in _imports(ast.parse(path.read_text())))
     }
 
-    assert importers == {"telemetry/__init__.py"}
+    assert importers == {"telemetry/__init__.py", "telemetry/scrub.py"}
 
 
 PROBE = """
@@ -177,3 +177,47 @@ def test_otel_variables_without_the_extra_say_so_and_serve_on(
     assert "the otel extra is not installed" in stderr
     assert "oig-cloud-mcp[otel]" in stderr
     assert not [m for m in loaded if m.startswith(SDK_PACKAGES)]
+
+
+def test_status_says_where_telemetry_goes_without_credentials(env: dict[str, str]) -> None:
+    from .remote_kit import run_command
+
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:t0ken@otel.example.com:4318/?k=v"}
+    on = run_command({**env, **endpoint, "OTEL_METRICS_EXPORTER": "none"}, "status")
+    off = run_command({**env, "OTEL_EXPORTER_OTLP_ENDPOINT": ""}, "status")
+
+    assert on.returncode == 0, on.stderr
+    assert (
+        "Telemetry: on, as oig-cloud-mcp: traces to https://otel.example.com:4318/v1/traces"
+        in on.stdout
+    )
+    assert "t0ken" not in on.stdout
+    assert "k=v" not in on.stdout
+    assert "Telemetry: off" in off.stdout
+
+
+def test_exported_spans_keep_error_types_and_lose_error_messages() -> None:
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Status, StatusCode
+
+    from oig_cloud_mcp.telemetry.scrub import scrubbed
+
+    failure = {
+        "exception.type": "AuthenticationError",
+        "exception.message": "rejected owner@example.com",
+        "exception.stacktrace": "Traceback: owner@example.com",
+    }
+    span = ReadableSpan(
+        "resources/read",
+        status=Status(StatusCode.ERROR, "rejected owner@example.com"),
+        events=[Event("exception", failure), Event("oig.portal.cache_hit")],
+    )
+
+    sent = scrubbed(span)
+
+    assert "owner@example.com" not in sent.to_json()
+    assert sent.status.status_code == StatusCode.ERROR
+    assert [(e.name, dict(e.attributes or {})) for e in sent.events] == [
+        ("exception", {"exception.type": "AuthenticationError"}),
+        ("oig.portal.cache_hit", {}),
+    ]

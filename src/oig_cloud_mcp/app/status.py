@@ -6,6 +6,7 @@ file that fails closed) or unreadable; nothing here may raise, whatever is on di
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -147,8 +148,26 @@ def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
     )
 
 
+def _telemetry_line(settings: Settings) -> str:
+    """Whether traces and metrics are exported, and where (never a credential)."""
+    config = settings.telemetry
+    if not config.enabled:
+        return "Telemetry: off (nothing is exported; see README, Telemetry)"
+    where = []
+    for signal, exporters, endpoint in (
+        ("traces", config.traces, config.traces_endpoint),
+        ("metrics", config.metrics, config.metrics_endpoint),
+    ):
+        where += [f"{signal} to {endpoint if e == 'otlp' else 'stderr'}" for e in exporters]
+    line = f"Telemetry: on, as {config.service_name}: {', '.join(where)}"
+    if importlib.util.find_spec("opentelemetry.sdk") is None:
+        line += " (but the otel extra is not installed, so nothing is exported)"
+    return line
+
+
 def status_lines(settings: Settings) -> list[str]:
-    """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+    """Account, credential source, keyring, state files, whitelist, lockout, writes and
+    telemetry."""
     account_file = _file_line(
         "Account file", store.account_file(settings).health(), missing="none yet"
     )
@@ -176,6 +195,7 @@ def status_lines(settings: Settings) -> list[str]:
         f"Write tools: {writes}",
         *_guarded("Audit log", lambda: _audit_lines(files)),
         *_guarded("Remote access", lambda: [_remote_line(files)]),
+        _telemetry_line(settings),
         f"Config dir: {settings.config_dir}",
         f"State dir: {settings.state_dir}",
     ]

@@ -3,7 +3,8 @@
 Imported only when `Settings.telemetry` says telemetry is on (an OTLP endpoint or an
 `OTEL_*_EXPORTER` is set), and the only code that imports `opentelemetry.sdk` or an
 exporter. Everything else records spans and metrics through the OpenTelemetry API, which
-does nothing until `install` gives it providers. The OTLP/HTTP exporters read the other
+does nothing until `install` gives it providers. Spans leave without error messages
+(`scrub`). The OTLP/HTTP exporters read the other
 `OTEL_EXPORTER_OTLP_*` variables (endpoint, headers, timeout, certificate) themselves.
 """
 
@@ -26,6 +27,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 from .. import __version__
 from ..config import Telemetry
+from .scrub import Scrubbed
 
 FLUSH_MS = 3000
 """How long stopping waits for the last spans and metric points to leave."""
@@ -60,7 +62,7 @@ def install(config: Telemetry) -> Callable[[], None]:
     if config.traces:
         tracers = TracerProvider(resource=where, shutdown_on_exit=False)
         for name in config.traces:
-            tracers.add_span_processor(BatchSpanProcessor(_span_exporter(name)))
+            tracers.add_span_processor(BatchSpanProcessor(Scrubbed(_span_exporter(name))))
         trace.set_tracer_provider(tracers)
 
         def stop_traces() -> None:

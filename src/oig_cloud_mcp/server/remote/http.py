@@ -4,8 +4,8 @@ Stateless and JSON: any process serving the same state answers any request, and 
 and proxies need nothing special. Around the SDK's app: our authorization metadata (public
 clients, CIMD, RFC 9207 `iss`, both scopes), the consent page, a health check (do this
 replica and its state answer), a Host check on every route (421) and an Origin check
-(403), a 503 when the state cannot be used (`outages`), and a one-line access log
-without query strings or headers.
+(403), a 503 when the state cannot be used (`outages`), a one-line access log without
+query strings or headers, and a telemetry span per request (`traced`).
 """
 
 from __future__ import annotations
@@ -109,7 +109,8 @@ def _matches(value: str, allowed: list[str]) -> bool:
 
 
 class Guard:
-    """The outermost layer: Host and Origin checks on every route, and the access log."""
+    """Host and Origin checks on every route, and the access log (the outermost layer but
+    for the telemetry's span, `traced`)."""
 
     def __init__(self, app: ASGIApp, hosts: list[str], origins: list[str]) -> None:
         self.app, self.hosts, self.origins = app, hosts, origins
