@@ -45,6 +45,15 @@ ENV_STATE_PASSWORD_FILE = "OIG_CLOUD_MCP_STATE_PASSWORD_FILE"  # noqa: S105 - a 
 ENV_ALLOWED_ACCOUNTS = "OIG_CLOUD_MCP_ALLOWED_ACCOUNTS"
 ENV_TRUSTED_PROXIES = "OIG_CLOUD_MCP_TRUSTED_PROXIES"
 ENV_LOG_FORMAT = "OIG_CLOUD_MCP_LOG_FORMAT"
+# OpenTelemetry's own variables (the SDK reads the rest: headers, timeouts, intervals)
+ENV_OTEL_DISABLED = "OTEL_SDK_DISABLED"
+ENV_OTEL_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
+ENV_OTEL_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+ENV_OTEL_METRICS_ENDPOINT = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"
+ENV_OTEL_TRACES_EXPORTER = "OTEL_TRACES_EXPORTER"
+ENV_OTEL_METRICS_EXPORTER = "OTEL_METRICS_EXPORTER"
+ENV_OTEL_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
+ENV_OTEL_SERVICE_NAME = "OTEL_SERVICE_NAME"
 
 DEFAULT_TIMEOUT_S = 30.0
 MAX_TIMEOUT_S = 600.0
@@ -221,6 +230,75 @@ class _Reader:
             self.problems.append(str(exc))
             return frozenset()
 
+    def exporters(self, name: str, *, configured: bool) -> tuple[str, ...]:
+        """An `OTEL_*_EXPORTER` list: unset is `otlp` once anything is `configured`."""
+        given = [e.strip().lower() for e in self.text(name).split(",") if e.strip()]
+        if any(e not in OTEL_EXPORTERS for e in given):
+            self.refuse(name, "a comma-separated list of otlp, console or none")
+            return ()
+        chosen = given or (["otlp"] if configured else [])
+        return tuple(dict.fromkeys(e for e in chosen if e != "none"))
+
+    def telemetry(self) -> Telemetry:
+        """OpenTelemetry: on only when an OTLP endpoint or an `OTEL_*_EXPORTER` is set."""
+        names = (ENV_OTEL_ENDPOINT, ENV_OTEL_TRACES_ENDPOINT, ENV_OTEL_METRICS_ENDPOINT)
+        configured = any(self.text(name) for name in names)
+        if self.text(ENV_OTEL_DISABLED).lower() == "true":
+            return Telemetry()
+        traces = self.exporters(ENV_OTEL_TRACES_EXPORTER, configured=configured)
+        metrics = self.exporters(ENV_OTEL_METRICS_EXPORTER, configured=configured)
+        if not traces and not metrics:
+            return Telemetry()
+        for signal in ("", "TRACES_", "METRICS_"):
+            name = f"OTEL_EXPORTER_OTLP_{signal}PROTOCOL"
+            if self.text(name) not in ("", "http/protobuf") and "otlp" in traces + metrics:
+                self.refuse(name, "http/protobuf (the only OTLP protocol this server sends)")
+        base = _plain_url(self.url(ENV_OTEL_ENDPOINT, OTLP_DEFAULT)).rstrip("/")
+        return Telemetry(
+            traces=traces,
+            metrics=metrics,
+            traces_endpoint=_plain_url(
+                self.url(ENV_OTEL_TRACES_ENDPOINT, "") or f"{base}/v1/traces"
+            ),
+            metrics_endpoint=_plain_url(
+                self.url(ENV_OTEL_METRICS_ENDPOINT, "") or f"{base}/v1/metrics"
+            ),
+            service_name=self.text(ENV_OTEL_SERVICE_NAME) or APP_NAME,
+        )
+
+
+OTEL_EXPORTERS = ("otlp", "console", "none")
+OTLP_DEFAULT = "http://localhost:4318"
+
+
+def _plain_url(url: str) -> str:
+    """`url` without a user name, password, query or fragment: safe to show."""
+    parts = urlsplit(url)
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Where OpenTelemetry traces and metrics go (the standard `OTEL_*` variables).
+
+    Off unless the owner sets an OTLP endpoint or an exporter; the SDK then reads the
+    other `OTEL_*` variables itself. The endpoints are kept as shown: no credentials.
+    """
+
+    traces: tuple[str, ...] = ()
+    """Span exporters: `otlp` (OTLP over HTTP), `console` (stderr)."""
+    metrics: tuple[str, ...] = ()
+    traces_endpoint: str = ""
+    metrics_endpoint: str = ""
+    service_name: str = APP_NAME
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is exported at all."""
+        return bool(self.traces or self.metrics)
+
 
 STATE_SCHEMES = ("redis", "rediss", "unix")
 LOOPBACK_NETWORKS = ("127.0.0.0/8", "::1/128")
@@ -324,6 +402,8 @@ class Settings:
     """Peers whose X-Forwarded-For names the client (the reverse proxy's address)."""
     """E-mails or @domains that may sign in (multi); empty: anyone with an OIG account."""
     log_format: str = "text"
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    """OpenTelemetry export (see `Telemetry`); off by default."""
     config_dir: Path = Path()
     state_dir: Path = Path()
 
@@ -367,6 +447,7 @@ class Settings:
         allowed_accounts = read.account_patterns(ENV_ALLOWED_ACCOUNTS)
         trusted_proxies = read.networks(ENV_TRUSTED_PROXIES, LOOPBACK_NETWORKS)
         log_format = read.choice(ENV_LOG_FORMAT, LOG_FORMATS, "text")
+        telemetry = read.telemetry()
         if read.problems:
             raise ConfigurationError(" ".join(read.problems))
         config_dir, state_dir = _user_dirs()
@@ -395,6 +476,7 @@ class Settings:
             allowed_accounts=allowed_accounts,
             trusted_proxies=trusted_proxies,
             log_format=log_format,
+            telemetry=telemetry,
             config_dir=config_dir,
             state_dir=state_dir,
         )

@@ -20,7 +20,7 @@ from typing import Any
 from mcp import Client
 
 from oig_cloud_mcp.app.status import status_lines
-from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.config import Settings, Telemetry
 from oig_cloud_mcp.server import build_server
 
 from .mcp_calls import preview_then_confirm
@@ -62,6 +62,9 @@ def _decode(text: str) -> Settings:
         fields[name] = Path(fields[name])
     fields["allowed_writes"] = frozenset(fields["allowed_writes"])
     fields["whitelist_extra"] = tuple(fields["whitelist_extra"])
+    telemetry: dict[str, Any] = fields["telemetry"]
+    telemetry |= {"traces": tuple(telemetry["traces"]), "metrics": tuple(telemetry["metrics"])}
+    fields["telemetry"] = Telemetry(**telemetry)
     return Settings(**fields)
 
 

@@ -38,6 +38,7 @@ from ..domain.grants import (
 )
 from ..errors import AuthorizationRefusedError, OigError
 from ..state.ports import RemoteRecords
+from .observe import GRANTS
 
 CODE_TTL_S = 5 * 60
 CONSENT_TTL_S = 10 * 60
@@ -318,6 +319,7 @@ class Authorization:
             refresh=RefreshChain(current=digest(refresh)),
         )
         await self.records.grants.put(grant.id, grant, now + GRANT_UNUSED_S)
+        GRANTS.changed()
         await self.records.refresh.put(digest(refresh), grant.id, now + GRANT_UNUSED_S)
         await self._touch_client(client_id)
         return await self._tokens(grant, refresh)
@@ -395,6 +397,8 @@ class Authorization:
         now = self.clock()
         if now - grant.last_used_at > TOUCH_EVERY_S:
             await self._touch_grant(grant.id)
+        if GRANTS.due(now):  # for telemetry's gauge of active grants
+            GRANTS.counted(len(await self.records.grants.values()), now)
         return record
 
     async def _touch_grant(self, grant_id: str) -> None:
@@ -430,6 +434,7 @@ class Authorization:
     async def _forget_grant(self, grant_id: str) -> None:
         """End a grant: its access tokens stop at their next use (their grant is gone)."""
         await self.records.grants.delete(grant_id)
+        GRANTS.changed()
 
     # -- the owner ------------------------------------------------------------------
 

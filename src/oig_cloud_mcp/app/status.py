@@ -6,6 +6,7 @@ file that fails closed) or unreadable; nothing here may raise, whatever is on di
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -154,6 +155,23 @@ def _whitelist_line(settings: Settings, files: LocalFiles) -> str:
     )
 
 
+def _telemetry_line(settings: Settings) -> str:
+    """Whether traces and metrics are exported, and where (never a credential)."""
+    config = settings.telemetry
+    if not config.enabled:
+        return "Telemetry: off (nothing is exported; see README, Telemetry)"
+    where = []
+    for signal, exporters, endpoint in (
+        ("traces", config.traces, config.traces_endpoint),
+        ("metrics", config.metrics, config.metrics_endpoint),
+    ):
+        where += [f"{signal} to {endpoint if e == 'otlp' else 'stderr'}" for e in exporters]
+    line = f"Telemetry: on, as {config.service_name}: {', '.join(where)}"
+    if importlib.util.find_spec("opentelemetry.sdk") is None:
+        line += " (but the otel extra is not installed, so nothing is exported)"
+    return line
+
+
 def _head(settings: Settings) -> tuple[list[str], str | None]:
     """Version, portal, account and keyring lines, and the account's e-mail if known."""
     account_file = _file_line(
@@ -185,7 +203,8 @@ def _dirs(settings: Settings) -> list[str]:
 
 
 def status_lines(settings: Settings) -> list[str]:
-    """Account, credential source, keyring, state files, whitelist, lockout and writes."""
+    """Account, credential source, keyring, state files, whitelist, lockout, writes and
+    telemetry."""
     head, email = _head(settings)
     files = local_files(settings.with_overrides(demo=False))  # the account's own files
     return [
@@ -197,6 +216,7 @@ def status_lines(settings: Settings) -> list[str]:
         _writes_line(settings),
         *_guarded("Audit log", lambda: _audit_lines(files)),
         *_guarded("Remote access", lambda: [_remote_line(files)]),
+        _telemetry_line(settings),
         *_dirs(settings),
     ]
 
@@ -209,4 +229,4 @@ async def status_report(settings: Settings) -> list[str]:
 
     head, email = _head(settings)
     shared = await shared_state_lines(settings, email)
-    return [*head, *shared, _writes_line(settings), *_dirs(settings)]
+    return [*head, *shared, _writes_line(settings), _telemetry_line(settings), *_dirs(settings)]

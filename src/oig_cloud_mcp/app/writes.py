@@ -36,6 +36,7 @@ from ..errors import (
     WriteOutcomeUnknownError,
 )
 from ..portal.failed_writes import RESENT
+from .observe import write_counted, write_outcome, write_step
 
 if TYPE_CHECKING:
     from ..state.ports import WriteLease
@@ -85,6 +86,8 @@ class Writes:
         detail: str = "",
     ) -> None:
         """Append one audit line, durably; raises `StateFileError` when it cannot."""
+        if outcome != "sending":  # the intent: its outcome follows
+            write_counted(tool, outcome)
         entry = audit_entry(self.app.now(), tool, box_id, arguments, outcome, detail)
         await self.app.state.audit.append(entry)
 
@@ -229,9 +232,11 @@ class Writes:
         if plan.unchanged_reason is not None:
             await self.note(plan.tool, plan.box_id, plan.arguments, "unchanged")
             return _result(plan, "unchanged", f"{plan.unchanged_reason} Nothing was written.")
-        change_id = await self._record_intent(plan, lease)
+        with write_step("oig.write.intent", plan.tool):
+            change_id = await self._record_intent(plan, lease)
         try:
-            reply = await self.app.client.write(plan.script, plan.body, form=self._form)
+            with write_step("oig.write.send", plan.tool):
+                reply = await self.app.client.write(plan.script, plan.body, form=self._form)
         except WriteOutcomeUnknownError:
             # Kept as unresolved: if the portal did take it, get_basic_data will show it
             # applied, and a repeat of the same request is not sent meanwhile.
@@ -287,6 +292,18 @@ class Writes:
         detail: str = "",
     ) -> str:
         """Record what happened to a sent write; a failure here is reported, never raised."""
+        with write_step("oig.write.outcome", plan.tool):
+            write_outcome(outcome)
+            return await self._settled(plan, change_id, status, outcome, detail)
+
+    async def _settled(
+        self,
+        plan: WritePlan,
+        change_id: str,
+        status: StoredStatus | None,
+        outcome: str,
+        detail: str,
+    ) -> str:
         account = await self._account()
         problems = []
         records: list[Callable[[], Awaitable[Any]]] = [

@@ -13,9 +13,10 @@ away ends the command by SIGPIPE, as git does (the shell sees 141; see `cli.outp
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from . import interrupt
@@ -90,6 +91,32 @@ def plain_serve_options(argv: Sequence[str]) -> dict[str, object] | None:
     return options
 
 
+NO_OTEL_EXTRA = (
+    "OpenTelemetry is configured (OTEL_*), but the otel extra is not installed, so nothing "
+    "is exported: install oig-cloud-mcp[otel]."
+)
+
+
+def _nothing() -> None:
+    """No telemetry to stop."""
+
+
+def start_telemetry(settings: Settings) -> Callable[[], None]:
+    """Install OpenTelemetry's SDK when the `OTEL_*` variables ask for it (see
+    `config.Telemetry`); returns what flushes and stops it. Without them nothing of the
+    SDK is imported."""
+    if not settings.telemetry.enabled:
+        return _nothing
+    try:
+        from ..telemetry import install
+    except ImportError as exc:
+        if not (exc.name or "").startswith("opentelemetry"):
+            raise
+        logging.getLogger("oig_cloud_mcp").warning(NO_OTEL_EXTRA)
+        return _nothing
+    return install(settings.telemetry)
+
+
 def serve_stdio(settings: Settings) -> None:
     """Serve MCP over stdio until the client closes stdin, or a signal ends the process.
 
@@ -100,7 +127,11 @@ def serve_stdio(settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format)
     if sys.stdin.isatty():  # a person typed the command; stdout stays for JSON-RPC
         sys.stderr.write(WAITING)
-    interrupt.run(build_server(settings).run_stdio_async())
+    stop_telemetry = start_telemetry(settings)
+    try:
+        interrupt.run(build_server(settings).run_stdio_async())
+    finally:
+        stop_telemetry()
 
 
 def serve_plain(demo: bool, debug: bool, allow_writes: str | None) -> None:

@@ -12,7 +12,7 @@ import typer
 
 from ..config import Settings
 from ..errors import ArgumentError, InvalidRequestError
-from . import interrupt
+from . import interrupt, start_telemetry
 from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
@@ -57,7 +57,11 @@ def serve_http(current: Settings) -> None:
     else:
         sys.stderr.write(started)
         sys.stderr.flush()
-    interrupt.run(serve(asgi, current, sock))
+    stop_telemetry = start_telemetry(current)
+    try:
+        interrupt.run(serve(asgi, current, sock))
+    finally:
+        stop_telemetry()
     if interrupt.received() is not None:
         interrupt.stop()
 

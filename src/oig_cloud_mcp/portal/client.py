@@ -33,6 +33,7 @@ from ..errors import (
     SessionExpiredError,
     WriteOutcomeUnknownError,
 )
+from . import observe
 from .failed_writes import (
     SessionVerdict,
     WriteReceipt,
@@ -107,6 +108,7 @@ class OigCloudClient:
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._owns_http = http is None
         self._http = http or portal_pool(self.base_url, timeout_s=timeout_s, handler=handler)
+        self._server = observe.server_of(self.base_url)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool (unless it was lent to this client)."""
@@ -158,18 +160,20 @@ class OigCloudClient:
         )
         lock = self._endpoint_locks.setdefault((account, endpoint.path), asyncio.Lock())
         async with lock:
-            try:
-                response = await self._http.send(request, stream=True)
+            with observe.request(endpoint, self._server) as call:
                 try:
-                    raw = await read_capped(endpoint, response)
-                finally:
-                    await response.aclose()
-            except httpx.HTTPError as exc:
-                raise transport_failure(
-                    endpoint, exc, timeout_s=self._timeout_s, shown_url=self.shown_url
-                ) from exc
-        log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
-        return answer(endpoint, response, raw)
+                    response = await self._http.send(request, stream=True)
+                    try:
+                        raw = await read_capped(endpoint, response)
+                    finally:
+                        await response.aclose()
+                except httpx.HTTPError as exc:
+                    raise transport_failure(
+                        endpoint, exc, timeout_s=self._timeout_s, shown_url=self.shown_url
+                    ) from exc
+                call.answered(response.status_code, len(raw))
+                log.debug("%s %s -> %s", endpoint.method, endpoint.path, response.status_code)
+                return answer(endpoint, response, raw)
 
     # -- sessions -------------------------------------------------------------------
 
@@ -197,6 +201,7 @@ class OigCloudClient:
             await renewal.check_may_login(explicit=explicit)
             return await self._login_once(creds, renewal, key)
 
+    @observe.login
     async def _login_once(self, creds: Credentials, renewal: Renewal, account: str) -> str:
         try:
             answer = await self._request(
@@ -220,6 +225,7 @@ class OigCloudClient:
         log.info("Logged in to OIG Cloud")
         return answer.cookie
 
+    @observe.renewal
     async def _renew(self, account: str, dead: str | None) -> tuple[str, bool]:
         """A live cookie instead of `dead`, and whether it came from a login just now.
 
@@ -356,6 +362,7 @@ class OigCloudClient:
         """The json.php object keyed by box id, cached for the cache window."""
         account = await self.account()
         if not fresh and (cached := await self._cache.get(account)) is not None:
+            observe.cache_hit()
             return cached
         return await self._single_flight(
             f"{account}\n{LIVE.path}", lambda: self._fetch_live(account, fresh=fresh)
@@ -364,8 +371,10 @@ class OigCloudClient:
     async def _fetch_live(self, account: str, *, fresh: bool) -> dict[str, Any]:
         async with self._cache.fetching(account):
             if not fresh and (cached := await self._cache.get(account)) is not None:
+                observe.cache_hit()
                 return cached  # another replica fetched it while this one waited
-            payload: dict[str, Any] = (await self._authed(LIVE)).data
+            with observe.cache_miss():
+                payload: dict[str, Any] = (await self._authed(LIVE)).data
             await self._cache.put(account, payload)
             return payload
 

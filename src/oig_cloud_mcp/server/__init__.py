@@ -23,6 +23,7 @@ from ..config import Settings
 from ..domain.models import MODES_BRIEF
 from .core import OigServer, Scopes, server_icon, trim_server_info
 from .logs import RedactSecrets, configure_logging
+from .observe import measure_operations
 from .registration import register_tools
 from .views import register_views
 
@@ -107,7 +108,7 @@ def build_server(
         version=__version__,
         website_url=HOMEPAGE,
         icons=[server_icon()],
-        middleware=[trim_server_info],
+        middleware=[trim_server_info, measure_operations],
         lifespan=lifespan,
         log_level="WARNING",
     )

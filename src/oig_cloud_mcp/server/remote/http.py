@@ -4,8 +4,8 @@ Stateless and JSON: any process serving the same state answers any request, and 
 and proxies need nothing special. Around the SDK's app: our authorization metadata (public
 clients, CIMD, RFC 9207 `iss`, both scopes), the consent page, a health check (do this
 replica and its state answer), a Host check on every route (421) and an Origin check
-(403), a 503 when the state cannot be used (`outages`), and a one-line access log
-without query strings or headers.
+(403), a 503 when the state cannot be used (`outages`), a one-line access log without
+query strings or headers, and a telemetry span per request (`traced`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from .. import Callers, build_server
 from .consent import Page, decide_consent, show_consent
 from .outages import StateOutage
 from .provider import OigProvider, presented_secret
+from .traced import Traced
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,8 @@ def _matches(value: str, allowed: list[str]) -> bool:
 
 
 class Guard:
-    """The outermost layer: Host and Origin checks on every route, and the access log."""
+    """Host and Origin checks on every route, and the access log (the outermost layer but
+    for the telemetry's span, `traced`)."""
 
     def __init__(self, app: ASGIApp, hosts: list[str], origins: list[str]) -> None:
         self.app, self.hosts, self.origins = app, hosts, origins
@@ -313,7 +315,8 @@ def build_http_app(remote: Remote, *, cimd: bool) -> ASGIApp:
     routes = [*_metadata_routes(auth, issuer, cimd), *_page_routes(page, parts.ping)]
     starlette.router.routes[0:0] = routes
     starlette.add_middleware(StateOutage)  # inside the SDK's error handler, around its auth
-    return Guard(starlette, hosts, origins)
+    served = frozenset(getattr(route, "path", "") for route in starlette.router.routes)
+    return Traced(Guard(starlette, hosts, origins), served - {""})
 
 
 def listen(settings: Settings) -> socket.socket:

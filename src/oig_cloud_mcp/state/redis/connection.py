@@ -20,11 +20,14 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio
+from opentelemetry import metrics
 from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import AuthenticationError, RedisError, ResponseError
 
+from ... import __version__
 from ...domain.models import account_key
 from ...errors import ConfigurationError, StateUnavailableError
 
@@ -49,6 +52,24 @@ COMMAND_REFUSED = (
     "The shared state (Redis at {where}) refused a command ({code}); check that server (its "
     "memory limit, or whether it is a read-only replica) and try again."
 )
+
+ROUND_TRIPS = metrics.get_meter("oig_cloud_mcp.state", __version__).create_counter(
+    "oig.state.redis.round_trips",
+    unit="{round_trip}",
+    description="Requests sent to the shared Redis: one command, or one whole pipeline.",
+)
+
+
+def _counting(connection: type[AbstractConnection]) -> type[AbstractConnection]:
+    """`connection` counting each send (through the OpenTelemetry API: a no-op until the
+    telemetry is on): a command or a whole pipeline goes out in one send and is answered
+    before the next, so each is one round trip."""
+
+    async def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+        ROUND_TRIPS.add(1)
+        await connection.send_packed_command(self, command, check_health)
+
+    return type(connection.__name__, (connection,), {"send_packed_command": send_packed_command})
 
 
 @dataclass(frozen=True)
@@ -167,6 +188,8 @@ def connect(
             f"The Redis URL for {where} cannot be used ({type(exc).__name__}); write it as "
             "redis://host:6379/0, rediss://host:6380/0 or unix:///path/to/redis.sock."
         ) from None
+    pool = client.connection_pool
+    pool.connection_class = _counting(pool.connection_class)
     return Store(client, where, prefix)
 
 
