@@ -18,22 +18,7 @@ from oig_cloud_mcp.domain.models import Credentials
 from oig_cloud_mcp.server import build_server
 
 from .fake_portal import FakePortal, RunningPortal
-from .helpers.fakes import EMAIL, PASSWORD, FakeClock, MemoryKeyring, given
-from .helpers.mcp_calls import call, error_text, preview_then_confirm
-from .helpers.settings import state_dir_of
-
-# Tests import these from tests/helpers/; the names stay here for tests written before it.
-__all__ = [
-    "EMAIL",
-    "PASSWORD",
-    "FakeClock",
-    "MemoryKeyring",
-    "call",
-    "error_text",
-    "given",
-    "preview_then_confirm",
-    "state_dir_of",
-]
+from .helpers.fakes import EMAIL, PASSWORD, FakeClock, MemoryKeyring
 
 # CI runs the same examples every time (a property test that finds a new input there would
 # block an unrelated change); local runs keep exploring new ones.
@@ -153,7 +138,7 @@ async def mcp(server: MCPServer, mode: str) -> AsyncIterator[Client]:
 
 @pytest.fixture
 def real_redis(tmp_path: Path) -> Iterator[Any]:
-    """A real redis-server of this test's own on a free loopback port (see redis_kit)."""
+    """A real redis-server of this test's own on a free loopback port (helpers.redis_servers)."""
     from .helpers.redis_servers import RedisServer, redis_server_path
 
     server = RedisServer(redis_server_path(), tmp_path / "redis").start()

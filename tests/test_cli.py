@@ -20,12 +20,7 @@ from oig_cloud_mcp.cli import plain_serve_options
 from oig_cloud_mcp.cli.app import app
 
 from .fake_portal import FakePortal
-from .helpers.commands import Ran, finish, process_env, run_all, run_cli, start
 from .helpers.fakes import EMAIL, PASSWORD, MemoryKeyring
-
-# Tests import these from tests/helpers/commands.py; the names stay here for tests
-# written before they moved.
-__all__ = ["Ran", "finish", "process_env", "run_all", "run_cli", "start"]
 
 # -- in-process ------------------------------------------------------------------------------
 

@@ -19,9 +19,13 @@ from typer.testing import CliRunner
 
 from oig_cloud_mcp.cli.app import app
 
-from .conftest import EMAIL, PASSWORD, MemoryKeyring, state_dir_of
 from .fake_portal import BOX_ID, FakePortal
-from .remote_kit import Browser, RawOAuth, call_tool, free_port, grant, run_command, served
+from .helpers.commands import run_command
+from .helpers.fakes import EMAIL, PASSWORD, MemoryKeyring
+from .helpers.oauth import Browser, RawOAuth, call_tool, grant
+from .helpers.remote import served
+from .helpers.settings import state_dir_of
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,10 @@ import pytest
 from oig_cloud_mcp.state.redis.connection import account_digest
 from oig_cloud_mcp.state.vault import subject_of
 
-from .conftest import EMAIL, PASSWORD, state_dir_of
 from .fake_portal import BOX_ID, FakePortal
-from .households_kit import (
+from .helpers.commands import run_command
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.households import (
     NEIGHBOUR,
     NEIGHBOUR_BOX,
     NEIGHBOUR_PASSWORD,
@@ -31,7 +32,8 @@ from .households_kit import (
     serving,
     signed_in,
 )
-from .remote_kit import RawOAuth, pkce, run_command
+from .helpers.oauth import RawOAuth, pkce
+from .helpers.settings import state_dir_of
 
 pytestmark = pytest.mark.e2e
 

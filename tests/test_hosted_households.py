@@ -22,9 +22,9 @@ from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.errors import OigError, WriteNotAllowedError
 from oig_cloud_mcp.state.vault import KeyRing, Vault, subject_of
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import FakePortal
-from .remote_kit import served
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.remote import served
 
 
 def key_file(folder: Path) -> Path:

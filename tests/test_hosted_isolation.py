@@ -24,9 +24,9 @@ from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.errors import StateFileError
 from oig_cloud_mcp.state.vault import subject_of
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
-from .households_kit import (
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.households import (
     NEIGHBOUR,
     NEIGHBOUR_BOX,
     NEIGHBOUR_PASSWORD,
@@ -39,7 +39,7 @@ from .households_kit import (
     serving,
     signed_in,
 )
-from .remote_kit import RawOAuth, oauth_provider
+from .helpers.oauth import RawOAuth, oauth_provider
 
 pytestmark = pytest.mark.e2e
 

@@ -16,10 +16,10 @@ import pytest
 
 from oig_cloud_mcp.app.sign_in import SIGN_IN_REFUSED
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
-from .households_kit import STATES, Household, many_homes, rpc, serving, signed_in
-from .remote_kit import RawOAuth, pkce
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.households import STATES, Household, many_homes, rpc, serving, signed_in
+from .helpers.oauth import RawOAuth, pkce
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import EMAIL
 from .fake_portal import FakePortal
-from .remote_kit import run_command
+from .helpers.commands import run_command
+from .helpers.fakes import EMAIL
 
 pytestmark = pytest.mark.e2e
 

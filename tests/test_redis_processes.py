@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Replica:
-    """One `tests.redis_worker` process: commands in, one JSON answer per command out."""
+    """One `tests.helpers.redis_worker` process: commands in, one JSON answer per command out."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         home = Path(config["home"])
@@ -38,7 +38,7 @@ class Replica:
         self.stderr_path = home / "stderr.txt"
         with self.stderr_path.open("w") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.redis_worker", json.dumps(config)],
+                [sys.executable, "-m", "tests.helpers.redis_worker", json.dumps(config)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=stderr,

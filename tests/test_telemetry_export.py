@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from .fake_portal import FakePortal
-from .otlp_receiver import Received, Receiver, Span
-from .remote_kit import Browser, RawOAuth, call_tool, grant, pairing_code, served
-from .stdio_session import StdioSession
+from .helpers.oauth import Browser, RawOAuth, call_tool, grant
+from .helpers.otlp_receiver import Received, Receiver, Span
+from .helpers.remote import pairing_code, served
+from .helpers.stdio_session import StdioSession
 
 pytestmark = pytest.mark.e2e
 

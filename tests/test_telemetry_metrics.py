@@ -14,7 +14,7 @@ from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state.redis.connection import connect
 
-from .otel_kit import Kit, installed
+from .helpers.otel import Kit, installed
 
 ROUND_TRIPS = "oig.state.redis.round_trips"
 

@@ -18,10 +18,11 @@ from opentelemetry.sdk.trace import ReadableSpan
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.server import build_server
 
-from .conftest import EMAIL, PASSWORD
 from .fake_portal import BOX_ID, FakePortal
-from .otel_kit import Kit, installed
-from .remote_kit import Browser, RawOAuth, call_tool, in_process
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.oauth import Browser, RawOAuth, call_tool
+from .helpers.otel import Kit, installed
+from .helpers.remote import in_process
 
 WRONG_PASSWORD = "wr0ng-Passw0rd!"
 

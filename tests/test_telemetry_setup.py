@@ -13,7 +13,7 @@ from oig_cloud_mcp.config import Settings, Telemetry
 from oig_cloud_mcp.errors import ConfigurationError
 
 from .fake_portal import FakePortal
-from .stdio_session import StdioSession
+from .helpers.stdio_session import StdioSession
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "oig_cloud_mcp"
 SDK_PACKAGES = ("opentelemetry.sdk", "opentelemetry.exporter")
@@ -180,7 +180,7 @@ def test_otel_variables_without_the_extra_say_so_and_serve_on(
 
 
 def test_status_says_where_telemetry_goes_without_credentials(env: dict[str, str]) -> None:
-    from .remote_kit import run_command
+    from .helpers.commands import run_command
 
     endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://me:t0ken@otel.example.com:4318/?k=v"}
     on = run_command({**env, **endpoint, "OTEL_METRICS_EXPORTER": "none"}, "status")

@@ -15,6 +15,9 @@
 - `mocked_portal`: OIG Cloud's addresses and a session keeper for pytest-httpx tests.
 - `stored_changes`: pending changes as the state ports keep them.
 - `redis_servers`: fakeredis and real `redis-server` processes.
+- `households`: many homes served on files or Redis, and households signed in to them.
+- `otel`: an in-memory OpenTelemetry SDK installed for a test.
+- `otlp_receiver`: a real OTLP/HTTP receiver on loopback (protobuf decoded).
 - `redis_worker`, `state_probe`: programs the tests start as subprocesses.
 
 The fake OIG Cloud itself is `tests/fake_portal.py` (with `tests/fake_history.py`).

@@ -14,9 +14,10 @@ from typing import Any
 
 from oig_cloud_mcp.config import Settings
 
-from .conftest import EMAIL
-from .fake_portal import BOX_ID, FakePortal
-from .remote_kit import Browser, Consent, RawOAuth, ThreadedServer, free_port, pkce
+from ..fake_portal import BOX_ID, FakePortal
+from .fakes import EMAIL
+from .oauth import Browser, Consent, RawOAuth, pkce
+from .threaded import ThreadedServer, free_port
 
 NEIGHBOUR = "neighbour@example.org"
 NEIGHBOUR_PASSWORD = "n3ighbour-pw"
