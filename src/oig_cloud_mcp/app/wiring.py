@@ -16,13 +16,13 @@ from ..domain.parsing import PORTAL_TZ
 from ..state import credentials, shared_state, shared_whitelist
 from ..state.local import LocalFiles, demo_file, local_files, local_state
 from ..state.ports import State
-from .authorization import Authorization, DocumentFetcher, RemoteSettings
 from .context import App
 
 if TYPE_CHECKING:
     from ..domain.models import Credentials
     from ..portal.client import OigCloudClient
     from ..portal.sessions import SessionKeeper
+    from .authorization import Authorization, DocumentFetcher, RemoteSettings
     from .sign_in import SignInConsent
 
 __all__ = [
@@ -151,6 +151,8 @@ def build_app(
 def remote_settings(settings: Settings, *, issuer: str | None = None) -> RemoteSettings:
     """What remote access needs from `settings`; `issuer` defaults to the public URL
     (which raises `ConfigurationError` when it cannot be used)."""
+    from .authorization import RemoteSettings
+
     return RemoteSettings(
         issuer=public_url(settings) if issuer is None else issuer,
         write_allowed=bool(settings.allowed_writes),
@@ -170,6 +172,7 @@ def build_authorization(
 ) -> Authorization:
     """The authorization server of remote access over `state`'s records; clients may name
     themselves with a metadata document, fetched by the portal package's safe fetcher."""
+    from .authorization import Authorization
 
     async def fetch(url: str) -> dict[str, Any]:
         from ..portal.documents import fetch_client_document

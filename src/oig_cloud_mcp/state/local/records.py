@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -44,8 +45,14 @@ class LocalRecords(Generic[R]):
 
     def __init__(self, path: Path, kind: type[R], clock: Callable[[], float] = time.time) -> None:
         self.path = path
-        self.file: StateFile[Table[R]] = StateFile(path, json_codec(Table[kind]))  # type: ignore[valid-type]
+        self._kind = kind
         self._clock = clock
+
+    @cached_property
+    def file(self) -> StateFile[Table[R]]:
+        """The file, its model built on first use: a stdio server never reads these, and
+        building the nine tables' models cost a tenth of its start-up."""
+        return StateFile(self.path, json_codec(Table[self._kind]))  # type: ignore[name-defined]
 
     def _fresh(self, table: Table[R]) -> dict[str, Entry[R]]:
         now = self._clock()
