@@ -23,18 +23,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..domain.changes import StoredChange
-from ..domain.grants import (
-    AccessRecord,
-    ClientRecord,
-    CodeRecord,
-    ConsentRequest,
-    Grant,
-    Lockout,
-)
 from ..portal.sessions import LiveCache, SessionKeeper
+
+if TYPE_CHECKING:
+    from ..domain.grants import (
+        AccessRecord,
+        ClientRecord,
+        CodeRecord,
+        ConsentRequest,
+        Grant,
+        Lockout,
+    )
 
 Changes = list[StoredChange]
 

@@ -10,20 +10,23 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ...config import Settings
-from ...domain.grants import Grant
 from ...domain.security import BackoffFile
 from ...portal.sessions import MemoryLiveCache, MemorySessions, SessionKeeper
 from ..ports import State
 from .audit import LocalAudit
 from .demo import DemoFile
 from .pending import LocalPending
-from .records import LocalRecords, local_remote
+from .records import LocalRecords, grants, local_remote
 from .security import backoff_file, whitelist_file
 from .sessions import Hints, SessionStore, SharedSessions
 from .state_file import StateFile
 from .writes import LocalPreviews, LocalWriteLock
+
+if TYPE_CHECKING:
+    from ...domain.grants import Grant
 
 __all__ = ["LocalFiles", "demo_file", "local_files", "local_state"]
 
@@ -49,7 +52,7 @@ def local_files(settings: Settings) -> LocalFiles:
         pending=LocalPending(directory / settings.pending_path.name),
         audit=LocalAudit(directory / settings.audit_path.name),
         whitelist=whitelist_file(settings.whitelist_path),
-        grants=LocalRecords(directory / "remote" / "grants.json", Grant),
+        grants=LocalRecords(directory / "remote" / "grants.json", lambda: grants().Grant),
     )
 
 
