@@ -14,7 +14,6 @@ from mcp.types import INVALID_PARAMS, CallToolResult, Icon, TextContent
 from mcp.types import Tool as MCPTool
 from pydantic import BaseModel, ValidationError
 
-from ..app.writes import write_disabled
 from ..domain.models import WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
@@ -142,6 +141,8 @@ class OigServer(MCPServer):
         if schema is not None and not self._permitted(name):
             await self._refuse(name, arguments, "not permitted", NOT_PERMITTED.format(tool=name))
         if schema is None and name in WRITE_TOOLS:
+            from ..app.writes import write_disabled  # only when refusing: a read-only start
+
             await self._refuse(name, arguments, "disabled", write_disabled(name))
         if schema is None:  # the SDK would echo the whole name, however long
             tools = ", ".join(self._schemas or ())

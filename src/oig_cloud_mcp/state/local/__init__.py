@@ -17,7 +17,6 @@ from ...domain.security import BackoffFile
 from ...portal.sessions import MemoryLiveCache, MemorySessions, SessionKeeper
 from ..ports import State
 from .audit import LocalAudit
-from .demo import DemoFile
 from .pending import LocalPending
 from .records import LocalRecords, grants, local_remote
 from .security import backoff_file, whitelist_file
@@ -27,6 +26,7 @@ from .writes import LocalPreviews, LocalWriteLock
 
 if TYPE_CHECKING:
     from ...domain.grants import Grant
+    from .demo import DemoFile
 
 __all__ = ["LocalFiles", "demo_file", "local_files", "local_state"]
 
@@ -93,4 +93,6 @@ def local_state(settings: Settings, hints: Hints) -> State:
 
 def demo_file(settings: Settings) -> DemoFile:
     """Where the demo box remembers its settings between runs."""
+    from .demo import DemoFile
+
     return DemoFile(settings.state_dir / "demo" / "demo_box.json")
