@@ -89,6 +89,24 @@ def test_an_authorize_without_pkce_or_with_plain_pkce_goes_back_with_an_error(
         assert f"iss={remote.url.replace(':', '%3A').replace('/', '%2F')}" in location
 
 
+@pytest.mark.parametrize(
+    "challenge",
+    ["abc", "A" * 42, "A" * 44, "A" * 128, "A" * 42 + "=", "A" * 42 + "+", "A" * 42 + "~"],
+    ids=["three", "42", "44", "128", "padded", "plus", "tilde"],
+)
+def test_an_authorize_with_a_challenge_no_s256_hash_can_be_goes_back_with_an_error(
+    raw: RawOAuth, remote: InProcess, challenge: str
+) -> None:
+    client = raw.client()
+
+    answer = raw.http.get(raw.authorize_url(client["client_id"], challenge))
+
+    assert answer.status_code == 302
+    assert answer.headers["location"].startswith(raw.redirect)
+    assert "error=invalid_request" in answer.headers["location"]
+    assert "/consent" not in answer.headers["location"]
+
+
 def test_a_code_works_once(raw: RawOAuth, browser: Browser, remote: InProcess) -> None:
     client = raw.client()
     code, verifier = raw.code(browser, remote.pair(), client)

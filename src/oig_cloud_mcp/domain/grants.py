@@ -15,6 +15,7 @@ a copy of the state (a backup, a Redis dump) lets nobody in.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -65,6 +66,17 @@ def new_pairing_code() -> str:
     tries lock consent, and a code lives ten minutes)."""
     chars = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(PAIRING_LENGTH))
     return f"{chars[:4]}-{chars[4:]}"
+
+
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+"""A PKCE S256 code challenge (RFC 7636 §4.2): the unpadded base64url of a SHA-256, which is
+43 characters of that alphabet; the token endpoint compares the verifier's hash with it,
+so nothing else could ever match."""
+
+
+def is_s256_challenge(challenge: str) -> bool:
+    """Whether `challenge` has the form of an S256 code challenge."""
+    return S256_CHALLENGE.fullmatch(challenge) is not None
 
 
 def normal_pairing_code(typed: str) -> str:
