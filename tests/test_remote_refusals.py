@@ -151,6 +151,24 @@ def test_registering_an_attackers_redirect_is_refused(raw: RawOAuth) -> None:
         assert answer.json()["error"] == "invalid_redirect_uri"
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:9/callback#frag",
+        "http://127.0.0.1:9/callback#",
+        "http://evil.com@127.0.0.1/callback",
+        "http://user:pw@localhost:9/callback",
+        "https://claude.ai/api/mcp/auth_callback#frag",
+        "https://chatgpt.com/connector/oauth/#",
+    ],
+)
+def test_a_redirect_with_a_fragment_or_a_user_may_not_register(raw: RawOAuth, uri: str) -> None:
+    answer = raw.register(redirect_uris=[uri])
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata")
+
+
 def test_known_connectors_and_loopback_may_register(raw: RawOAuth) -> None:
     for uri in (
         "https://claude.ai/api/mcp/auth_callback",

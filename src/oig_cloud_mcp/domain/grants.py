@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -85,13 +85,24 @@ def normal_pairing_code(typed: str) -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def is_loopback_redirect(uri: str) -> bool:
-    """An http:// redirect to this machine (a desktop client's own listener)."""
+def _plain_url(uri: str) -> SplitResult | None:
+    """`uri` split, unless it has a fragment (RFC 6749 §3.1.2 forbids one in a redirect) or
+    a user (`http://evil.test@127.0.0.1/` names another host to the eye, and is no source
+    a Content-Security-Policy can name)."""
+    if "#" in uri:
+        return None
     try:
         parts = urlsplit(uri)
     except ValueError:
-        return False
-    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+        return None
+    return None if "@" in parts.netloc else parts
+
+
+def is_loopback_redirect(uri: str) -> bool:
+    """An http:// redirect to this machine (a desktop client's own listener), without a
+    fragment or a user."""
+    parts = _plain_url(uri)
+    return parts is not None and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 MAX_DOCUMENT_REDIRECTS = 20
@@ -103,11 +114,8 @@ def redirect_allowed(uri: str, extra: tuple[str, ...] = ()) -> bool:
     callback, or one the owner allowed (`extra`, the same prefix rules)."""
     if is_loopback_redirect(uri):
         return True
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return False
-    if parts.scheme != "https" or parts.fragment or parts.username or parts.password:
+    parts = _plain_url(uri)
+    if parts is None or parts.scheme != "https":
         return False
     for allowed in (*CONNECTOR_REDIRECTS, *extra):
         if uri == allowed or (allowed.endswith("/") and uri.startswith(allowed)):
@@ -263,5 +271,7 @@ def document_client(client_id: str, document: Mapping[str, Any], now: float) -> 
 
 
 def _secure_redirect(uri: str) -> bool:
-    """A document's redirect: https, or a loopback http listener."""
-    return urlsplit(uri).scheme == "https" or redirect_allowed(uri)
+    """A document's redirect: https, or a loopback http listener; without a fragment or a
+    user."""
+    parts = _plain_url(uri)
+    return (parts is not None and parts.scheme == "https") or is_loopback_redirect(uri)
