@@ -33,6 +33,13 @@ from .helpers.remote import InProcess, in_process
 
 HOST = "client.test"
 CALLBACK = "http://127.0.0.1:9/callback"
+ODD_REDIRECTS = {
+    "/fragment.json": CALLBACK + "#frag",
+    "/user.json": "http://evil.test@127.0.0.1:9/callback",
+    "/https-user.json": "https://evil.test@client.test/callback",
+}
+"""Documents listing a redirect with a fragment or a user (RFC 6749 §3.1.2 forbids the
+first; the second names another host to the eye), by path."""
 
 
 class Documents:
@@ -62,6 +69,12 @@ class Documents:
                 {"client_id": "https://claude.ai/oauth/client.json", "redirect_uris": [CALLBACK]}
             )
 
+        async def odd_redirect(request: Request) -> Response:
+            redirect = ODD_REDIRECTS[request.url.path]
+            return JSONResponse(
+                {"client_id": self.url(request.url.path), "redirect_uris": [redirect]}
+            )
+
         async def huge(request: Request) -> Response:
             return JSONResponse({"client_id": self.url("/huge"), "pad": "x" * 10_000})
 
@@ -76,6 +89,9 @@ class Documents:
             routes=[
                 Route("/client.json", honest),
                 Route("/liar.json", liar),
+                Route("/fragment.json", odd_redirect),
+                Route("/user.json", odd_redirect),
+                Route("/https-user.json", odd_redirect),
                 Route("/huge", huge),
                 Route("/slow", slow),
                 Route("/moved", moved),
@@ -169,3 +185,19 @@ def test_a_document_that_lies_is_too_big_slow_or_elsewhere_lets_nobody_in(
     assert "location" not in answer.headers
     assert json.loads(answer.text)["error"] in ("invalid_request", "unauthorized_client")
     assert time.monotonic() - started < 3  # the slow one is cut off at its deadline
+
+
+@pytest.mark.parametrize("path", list(ODD_REDIRECTS))
+def test_a_document_with_a_redirect_with_a_fragment_or_a_user_lets_nobody_in(
+    remote: InProcess, documents: tuple[Documents, TestCA], path: str
+) -> None:
+    site, _ = documents
+    raw = RawOAuth(remote.url)
+    raw.redirect = ODD_REDIRECTS[path]  # the very redirect it lists
+    _, challenge = pkce()
+
+    answer = raw.http.get(raw.authorize_url(site.url(path), challenge))
+    raw.close()
+
+    assert answer.status_code == 400
+    assert "location" not in answer.headers

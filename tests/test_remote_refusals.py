@@ -89,6 +89,24 @@ def test_an_authorize_without_pkce_or_with_plain_pkce_goes_back_with_an_error(
         assert f"iss={remote.url.replace(':', '%3A').replace('/', '%2F')}" in location
 
 
+@pytest.mark.parametrize(
+    "challenge",
+    ["abc", "A" * 42, "A" * 44, "A" * 128, "A" * 42 + "=", "A" * 42 + "+", "A" * 42 + "~"],
+    ids=["three", "42", "44", "128", "padded", "plus", "tilde"],
+)
+def test_an_authorize_with_a_challenge_no_s256_hash_can_be_goes_back_with_an_error(
+    raw: RawOAuth, remote: InProcess, challenge: str
+) -> None:
+    client = raw.client()
+
+    answer = raw.http.get(raw.authorize_url(client["client_id"], challenge))
+
+    assert answer.status_code == 302
+    assert answer.headers["location"].startswith(raw.redirect)
+    assert "error=invalid_request" in answer.headers["location"]
+    assert "/consent" not in answer.headers["location"]
+
+
 def test_a_code_works_once(raw: RawOAuth, browser: Browser, remote: InProcess) -> None:
     client = raw.client()
     code, verifier = raw.code(browser, remote.pair(), client)
@@ -131,6 +149,24 @@ def test_registering_an_attackers_redirect_is_refused(raw: RawOAuth) -> None:
         answer = raw.register(redirect_uris=[uri])
         assert answer.status_code == 400, uri
         assert answer.json()["error"] == "invalid_redirect_uri"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://127.0.0.1:9/callback#frag",
+        "http://127.0.0.1:9/callback#",
+        "http://evil.com@127.0.0.1/callback",
+        "http://user:pw@localhost:9/callback",
+        "https://claude.ai/api/mcp/auth_callback#frag",
+        "https://chatgpt.com/connector/oauth/#",
+    ],
+)
+def test_a_redirect_with_a_fragment_or_a_user_may_not_register(raw: RawOAuth, uri: str) -> None:
+    answer = raw.register(redirect_uris=[uri])
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata")
 
 
 def test_known_connectors_and_loopback_may_register(raw: RawOAuth) -> None:

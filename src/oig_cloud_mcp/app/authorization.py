@@ -29,6 +29,7 @@ from ..domain.grants import (
     digest,
     document_client,
     granted_scopes,
+    is_s256_challenge,
     new_pairing_code,
     new_secret,
     normal_pairing_code,
@@ -161,6 +162,11 @@ class Authorization:
         resource: str | None,
     ) -> str:
         """Keep an /authorize until the owner decides; returns the consent page's handle."""
+        if not is_s256_challenge(code_challenge):
+            raise AuthorizationRefusedError(
+                "invalid_request",
+                "code_challenge must be an S256 challenge: 43 characters of base64url (RFC 7636).",
+            )
         wanted = resource.rstrip("/") if resource else self.settings.resource
         if wanted != self.settings.resource:
             raise AuthorizationRefusedError(

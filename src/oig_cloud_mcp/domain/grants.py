@@ -15,10 +15,11 @@ a copy of the state (a backup, a Redis dump) lets nobody in.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -67,19 +68,41 @@ def new_pairing_code() -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+"""A PKCE S256 code challenge (RFC 7636 §4.2): the unpadded base64url of a SHA-256, which is
+43 characters of that alphabet; the token endpoint compares the verifier's hash with it,
+so nothing else could ever match."""
+
+
+def is_s256_challenge(challenge: str) -> bool:
+    """Whether `challenge` has the form of an S256 code challenge."""
+    return S256_CHALLENGE.fullmatch(challenge) is not None
+
+
 def normal_pairing_code(typed: str) -> str:
     """A typed pairing code as it was issued: case, spaces and dashes do not matter."""
     chars = "".join(c for c in typed.upper() if c.isalnum())
     return f"{chars[:4]}-{chars[4:]}"
 
 
-def is_loopback_redirect(uri: str) -> bool:
-    """An http:// redirect to this machine (a desktop client's own listener)."""
+def _plain_url(uri: str) -> SplitResult | None:
+    """`uri` split, unless it has a fragment (RFC 6749 §3.1.2 forbids one in a redirect) or
+    a user (`http://evil.test@127.0.0.1/` names another host to the eye, and is no source
+    a Content-Security-Policy can name)."""
+    if "#" in uri:
+        return None
     try:
         parts = urlsplit(uri)
     except ValueError:
-        return False
-    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+        return None
+    return None if "@" in parts.netloc else parts
+
+
+def is_loopback_redirect(uri: str) -> bool:
+    """An http:// redirect to this machine (a desktop client's own listener), without a
+    fragment or a user."""
+    parts = _plain_url(uri)
+    return parts is not None and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 MAX_DOCUMENT_REDIRECTS = 20
@@ -91,11 +114,8 @@ def redirect_allowed(uri: str, extra: tuple[str, ...] = ()) -> bool:
     callback, or one the owner allowed (`extra`, the same prefix rules)."""
     if is_loopback_redirect(uri):
         return True
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return False
-    if parts.scheme != "https" or parts.fragment or parts.username or parts.password:
+    parts = _plain_url(uri)
+    if parts is None or parts.scheme != "https":
         return False
     for allowed in (*CONNECTOR_REDIRECTS, *extra):
         if uri == allowed or (allowed.endswith("/") and uri.startswith(allowed)):
@@ -251,5 +271,7 @@ def document_client(client_id: str, document: Mapping[str, Any], now: float) -> 
 
 
 def _secure_redirect(uri: str) -> bool:
-    """A document's redirect: https, or a loopback http listener."""
-    return urlsplit(uri).scheme == "https" or redirect_allowed(uri)
+    """A document's redirect: https, or a loopback http listener; without a fragment or a
+    user."""
+    parts = _plain_url(uri)
+    return (parts is not None and parts.scheme == "https") or is_loopback_redirect(uri)
