@@ -12,6 +12,7 @@ _SECRETS = (
         r"\1<redacted>",
     ),
     (re.compile(r"(['\"]password['\"]\s*:\s*)(['\"]).*?(?<!\\)\2", re.I), r"\1\2<redacted>\2"),
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@", re.I), r"\1<redacted>@"),
 )
 
 
@@ -49,8 +50,9 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
     """Redacted log lines on stderr, plain or one JSON object each (`form`), installed
     before MCPServer can install its own handler.
 
-    httpcore's DEBUG level is a wire trace that includes response headers (Set-Cookie),
-    so it never goes below INFO, whatever level the user asks for.
+    httpx's INFO lines and httpcore's DEBUG trace name whole URLs (a password in
+    OIG_CLOUD_BASE_URL) and headers (Set-Cookie), so both log only from WARNING up,
+    whatever level the user asks for; hpack's trace only from INFO up.
     """
     root = logging.getLogger()
     if not any(getattr(h, "_oig", False) for h in root.handlers):
@@ -64,5 +66,6 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
         handler._oig = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
-    for noisy in ("httpcore", "hpack"):
-        logging.getLogger(noisy).setLevel(max(root.level, logging.INFO))
+    for wire in ("httpx", "httpcore"):
+        logging.getLogger(wire).setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("hpack").setLevel(max(root.level, logging.INFO))

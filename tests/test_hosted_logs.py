@@ -1,0 +1,85 @@
+"""What the operator of a server for many homes reads in its log, with the installed
+command serving: no password of any URL, no household's e-mail, at INFO and DEBUG, in
+text and in JSON; and a warning when the key file cannot do its job.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fake_portal import FakePortal
+from .helpers.households import (
+    NEIGHBOUR,
+    NEIGHBOUR_PASSWORD,
+    Household,
+    add_neighbour,
+    key_file,
+    rpc,
+    signed_in,
+)
+from .helpers.oauth import RawOAuth
+from .helpers.remote import served
+
+pytestmark = pytest.mark.e2e
+
+E_MAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""Anything that looks like an e-mail address."""
+
+
+def operator_env(tmp_path: Path, base_url: str, **more: str) -> dict[str, str]:
+    """A replica for many homes on the state directory, the portal at `base_url`."""
+    home = tmp_path / "home"
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "OIG_CLOUD_BASE_URL": base_url,
+        "OIG_CLOUD_MCP_KEY_FILE": str(key_file(tmp_path)),
+        "OIG_CLOUD_MCP_CACHE_TTL": "0",
+        **more,
+    }
+
+
+def basic_data(raw: RawOAuth, tokens: dict[str, str]) -> dict[str, Any]:
+    """get_basic_data as the household's client: the tool's result."""
+    answer = rpc(raw, tokens["access_token"], "tools/call", name="get_basic_data", arguments={})
+    return dict(answer["result"])
+
+
+def household_refused(
+    tmp_path: Path, portal: FakePortal, portal_url: str, **env: str
+) -> tuple[str, dict[str, Any]]:
+    """A household signs in through a replica (its portal at `portal_url`), reads its
+    box, changes its OIG password, and reads again: the replica's log, and the refusal."""
+    add_neighbour(portal)
+    with served(operator_env(tmp_path, portal_url, **env), "--accounts", "multi") as replica:
+        raw, household = RawOAuth(replica.url), Household(NEIGHBOUR, NEIGHBOUR_PASSWORD)
+        try:
+            tokens = signed_in(raw, household)
+            assert not basic_data(raw, tokens).get("isError")
+            portal.accounts[NEIGHBOUR] = "changed-in-the-oig-app"
+            portal.expire_sessions()
+            refused = basic_data(raw, tokens)  # the sealed password is refused now
+        finally:
+            raw.close()
+            household.close()
+        _, log = replica.stop()
+    assert portal.count("Login.php") >= 2  # the portal was reached, through its URL
+    return log, refused
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_password_in_the_portal_url_never_reaches_the_log(
+    tmp_path: Path, portal: FakePortal, portal_url: str, level: str
+) -> None:
+    through_proxy = portal_url.replace("http://", "http://proxyuser:proxypw@") + "/"
+
+    log, _ = household_refused(tmp_path, portal, through_proxy, OIG_CLOUD_MCP_LOG_LEVEL=level)
+
+    assert f" {level} " in log  # the replica really logged at that level
+    assert "proxypw" not in log
