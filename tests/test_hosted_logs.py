@@ -83,3 +83,19 @@ def test_a_password_in_the_portal_url_never_reaches_the_log(
 
     assert f" {level} " in log  # the replica really logged at that level
     assert "proxypw" not in log
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_a_households_e_mail_never_reaches_the_log(
+    tmp_path: Path, portal: FakePortal, portal_url: str, level: str, form: str
+) -> None:
+    log, refused = household_refused(
+        tmp_path, portal, portal_url, OIG_CLOUD_MCP_LOG_LEVEL=level, OIG_CLOUD_MCP_LOG_FORMAT=form
+    )
+
+    assert refused.get("isError")
+    assert f" {level} " in log or f'"level": "{level}"' in log
+    assert "get_basic_data" in log  # the refusal is logged, by the household's pseudonym
+    assert E_MAIL.findall(log) == []
+    assert NEIGHBOUR_PASSWORD not in log

@@ -1,9 +1,15 @@
-"""Log lines on stderr, with session cookies and passwords blanked whoever logs them."""
+"""Log lines on stderr, with session cookies and passwords blanked and e-mail addresses
+replaced by the household's pseudonym, whoever logs them."""
 
 import json
 import logging
 import re
 import sys
+from types import TracebackType
+
+from ..state.vault import subject_of
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 _SECRETS = (
     (re.compile(r"(PHPSESSID=)[^;,\s'\"]+"), r"\1<redacted>"),
@@ -14,20 +20,39 @@ _SECRETS = (
     (re.compile(r"(['\"]password['\"]\s*:\s*)(['\"]).*?(?<!\\)\2", re.I), r"\1\2<redacted>\2"),
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@", re.I), r"\1<redacted>@"),
 )
+_E_MAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""An e-mail address: a household's (the SDK logs a tool's failure in the words the
+household reads, "... rejected the e-mail or password for jana@example.com; ...")."""
+
+
+def redacted(text: str) -> str:
+    """`text` with session cookies and passwords blanked, and every e-mail address written
+    as `<household h…>`, the pseudonym the operator's commands print."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return _E_MAIL.sub(lambda found: f"<household {subject_of(found.group())}>", text)
 
 
 class RedactSecrets(logging.Filter):
-    """Blanks session cookies and passwords in every log line, whoever logs it."""
+    """Blanks session cookies and passwords, and hides e-mail addresses, in every log line,
+    whoever logs it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message with secrets blanked; never drops a record."""
         text = record.getMessage()
-        redacted = text
-        for pattern, replacement in _SECRETS:
-            redacted = pattern.sub(replacement, redacted)
-        if redacted != text:
-            record.msg, record.args = redacted, None
+        clean = redacted(text)
+        if clean != text:
+            record.msg, record.args = clean, None
         return True
+
+
+class _RedactedTraceback(logging.Formatter):
+    """The standard line, its traceback redacted too (an exception's message may name an
+    e-mail address)."""
+
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802  (logging's name)
+        """The traceback, redacted."""
+        return redacted(super().formatException(ei))
 
 
 class JsonLines(logging.Formatter):
@@ -42,7 +67,7 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redacted(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -60,7 +85,7 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
         handler.setFormatter(
             JsonLines()
             if form == "json"
-            else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            else _RedactedTraceback("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
         handler.addFilter(RedactSecrets())
         handler._oig = True  # type: ignore[attr-defined]
