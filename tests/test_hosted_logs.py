@@ -21,7 +21,7 @@ from .helpers.households import (
     rpc,
     signed_in,
 )
-from .helpers.oauth import RawOAuth
+from .helpers.oauth import RawOAuth, pkce
 from .helpers.remote import served
 
 pytestmark = pytest.mark.e2e
@@ -99,3 +99,25 @@ def test_a_households_e_mail_never_reaches_the_log(
     assert "get_basic_data" in log  # the refusal is logged, by the household's pseudonym
     assert E_MAIL.findall(log) == []
     assert NEIGHBOUR_PASSWORD not in log
+
+
+def test_the_consent_page_asked_for_while_redis_is_down_is_one_log_line(
+    tmp_path: Path, portal_url: str, real_redis: Any
+) -> None:
+    env = operator_env(tmp_path, portal_url, OIG_CLOUD_MCP_STATE=real_redis.url)
+    with served(env, "--accounts", "multi") as replica:
+        raw = RawOAuth(replica.url)
+        try:
+            client = raw.client()
+            _, challenge = pkce()
+            real_redis.stop()
+            answer = raw.http.get(raw.authorize_url(client["client_id"], challenge))
+        finally:
+            raw.close()
+        _, log = replica.stop()
+
+    assert answer.status_code == 503
+    assert "Traceback" not in log
+    told = [line for line in log.splitlines() if "/authorize" in line]
+    assert len(told) == 1, log
+    assert "is not answering" in told[0]

@@ -7,6 +7,7 @@ import re
 import sys
 from types import TracebackType
 
+from ..errors import StateFileError
 from ..state.vault import subject_of
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
@@ -55,6 +56,21 @@ class _RedactedTraceback(logging.Formatter):
         return redacted(super().formatException(ei))
 
 
+class LeaveOutagesToUs(logging.Filter):
+    """Drops a record whose exception is our state failing: `remote.outages.StateOutage`
+    answers 503 and logs it in one line. The SDK's authorize handler logs any exception
+    with its traceback ("Unexpected error in authorization_handler") before its fallback
+    reads the state again and lets it through to us."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record carrying a `StateFileError`."""
+        return not (record.exc_info and isinstance(record.exc_info[1], StateFileError))
+
+
+OUTAGE_LOGGERS = ("mcp.server.auth.handlers.authorize",)
+"""The SDK's loggers that log a failure of our state that `StateOutage` logs again."""
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger, message (and the exception, if any)."""
 
@@ -91,6 +107,10 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
         handler._oig = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
+    for name in OUTAGE_LOGGERS:
+        sdk = logging.getLogger(name)
+        if not any(isinstance(f, LeaveOutagesToUs) for f in sdk.filters):
+            sdk.addFilter(LeaveOutagesToUs())
     for wire in ("httpx", "httpcore"):
         logging.getLogger(wire).setLevel(max(root.level, logging.WARNING))
     logging.getLogger("hpack").setLevel(max(root.level, logging.INFO))
