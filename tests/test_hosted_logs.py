@@ -5,11 +5,14 @@ text and in JSON; and a warning when the key file cannot do its job.
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from oig_cloud_mcp.state.vault import fingerprint, subject_of
 
 from .fake_portal import FakePortal
 from .helpers.households import (
@@ -23,6 +26,7 @@ from .helpers.households import (
 )
 from .helpers.oauth import RawOAuth, pkce
 from .helpers.remote import served
+from .helpers.threaded import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -121,3 +125,34 @@ def test_the_consent_page_asked_for_while_redis_is_down_is_one_log_line(
     told = [line for line in log.splitlines() if "/authorize" in line]
     assert len(told) == 1, log
     assert "is not answering" in told[0]
+
+
+def test_a_replica_whose_keys_cannot_open_a_sealed_login_warns_naming_the_key(
+    tmp_path: Path, portal: FakePortal, portal_url: str
+) -> None:
+    add_neighbour(portal)
+    first = operator_env(tmp_path, portal_url)
+    sealed_with = fingerprint(base64.b64decode(Path(first["OIG_CLOUD_MCP_KEY_FILE"]).read_text()))
+    other_keys = tmp_path / "other"
+    other_keys.mkdir()
+    second = {**first, "OIG_CLOUD_MCP_KEY_FILE": str(key_file(other_keys))}
+    port = free_port()
+    with served(first, "--accounts", "multi", port=port) as replica:
+        raw, household = RawOAuth(replica.url), Household(NEIGHBOUR, NEIGHBOUR_PASSWORD)
+        tokens = signed_in(raw, household)
+        raw.close()
+        household.close()
+    portal.expire_sessions()  # the next call must open the sealed login
+    with served(second, "--accounts", "multi", port=port) as replica:
+        raw = RawOAuth(replica.url)
+        try:
+            refused = basic_data(raw, tokens)
+        finally:
+            raw.close()
+        _, log = replica.stop()
+
+    assert refused.get("isError"), refused
+    (warned,) = [line for line in log.splitlines() if " WARNING " in line]
+    assert sealed_with in warned
+    assert subject_of(NEIGHBOUR) in warned  # the household by its pseudonym
+    assert E_MAIL.findall(log) == []
