@@ -156,3 +156,21 @@ def test_a_replica_whose_keys_cannot_open_a_sealed_login_warns_naming_the_key(
     assert sealed_with in warned
     assert subject_of(NEIGHBOUR) in warned  # the household by its pseudonym
     assert E_MAIL.findall(log) == []
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o644, True), (0o444, True), (0o600, False)])
+def test_a_key_file_other_users_can_read_is_one_warning_at_start(
+    tmp_path: Path, portal_url: str, mode: int, warned: bool
+) -> None:
+    env = operator_env(tmp_path, portal_url)
+    Path(env["OIG_CLOUD_MCP_KEY_FILE"]).chmod(mode)
+    with served(env, "--accounts", "multi") as replica:  # served all the same
+        _, log = replica.stop()
+
+    warnings = [line for line in log.splitlines() if " WARNING " in line]
+    if warned:
+        (line,) = warnings
+        assert env["OIG_CLOUD_MCP_KEY_FILE"] in line
+        assert "readable by other users; chmod 600" in line
+    else:
+        assert warnings == []

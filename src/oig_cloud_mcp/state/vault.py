@@ -60,7 +60,7 @@ class KeyRing:
     @classmethod
     def load(cls, path: Path | None, *, variable: str) -> KeyRing:
         """The key ring in `path`; any problem is one sentence naming the file (or
-        `variable` when no file is named)."""
+        `variable` when no file is named). A file that others may read is one warning."""
         if path is None:
             raise ConfigurationError(
                 f"Serving many homes keeps their logins encrypted: set {variable} to a file "
@@ -68,6 +68,8 @@ class KeyRing:
             )
         try:
             text = path.read_text(encoding="ascii")
+            if path.stat().st_mode & 0o044:  # warned, not refused: Docker mounts secrets 0444
+                log.warning("The key file %s is readable by other users; chmod 600 it", path)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigurationError(
                 f"Cannot read the key file {path} ({getattr(exc, 'strerror', None) or exc}); "
