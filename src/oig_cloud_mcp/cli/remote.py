@@ -34,6 +34,15 @@ NEXT_STEP = (
     "as a custom connector in your client, and when its consent page asks, type a code from "
     "`{pair}`. Ctrl+C stops.\n"
 )
+NEXT_STEP_MANY = (
+    "oig-cloud-mcp serves MCP for many homes at {url}/mcp (listening on {host}:{port}). "
+    "Next: households add {url}/mcp as a custom connector in their client and sign in on "
+    "its consent page with their OIG Cloud e-mail and password. Ctrl+C stops.\n"
+)
+NO_PAIRING = (
+    "No pairing code when serving many homes (OIG_CLOUD_MCP_ACCOUNTS=multi): households "
+    "sign in with their OIG Cloud e-mail and password on the consent page."
+)
 
 
 def serve_http(current: Settings) -> None:
@@ -50,7 +59,8 @@ def serve_http(current: Settings) -> None:
     asgi = build_http_app(Remote(current, parts, issuer), cimd=parts.authorization.fetches)
     host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
     pair = parts.authorization.settings.pair_command
-    started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port, pair=pair)
+    step = NEXT_STEP_MANY if current.accounts == "multi" else NEXT_STEP
+    started = step.format(url=issuer, host=host, port=current.http_port, pair=pair)
     if current.log_format == "json":  # every line a log collector reads is JSON
         logging.getLogger("oig_cloud_mcp").warning(started.rstrip())
         interrupt.say_as_json_lines()
@@ -85,8 +95,12 @@ def pair(state: StateOption = None, debug: DebugOption = False) -> None:
     """Print a one-time pairing code (valid 10 minutes, used once) for the consent page.
 
     The code alone goes to standard output (for scripts); the explanation to standard error.
+    Serving many homes (OIG_CLOUD_MCP_ACCOUNTS=multi) there are no codes: exit 2.
     """
-    code = _authorized(settings(), lambda auth: auth.pair())
+    current = settings()
+    if current.accounts == "multi":
+        raise ArgumentError(NO_PAIRING)
+    code = _authorized(current, lambda auth: auth.pair())
     warn(
         "Type this code into the consent page your client opens (valid 10 minutes, once). "
         "Five wrong codes lock the consent page for 15 minutes."
@@ -144,11 +158,17 @@ def list_clients(
     (many homes) the pseudonym of the household it was granted for — never its e-mail."""
     from ..app.operator import OWNER, grants_of, pseudonym
 
+    current = settings()
     subject = None if household is None else pseudonym(household)
-    grants = _authorized(settings(), lambda auth: grants_of(auth, subject))
+    grants = _authorized(current, lambda auth: grants_of(auth, subject))
     if not grants:
         if household is not None:
             echo(f"No client of household {subject} holds a grant.")
+        elif current.accounts == "multi":
+            echo(
+                "No client holds a grant; households connect from their client and sign in "
+                "on the consent page."
+            )
         else:
             echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
         return
