@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from .fake_portal import FakePortal
 from .helpers.commands import run_cli
-from .helpers.households import key_file
+from .helpers.fakes import EMAIL, PASSWORD
+from .helpers.households import Household, key_file
+from .helpers.oauth import RawOAuth, pkce
 from .helpers.remote import served
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +59,33 @@ def test_remote_list_for_many_homes_with_no_grant_says_households_sign_in(
     assert done.returncode == 0, done.stderr
     assert "remote pair" not in done.stdout
     assert "sign in" in done.stdout
+
+
+FORGED = "Evil\nFake client (abc)\n    read; household h0\u202ethgir\u200b\x1b[2J\x00\t."
+"""A client name that would forge a line in `remote list`, turn text around (U+202E),
+hide characters (U+200B), clear the terminal (ESC) and carry a NUL."""
+
+
+def test_a_clients_name_is_shown_escaped_by_remote_list_and_on_the_consent_page(
+    operator: dict[str, str], portal: FakePortal
+) -> None:
+    with served(operator) as replica:
+        raw, household = RawOAuth(replica.url), Household(EMAIL, PASSWORD)
+        try:
+            client = raw.client(client_name=FORGED)
+            verifier, challenge = pkce()
+            consent = household.consent(raw.authorize_url(client["client_id"], challenge))
+            assert consent.answer.status_code == 302, consent.answer.text
+            assert raw.tokens(client, consent.redirect["code"], verifier).status_code == 200
+        finally:
+            raw.close()
+            household.close()
+        listed = run_cli(["remote", "list"], operator)
+
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 2  # the client's name line, its grant line
+    for raw_character in "\u202e\u200b\x1b\x00\t":
+        assert raw_character not in listed.stdout
+        assert raw_character not in consent.page.text
+    assert "Evil\\x0aFake client (abc)\\x0a    read; household h0\\u202ethgir" in listed.stdout
+    assert "Evil" in consent.page.text

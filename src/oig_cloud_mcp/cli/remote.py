@@ -12,7 +12,7 @@ import typer
 
 from ..config import Settings
 from ..errors import ArgumentError, InvalidRequestError
-from . import interrupt, start_telemetry
+from . import interrupt, one_line, start_telemetry
 from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
@@ -173,10 +173,10 @@ def list_clients(
             echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
         return
     for grant, client in grants:
-        name = (client.name if client else None) or "unnamed client"
+        name = one_line((client.name if client else None) or "unnamed client")
         rights = "read and change" if "oig:write" in grant.scopes else "read"
         whose = "" if grant.subject == OWNER else f"; household {grant.subject}"
-        echo(f"{name} ({grant.client_id})")
+        echo(f"{name} ({one_line(grant.client_id)})")
         echo(
             f"    {rights}; created {_when(grant.created_at)}, last used "
             f"{_when(grant.last_used_at)}{whose}"
