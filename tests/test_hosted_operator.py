@@ -89,3 +89,33 @@ def test_a_clients_name_is_shown_escaped_by_remote_list_and_on_the_consent_page(
         assert raw_character not in consent.page.text
     assert "Evil\\x0aFake client (abc)\\x0a    read; household h0\\u202ethgir" in listed.stdout
     assert "Evil" in consent.page.text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["remote", "forget", ""],
+        ["remote", "forget", "garbage"],
+        ["remote", "list", "--household", "not an email"],
+        ["remote", "revoke", "--household", "jana@"],
+    ],
+)
+def test_a_household_named_by_no_e_mail_is_refused_in_one_line(
+    operator: dict[str, str], argv: list[str]
+) -> None:
+    done = run_cli(argv, operator)
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    (line,) = done.errors
+    assert "not an e-mail address" in line
+
+
+def test_revoke_with_a_client_and_a_household_says_they_cannot_be_combined(
+    operator: dict[str, str],
+) -> None:
+    done = run_cli(["remote", "revoke", "--household", EMAIL, "some-client"], operator)
+
+    assert done.returncode == 2
+    (line,) = done.errors
+    assert "cannot be combined" in line

@@ -136,6 +136,19 @@ HouseholdOption = Annotated[
 ]
 
 
+def _household(email: str) -> str:
+    """`email` as the operator named a household; anything but an e-mail address is a
+    usage error (exit 2), not "nothing is kept" for the pseudonym of a typo."""
+    from ..domain.models import is_plausible_email
+
+    if not is_plausible_email(email.strip()):
+        raise ArgumentError(
+            f"{email!r} is not an e-mail address; name a household by the OIG Cloud e-mail "
+            "it signs in with."
+        )
+    return email.strip()
+
+
 def _with_state(current: Settings, use: Callable[[State, Authorization], Awaitable[T]]) -> T:
     """Run `use` with the state and the authorization server's records (Redis with --state)."""
     from ..app.wiring import build_authorization, build_state
@@ -159,7 +172,7 @@ def list_clients(
     from ..app.operator import OWNER, grants_of, pseudonym
 
     current = settings()
-    subject = None if household is None else pseudonym(household)
+    subject = None if household is None else pseudonym(_household(household))
     grants = _authorized(current, lambda auth: grants_of(auth, subject))
     if not grants:
         if household is not None:
@@ -195,14 +208,20 @@ def revoke(
 ) -> None:
     """End a client's grants (or a household's, or every one): their tokens stop working
     at the next request."""
-    if [client is not None, every, household is not None].count(True) != 1:
+    given = [client is not None, every, household is not None].count(True)
+    if given > 1:
+        raise ArgumentError(
+            "CLIENT, --household and --all cannot be combined: name one CLIENT, or pass "
+            "--household EMAIL or --all."
+        )
+    if given == 0:
         raise ArgumentError(
             "Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --household EMAIL or --all."
         )
     if household is not None:
         from ..app.operator import pseudonym, revoke_household
 
-        subject = pseudonym(household)
+        subject = pseudonym(_household(household))
         ended = _authorized(settings(), lambda auth: revoke_household(auth, subject))
         if ended == 0:
             raise InvalidRequestError(
@@ -228,7 +247,8 @@ def forget(
     say what was deleted. Its clients must sign in again; its audit lines stay."""
     from ..app.operator import forget_household
 
-    done = _with_state(settings(), lambda found, _: forget_household(found, email))
+    named = _household(email)
+    done = _with_state(settings(), lambda found, _: forget_household(found, named))
     said = done.words()
     if not said:
         echo(f"Nothing is kept for household {done.subject}.")
