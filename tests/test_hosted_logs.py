@@ -174,3 +174,26 @@ def test_a_key_file_other_users_can_read_is_one_warning_at_start(
         assert "readable by other users; chmod 600" in line
     else:
         assert warnings == []
+
+
+def test_a_full_redis_is_logged_as_out_of_memory(
+    tmp_path: Path, portal_url: str, real_redis: Any
+) -> None:
+    env = operator_env(tmp_path, portal_url, OIG_CLOUD_MCP_STATE=real_redis.url)
+    with served(env, "--accounts", "multi") as replica:
+        admin = real_redis.client()
+        admin.config_set("maxmemory-policy", "noeviction")
+        admin.config_set("maxmemory", 1)  # every write is now refused: OOM
+        raw = RawOAuth(replica.url)
+        try:
+            answer = raw.register()
+        finally:
+            raw.close()
+            admin.config_set("maxmemory", 0)
+            admin.close()
+        _, log = replica.stop()
+
+    assert answer.status_code == 503
+    (told,) = [line for line in log.splitlines() if "/register" in line and " ERROR " in line]
+    assert "Redis is out of memory (maxmemory)" in told
+    assert "refused a command" not in log
