@@ -53,7 +53,7 @@ characters) and the line and paragraph separators."""
 
 def one_line(text: str) -> str:
     """Text someone else chose (a client's name or id) as one line that shows what it is:
-    every character of `UNSEEN` written as an escape (`\x0a`, `\u202e`), so it can
+    every character of `UNSEEN` written as an escape (`\\x0a`, `\\u202e`), so it can
     neither forge a line of the output nor turn the rest of the line around."""
     import unicodedata
 
