@@ -264,6 +264,7 @@ def test_through_the_compose_caddyfile_a_household_signs_in_and_every_replica_an
     secrets.mkdir(mode=0o700)
     (secrets / "redis_password").write_text(password + "\n")
     (secrets / "key_ring").write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    (secrets / "key_ring").chmod(0o400)  # as the README's steps leave it
     https_port, ports = free_port(), [free_port() for _ in REPLICAS]
     storage = tmp_path / "caddy" / "storage"
     public_host = f"localhost:{https_port}"

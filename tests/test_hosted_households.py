@@ -30,6 +30,7 @@ from .helpers.remote import served
 def key_file(folder: Path) -> Path:
     path = folder / "key_ring"
     path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    path.chmod(0o600)  # as the README says to keep it
     return path
 
 

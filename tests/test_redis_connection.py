@@ -209,3 +209,20 @@ async def test_a_redis_that_hangs_fails_the_call_after_a_bounded_time(
             await every_port(state)[name]()
         assert time.monotonic() - started < 0.3 * 3 + 1.5, name  # three tries, short pauses
     await state.aclose()
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ("OOM command not allowed when used memory > 'maxmemory'.", "out of memory (maxmemory)"),
+        ("READONLY You can't write against a read only replica.", "refused a command (READONLY)"),
+    ],
+)
+def test_a_command_redis_refuses_is_named_by_redis_s_error_code(answer: str, said: str) -> None:
+    from redis._parsers.base import BaseParser
+
+    store = connect("redis://127.0.0.1:6379/0")
+    with pytest.raises(StateUnavailableError) as caught, store.translating():
+        raise BaseParser.parse_error(answer)  # as redis-py raises Redis's answer
+
+    assert said in str(caught.value)

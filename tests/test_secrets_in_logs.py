@@ -4,6 +4,8 @@ MCP client's log file)."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -50,6 +52,8 @@ def test_a_debug_run_logs_no_cookie_and_no_password(
         "b'PHPSESSID=secretcookie42')]",
         'Login body {"email": "owner@example.com", "password": "s3cret-pw"}',
         "headers={'cookie': 'PHPSESSID=secretcookie42'}",
+        # a proxy's password in the portal's URL, as httpx names the URL
+        'HTTP Request: POST http://proxyuser:secretcookie42@127.0.0.1:8080/Login.php "200 OK"',
     ],
 )
 def test_the_log_filter_blanks_cookies_and_passwords(line: str) -> None:
@@ -61,3 +65,22 @@ def test_the_log_filter_blanks_cookies_and_passwords(line: str) -> None:
     assert "secretcookie42" not in message
     assert PASSWORD not in message
     assert "<redacted>" in message
+
+
+@pytest.mark.parametrize("form", ["text", "json"])
+def test_a_logged_traceback_names_no_e_mail(form: str) -> None:
+    script = (
+        "import logging\n"
+        "from oig_cloud_mcp.server import configure_logging\n"
+        f"configure_logging('INFO', {form!r})\n"
+        "try:\n"
+        "    raise ValueError('rejected the password for jana@example.com')\n"
+        "except ValueError:\n"
+        "    logging.getLogger('somewhere').exception('A tool failed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert "ValueError: rejected the password for <household h" in done.stderr
+    assert "jana@example.com" not in done.stderr

@@ -43,9 +43,10 @@ def add_neighbour(portal: FakePortal) -> None:
 
 
 def key_file(folder: Path) -> Path:
-    """A key file with one fresh key."""
+    """A key file with one fresh key, readable by its owner only."""
     path = folder / "key_ring"
     path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    path.chmod(0o600)  # as the README says to keep it
     return path
 
 

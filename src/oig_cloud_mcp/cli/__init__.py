@@ -45,6 +45,32 @@ def shown(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
+UNSEEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+"""Unicode categories of characters that are not seen as themselves: controls (newline,
+tab, ESC, NUL), format characters (the bidi overrides such as U+202E, zero-width
+characters) and the line and paragraph separators."""
+
+
+def one_line(text: str) -> str:
+    """Text someone else chose (a client's name or id) as one line that shows what it is:
+    every character of `UNSEEN` written as an escape (`\\x0a`, `\\u202e`), so it can
+    neither forge a line of the output nor turn the rest of the line around."""
+    import unicodedata
+
+    return "".join(_escape(char) if unicodedata.category(char) in UNSEEN else char for char in text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
 def error(message: str, code: int = FAILED) -> NoReturn:
     """Write `Error: message` as one line on stderr and exit with `code`."""
     sys.stderr.write(f"Error: {shown(message)}\n")

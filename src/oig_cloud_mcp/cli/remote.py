@@ -12,7 +12,7 @@ import typer
 
 from ..config import Settings
 from ..errors import ArgumentError, InvalidRequestError
-from . import interrupt, start_telemetry
+from . import interrupt, one_line, start_telemetry
 from .base import DebugOption, StateOption, app, echo, settings, warn
 
 if TYPE_CHECKING:
@@ -34,6 +34,15 @@ NEXT_STEP = (
     "as a custom connector in your client, and when its consent page asks, type a code from "
     "`{pair}`. Ctrl+C stops.\n"
 )
+NEXT_STEP_MANY = (
+    "oig-cloud-mcp serves MCP for many homes at {url}/mcp (listening on {host}:{port}). "
+    "Next: households add {url}/mcp as a custom connector in their client and sign in on "
+    "its consent page with their OIG Cloud e-mail and password. Ctrl+C stops.\n"
+)
+NO_PAIRING = (
+    "No pairing code when serving many homes (OIG_CLOUD_MCP_ACCOUNTS=multi): households "
+    "sign in with their OIG Cloud e-mail and password on the consent page."
+)
 
 
 def serve_http(current: Settings) -> None:
@@ -50,7 +59,8 @@ def serve_http(current: Settings) -> None:
     asgi = build_http_app(Remote(current, parts, issuer), cimd=parts.authorization.fetches)
     host = f"[{current.http_host}]" if ":" in current.http_host else current.http_host
     pair = parts.authorization.settings.pair_command
-    started = NEXT_STEP.format(url=issuer, host=host, port=current.http_port, pair=pair)
+    step = NEXT_STEP_MANY if current.accounts == "multi" else NEXT_STEP
+    started = step.format(url=issuer, host=host, port=current.http_port, pair=pair)
     if current.log_format == "json":  # every line a log collector reads is JSON
         logging.getLogger("oig_cloud_mcp").warning(started.rstrip())
         interrupt.say_as_json_lines()
@@ -85,8 +95,12 @@ def pair(state: StateOption = None, debug: DebugOption = False) -> None:
     """Print a one-time pairing code (valid 10 minutes, used once) for the consent page.
 
     The code alone goes to standard output (for scripts); the explanation to standard error.
+    Serving many homes (OIG_CLOUD_MCP_ACCOUNTS=multi) there are no codes: exit 2.
     """
-    code = _authorized(settings(), lambda auth: auth.pair())
+    current = settings()
+    if current.accounts == "multi":
+        raise ArgumentError(NO_PAIRING)
+    code = _authorized(current, lambda auth: auth.pair())
     warn(
         "Type this code into the consent page your client opens (valid 10 minutes, once). "
         "Five wrong codes lock the consent page for 15 minutes."
@@ -122,6 +136,19 @@ HouseholdOption = Annotated[
 ]
 
 
+def _household(email: str) -> str:
+    """`email` as the operator named a household; anything but an e-mail address is a
+    usage error (exit 2), not "nothing is kept" for the pseudonym of a typo."""
+    from ..domain.models import is_plausible_email
+
+    if not is_plausible_email(email.strip()):
+        raise ArgumentError(
+            f"{email!r} is not an e-mail address; name a household by the OIG Cloud e-mail "
+            "it signs in with."
+        )
+    return email.strip()
+
+
 def _with_state(current: Settings, use: Callable[[State, Authorization], Awaitable[T]]) -> T:
     """Run `use` with the state and the authorization server's records (Redis with --state)."""
     from ..app.wiring import build_authorization, build_state
@@ -144,19 +171,25 @@ def list_clients(
     (many homes) the pseudonym of the household it was granted for — never its e-mail."""
     from ..app.operator import OWNER, grants_of, pseudonym
 
-    subject = None if household is None else pseudonym(household)
-    grants = _authorized(settings(), lambda auth: grants_of(auth, subject))
+    current = settings()
+    subject = None if household is None else pseudonym(_household(household))
+    grants = _authorized(current, lambda auth: grants_of(auth, subject))
     if not grants:
         if household is not None:
             echo(f"No client of household {subject} holds a grant.")
+        elif current.accounts == "multi":
+            echo(
+                "No client holds a grant; households connect from their client and sign in "
+                "on the consent page."
+            )
         else:
             echo("No client holds a grant; `oig-cloud-mcp remote pair` lets one in.")
         return
     for grant, client in grants:
-        name = (client.name if client else None) or "unnamed client"
+        name = one_line((client.name if client else None) or "unnamed client")
         rights = "read and change" if "oig:write" in grant.scopes else "read"
         whose = "" if grant.subject == OWNER else f"; household {grant.subject}"
-        echo(f"{name} ({grant.client_id})")
+        echo(f"{name} ({one_line(grant.client_id)})")
         echo(
             f"    {rights}; created {_when(grant.created_at)}, last used "
             f"{_when(grant.last_used_at)}{whose}"
@@ -175,14 +208,20 @@ def revoke(
 ) -> None:
     """End a client's grants (or a household's, or every one): their tokens stop working
     at the next request."""
-    if [client is not None, every, household is not None].count(True) != 1:
+    given = [client is not None, every, household is not None].count(True)
+    if given > 1:
+        raise ArgumentError(
+            "CLIENT, --household and --all cannot be combined: name one CLIENT, or pass "
+            "--household EMAIL or --all."
+        )
+    if given == 0:
         raise ArgumentError(
             "Name one CLIENT (see `oig-cloud-mcp remote list`), or pass --household EMAIL or --all."
         )
     if household is not None:
         from ..app.operator import pseudonym, revoke_household
 
-        subject = pseudonym(household)
+        subject = pseudonym(_household(household))
         ended = _authorized(settings(), lambda auth: revoke_household(auth, subject))
         if ended == 0:
             raise InvalidRequestError(
@@ -208,7 +247,8 @@ def forget(
     say what was deleted. Its clients must sign in again; its audit lines stay."""
     from ..app.operator import forget_household
 
-    done = _with_state(settings(), lambda found, _: forget_household(found, email))
+    named = _household(email)
+    done = _with_state(settings(), lambda found, _: forget_household(found, named))
     said = done.words()
     if not said:
         echo(f"Nothing is kept for household {done.subject}.")

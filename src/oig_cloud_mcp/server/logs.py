@@ -1,9 +1,16 @@
-"""Log lines on stderr, with session cookies and passwords blanked whoever logs them."""
+"""Log lines on stderr, with session cookies and passwords blanked and e-mail addresses
+replaced by the household's pseudonym, whoever logs them."""
 
 import json
 import logging
 import re
 import sys
+from types import TracebackType
+
+from ..errors import StateFileError
+from ..state.vault import subject_of
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 _SECRETS = (
     (re.compile(r"(PHPSESSID=)[^;,\s'\"]+"), r"\1<redacted>"),
@@ -12,21 +19,56 @@ _SECRETS = (
         r"\1<redacted>",
     ),
     (re.compile(r"(['\"]password['\"]\s*:\s*)(['\"]).*?(?<!\\)\2", re.I), r"\1\2<redacted>\2"),
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]*@", re.I), r"\1<redacted>@"),
 )
+_E_MAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""An e-mail address: a household's (the SDK logs a tool's failure in the words the
+household reads, "... rejected the e-mail or password for jana@example.com; ...")."""
+
+
+def redacted(text: str) -> str:
+    """`text` with session cookies and passwords blanked, and every e-mail address written
+    as `<household h…>`, the pseudonym the operator's commands print."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return _E_MAIL.sub(lambda found: f"<household {subject_of(found.group())}>", text)
 
 
 class RedactSecrets(logging.Filter):
-    """Blanks session cookies and passwords in every log line, whoever logs it."""
+    """Blanks session cookies and passwords, and hides e-mail addresses, in every log line,
+    whoever logs it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record's message with secrets blanked; never drops a record."""
         text = record.getMessage()
-        redacted = text
-        for pattern, replacement in _SECRETS:
-            redacted = pattern.sub(replacement, redacted)
-        if redacted != text:
-            record.msg, record.args = redacted, None
+        clean = redacted(text)
+        if clean != text:
+            record.msg, record.args = clean, None
         return True
+
+
+class _RedactedTraceback(logging.Formatter):
+    """The standard line, its traceback redacted too (an exception's message may name an
+    e-mail address)."""
+
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802  (logging's name)
+        """The traceback, redacted."""
+        return redacted(super().formatException(ei))
+
+
+class LeaveOutagesToUs(logging.Filter):
+    """Drops a record whose exception is our state failing: `remote.outages.StateOutage`
+    answers 503 and logs it in one line. The SDK's authorize handler logs any exception
+    with its traceback ("Unexpected error in authorization_handler") before its fallback
+    reads the state again and lets it through to us."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record carrying a `StateFileError`."""
+        return not (record.exc_info and isinstance(record.exc_info[1], StateFileError))
+
+
+OUTAGE_LOGGERS = ("mcp.server.auth.handlers.authorize",)
+"""The SDK's loggers that log a failure of our state that `StateOutage` logs again."""
 
 
 class JsonLines(logging.Formatter):
@@ -41,7 +83,7 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redacted(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -49,8 +91,9 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
     """Redacted log lines on stderr, plain or one JSON object each (`form`), installed
     before MCPServer can install its own handler.
 
-    httpcore's DEBUG level is a wire trace that includes response headers (Set-Cookie),
-    so it never goes below INFO, whatever level the user asks for.
+    httpx's INFO lines and httpcore's DEBUG trace name whole URLs (a password in
+    OIG_CLOUD_BASE_URL) and headers (Set-Cookie), so both log only from WARNING up,
+    whatever level the user asks for; hpack's trace only from INFO up.
     """
     root = logging.getLogger()
     if not any(getattr(h, "_oig", False) for h in root.handlers):
@@ -58,11 +101,16 @@ def configure_logging(level: str = "WARNING", form: str = "text") -> None:
         handler.setFormatter(
             JsonLines()
             if form == "json"
-            else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+            else _RedactedTraceback("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
         handler.addFilter(RedactSecrets())
         handler._oig = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level if level in logging.getLevelNamesMapping() else "WARNING")
-    for noisy in ("httpcore", "hpack"):
-        logging.getLogger(noisy).setLevel(max(root.level, logging.INFO))
+    for name in OUTAGE_LOGGERS:
+        sdk = logging.getLogger(name)
+        if not any(isinstance(f, LeaveOutagesToUs) for f in sdk.filters):
+            sdk.addFilter(LeaveOutagesToUs())
+    for wire in ("httpx", "httpcore"):
+        logging.getLogger(wire).setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("hpack").setLevel(max(root.level, logging.INFO))

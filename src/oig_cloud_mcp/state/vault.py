@@ -14,7 +14,9 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from pathlib import Path
 from ..domain.models import Credentials, account_key
 from ..errors import ConfigurationError, StateFileError
 from .ports import Records
+
+log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -42,7 +46,8 @@ def subject_of(account: str) -> str:
     return "h" + digest.hexdigest()[:31]
 
 
-def _fingerprint(key: bytes) -> str:
+def fingerprint(key: bytes) -> str:
+    """8 hex digits naming a key (in each sealed login, and in the log): not the key."""
     return hashlib.sha256(b"oig-cloud-mcp key\n" + key).hexdigest()[:8]
 
 
@@ -55,7 +60,7 @@ class KeyRing:
     @classmethod
     def load(cls, path: Path | None, *, variable: str) -> KeyRing:
         """The key ring in `path`; any problem is one sentence naming the file (or
-        `variable` when no file is named)."""
+        `variable` when no file is named). A file that others may read is one warning."""
         if path is None:
             raise ConfigurationError(
                 f"Serving many homes keeps their logins encrypted: set {variable} to a file "
@@ -63,6 +68,8 @@ class KeyRing:
             )
         try:
             text = path.read_text(encoding="ascii")
+            if path.stat().st_mode & 0o044:  # warned, not refused: Docker mounts secrets 0444
+                log.warning("The key file %s is readable by other users; chmod 600 it", path)
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigurationError(
                 f"Cannot read the key file {path} ({getattr(exc, 'strerror', None) or exc}); "
@@ -95,7 +102,7 @@ class KeyRing:
         key, nonce = self.keys[0], os.urandom(NONCE_BYTES)
         sealed = AESGCM(key).encrypt(nonce, plaintext, context.encode())
         blob = base64.b64encode(nonce + sealed).decode("ascii")
-        return f"{SEAL_VERSION}:{_fingerprint(key)}:{blob}"
+        return f"{SEAL_VERSION}:{fingerprint(key)}:{blob}"
 
     def open(self, token: str, context: str) -> bytes | None:
         """The plaintext, or None when no key of the ring opens it for `context`."""
@@ -103,7 +110,7 @@ class KeyRing:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         version, _, rest = token.partition(":")
-        fingerprint, _, blob = rest.partition(":")
+        named, _, blob = rest.partition(":")
         if version != SEAL_VERSION:
             return None
         try:
@@ -111,12 +118,18 @@ class KeyRing:
         except binascii.Error:
             return None
         nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
-        for key in sorted(self.keys, key=lambda k: _fingerprint(k) != fingerprint):
+        for key in sorted(self.keys, key=lambda k: fingerprint(k) != named):
             try:
                 return AESGCM(key).decrypt(nonce, sealed, context.encode())
             except InvalidTag:
                 continue
         return None
+
+
+def sealed_with(sealed: str) -> str:
+    """The fingerprint of the key a sealed login names, or "an unknown key"."""
+    named = sealed.split(":", 2)[1] if sealed.count(":") >= 2 else ""
+    return named if re.fullmatch(r"[0-9a-f]{8}", named) else "an unknown key"
 
 
 class Vault:
@@ -144,6 +157,14 @@ class Vault:
             return None
         plain = self.ring.open(sealed, subject)
         if plain is None:
+            log.warning(
+                "The sealed login of household %s cannot be opened with this replica's keys: "
+                "it was sealed with key %s, the key file holds %s (is every replica given "
+                "the same key file?); the household must connect again",
+                subject,
+                sealed_with(sealed),
+                ", ".join(fingerprint(key) for key in self.ring.keys),
+            )
             raise StateFileError(
                 "A household's stored login cannot be opened with the key file's keys (was "
                 "its key removed?); the household must connect again.",

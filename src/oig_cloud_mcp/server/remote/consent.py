@@ -6,7 +6,8 @@ the household's OIG Cloud e-mail and password — and, only when writes are enab
 server and the client asks for them, an unticked "allow changes" box. POST
 checks the form really came from this page (a hidden token that must match the page's
 cookie, the Origin), then answers with the client's redirect. Client-supplied text is
-escaped; the page cannot be framed and loads nothing.
+escaped, without the characters a reader cannot see (controls, bidi overrides,
+zero-width characters); the page cannot be framed and loads nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import hashlib
 import html
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -84,10 +86,18 @@ def _problem(text: str, status: int) -> HTMLResponse:
     return HTMLResponse(body, status, headers=_headers())
 
 
+def _seen(text: str) -> str:
+    """Client-supplied text for the page: without controls (NUL, ESC, newlines), format
+    characters (U+202E that turns text around, zero-width ones) and line or paragraph
+    separators, then HTML-escaped."""
+    kept = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
+    return html.escape(kept)
+
+
 def _form(
     page: Page, handle: str, csrf: str, request: ConsentRequest, client: ClientRecord, error: str
 ) -> str:
-    name = html.escape(client.name or "An unnamed client")
+    name = _seen(client.name or "") or "An unnamed client"
     host = urlsplit(request.redirect_uri).hostname or "?"
     back = "a program on this computer" if is_loopback_redirect(request.redirect_uri) else host
     wants_write = page.write_allowed and WRITE_SCOPE in request.scopes
@@ -106,7 +116,7 @@ def _form(
 <p>It will read your box's live data, history and notifications{
         ", and ask to change settings" if wants_write else ""
     }. After you allow it, your browser goes back to <b>{html.escape(back)}</b>.</p>
-<p class=note>Client id: {html.escape(client.client_id[:200])}</p>{problem}
+<p class=note>Client id: {_seen(client.client_id[:200])}</p>{problem}
 <form method=post action=/consent>
 <input type=hidden name=request value="{html.escape(handle)}">
 <input type=hidden name=csrf value="{html.escape(csrf)}">

@@ -25,7 +25,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import AuthenticationError, RedisError, ResponseError
+from redis.exceptions import AuthenticationError, OutOfMemoryError, RedisError, ResponseError
 
 from ... import __version__
 from ...domain.models import account_key
@@ -47,6 +47,10 @@ NOT_ANSWERING = "The shared state (Redis at {where}) is not answering; try again
 AUTH_REFUSED = (
     "The shared state (Redis at {where}) refused the password; check the Redis URL or the "
     "password file the server was started with."
+)
+OUT_OF_MEMORY = (
+    "The shared state (Redis at {where}) refused a write: Redis is out of memory "
+    "(maxmemory); raise its memory limit or free memory, and try again."
 )
 COMMAND_REFUSED = (
     "The shared state (Redis at {where}) refused a command ({code}); check that server (its "
@@ -105,8 +109,9 @@ class Store:
         except AuthenticationError as exc:
             raise self.unavailable(AUTH_REFUSED) from exc
         except ResponseError as exc:
-            code = str(exc).split(" ", 1)[0][:20] or "error"
-            raise self.unavailable(COMMAND_REFUSED, code=code) from exc
+            if isinstance(exc, OutOfMemoryError) or _out_of_memory(exc):
+                raise self.unavailable(OUT_OF_MEMORY) from exc
+            raise self.unavailable(COMMAND_REFUSED, code=_error_code(exc)) from exc
         except (RedisError, OSError) as exc:  # ConnectionError, TimeoutError, BusyLoading, ...
             log.debug("Redis at %s failed: %r", self.where, exc)
             raise self.unavailable() from exc
@@ -128,6 +133,21 @@ class Store:
         """Close the client's connections."""
         with contextlib.suppress(RedisError, OSError):
             await self.redis.aclose()
+
+
+def _out_of_memory(exc: ResponseError) -> bool:
+    """Whether Redis answered OOM: redis-py strips the "OOM" code from the message of its
+    `OutOfMemoryError`, but a `ResponseError` raised elsewhere (a pipeline's EXEC) may
+    still carry it, or only the words."""
+    text = str(exc)
+    return text.startswith("OOM ") or "used memory > 'maxmemory'" in text
+
+
+def _error_code(exc: ResponseError) -> str:
+    """The code of Redis's error (READONLY, NOPERM, …): redis-py keeps it as `status_code`
+    where it knows it and strips it from the message."""
+    code = getattr(exc, "status_code", None) or str(exc).split(" ", 1)[0]
+    return str(code)[:20] or "error"
 
 
 def start_writes(pipe: Pipeline) -> None:
