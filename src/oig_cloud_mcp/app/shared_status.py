@@ -85,3 +85,36 @@ async def _audit(shared: SharedWhitelist) -> list[str]:
 async def _grants(shared: SharedWhitelist) -> list[str]:
     clients = {grant.client_id for _, grant in await shared.state.remote.grants.values()}
     return [grants_words(clients)]
+
+
+async def household_lines(settings: Settings) -> list[str]:
+    """Serving many homes: how many households' logins are kept, and whether this
+    machine's key file opens them (a replica with another key file cannot)."""
+    from ..config import ENV_KEY_FILE
+    from ..state.vault import KeyRing, fingerprint, sealed_with
+    from .wiring import build_state
+
+    try:
+        ring = KeyRing.load(settings.key_file, variable=ENV_KEY_FILE)
+    except OigError as exc:
+        return [f"Key file: {exc}"]
+    ours = [fingerprint(key) for key in ring.keys]
+    lines = [
+        f"Key file: {settings.key_file} ({len(ours)} key(s); seals with {ours[0]}"
+        + (f", also opens {', '.join(ours[1:])})" if ours[1:] else ")")
+    ]
+    state = build_state(settings)
+    try:
+        sealed = [value for _, value in await state.remote.vault.values()]
+    except OigError as exc:
+        return [*lines, f"Households: {exc}"]
+    finally:
+        await state.aclose()
+    foreign = sorted({sealed_with(value) for value in sealed} - set(ours))
+    words = f"Households: {len(sealed)} signed in (their logins sealed in {state.where})"
+    if foreign:
+        words += (
+            f"; {sum(sealed_with(v) in foreign for v in sealed)} sealed with "
+            f"{', '.join(foreign)}, which this key file cannot open"
+        )
+    return [*lines, words]

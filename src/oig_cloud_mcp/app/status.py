@@ -222,11 +222,21 @@ def status_lines(settings: Settings) -> list[str]:
 
 
 async def status_report(settings: Settings) -> list[str]:
-    """`status_lines`, or with `--state` the same report read from the shared state."""
-    if not settings.state_url or settings.demo:
-        return status_lines(settings)
-    from .shared_status import shared_state_lines
+    """`status_lines`, or with `--state` the same report read from the shared state; serving
+    many homes, also the households and the key file."""
+    from .shared_status import household_lines, shared_state_lines
 
+    homes = await household_lines(settings) if settings.accounts == "multi" else []
+    if not settings.state_url or settings.demo:
+        lines = status_lines(settings)
+        return [*lines[:-2], *homes, *lines[-2:]]
     head, email = _head(settings)
     shared = await shared_state_lines(settings, email)
-    return [*head, *shared, _writes_line(settings), _telemetry_line(settings), *_dirs(settings)]
+    return [
+        *head,
+        *shared,
+        *homes,
+        _writes_line(settings),
+        _telemetry_line(settings),
+        *_dirs(settings),
+    ]
