@@ -165,43 +165,62 @@ class Authorization(TokenIssuer):
         await self.records.consents.update(digest(handle), bind)
         return token
 
-    async def _locked_for(self) -> float:
-        lockout = await self.records.lockouts.get(CONSENT_LOCK)
-        return 0.0 if lockout is None else max(0.0, lockout.locked_until - self.clock())
-
-    async def _wrong_code(self) -> None:
+    async def _reserve_try(self) -> None:
+        """Count a pairing-code try before its code is checked, in one atomic update of the
+        lock's record, or refuse it while consent is locked: however many tries arrive at
+        once, at most `WRONG_CODES` codes are checked. The try that reaches it locks consent
+        for 15 minutes."""
         now = self.clock()
+        goes_on = False
 
-        def count(lockout: Lockout | None) -> tuple[Lockout, float]:
+        def reserve(lockout: Lockout | None) -> tuple[Lockout, float]:
+            nonlocal goes_on  # set again on every run: the last run is the one kept
+            goes_on = lockout is None or lockout.locked_until <= now
+            if lockout is not None and not goes_on:
+                return lockout, lockout.locked_until
             failures = (lockout.failures if lockout else 0) + 1
             locked_until = now + CONSENT_LOCK_S if failures >= WRONG_CODES else 0.0
-            kept = Lockout(failures=0 if locked_until else failures, locked_until=locked_until)
-            return kept, now + CONSENT_LOCK_S
+            return Lockout(failures=failures, locked_until=locked_until), now + CONSENT_LOCK_S
 
-        await self.records.lockouts.update(CONSENT_LOCK, count)
-
-    async def approve(self, handle: str, csrf: str, pairing_code: str, *, write: bool) -> str:
-        """The owner's consent with a pairing code: the client's redirect with a code.
-
-        Refusals raise `AuthorizationRefusedError`: `invalid_request` (no such request, or a
-        forged form), `access_denied` (a wrong, used or expired code; consent locked).
-        """
-        request = await self.checked_request(handle, csrf)
-        wait = await self._locked_for()
-        if wait > 0:
+        kept = await self.records.lockouts.update(CONSENT_LOCK, reserve)
+        if not goes_on:
+            wait = max(0.0, (kept.locked_until if kept is not None else now) - now)
             raise AuthorizationRefusedError(
                 "temporarily_unavailable",
                 f"Too many wrong pairing codes: consent is locked for {int(wait // 60) + 1} "
                 f"min. Then run `{self.settings.pair_command}` for a new code.",
             )
+
+    async def _give_back_try(self) -> None:
+        """Uncount a try whose code was right (below `WRONG_CODES` the lock goes too); the
+        wrong codes before it still count until their record expires."""
+        now = self.clock()
+
+        def give_back(lockout: Lockout | None) -> tuple[Lockout | None, float]:
+            if lockout is None or lockout.failures <= 1:
+                return None, 0.0
+            failures = lockout.failures - 1
+            locked_until = lockout.locked_until if failures >= WRONG_CODES else 0.0
+            return Lockout(failures=failures, locked_until=locked_until), now + CONSENT_LOCK_S
+
+        await self.records.lockouts.update(CONSENT_LOCK, give_back)
+
+    async def approve(self, handle: str, csrf: str, pairing_code: str, *, write: bool) -> str:
+        """The owner's consent with a pairing code: the client's redirect with a code.
+
+        Refusals raise `AuthorizationRefusedError`: `invalid_request` (no such request, or a
+        forged form), `access_denied` (a wrong, used or expired code),
+        `temporarily_unavailable` (consent locked after `WRONG_CODES` wrong codes).
+        """
+        request = await self.checked_request(handle, csrf)
+        await self._reserve_try()
         if not await self.records.pairing.take(digest(normal_pairing_code(pairing_code))):
-            await self._wrong_code()
             raise AuthorizationRefusedError(
                 "access_denied",
                 "That pairing code is wrong, used or expired; run "
                 f"`{self.settings.pair_command}` on the server for a new one.",
             )
-        await self.records.lockouts.delete(CONSENT_LOCK)
+        await self._give_back_try()
         if await self.records.consents.take(digest(handle)) is None:
             raise AuthorizationRefusedError("invalid_request", "This consent was already given.")
         scopes = granted_scopes(
