@@ -434,6 +434,25 @@ def test_a_wrong_code_issues_nothing_and_five_lock_consent_for_fifteen_minutes(
     assert "code" in later.redirect
 
 
+def test_a_right_code_after_four_wrong_ones_lets_the_client_in_and_the_four_still_count(
+    raw: RawOAuth, browser: Browser, remote: InProcess
+) -> None:
+    client = raw.client()
+    _, challenge = pkce()
+    url = raw.authorize_url(client["client_id"], challenge)
+
+    wrong = [browser.consent(url, "AAAA-AAAA") for _ in range(4)]
+    right = browser.consent(url, remote.pair())
+    fifth = browser.consent(url, "AAAA-AAAA")
+    locked = browser.consent(url, remote.pair())
+
+    assert [w.answer.status_code for w in wrong] == [403] * 4
+    assert right.answer.status_code == 302
+    assert "code" in right.redirect
+    assert fifth.answer.status_code == 403
+    assert locked.answer.status_code == 429
+
+
 def test_a_pairing_code_works_once_and_expires(
     raw: RawOAuth, browser: Browser, remote: InProcess, wall: FakeClock
 ) -> None:
