@@ -28,6 +28,7 @@ from _common import (
     summary,
     temp_home,
 )
+from startup import one_start
 from startup_instructions import instructions
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
@@ -45,17 +46,6 @@ class Sink(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-def one_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:
-    with Server(argv, env) as server:
-        server.initialize()
-        init_ms = (time.perf_counter() - server.started) * 1000
-        server.request("tools/list")
-        list_ms = (time.perf_counter() - server.started) * 1000
-        rss_mib = server.rss_kib() / 1024
-        cpu_ms = server.cpu_ms()
-    return init_ms, list_ms, cpu_ms, rss_mib
 
 
 def call_ms(env: dict[str, str]) -> float:

@@ -7,10 +7,9 @@ from collections.abc import Awaitable
 
 from ..config import Settings
 from ..domain.models import account_key
-from ..domain.parsing import duration_words
 from ..errors import OigError
 from ..state import SharedWhitelist, credentials, shared_whitelist
-from .status import audit_entry_line, backoff_words, grants_words
+from .status import audit_entry_line, backoff_words, grants_words, session_words
 
 NOT_ANSWERING = (
     "State: {where}: NOT ANSWERING, so the session, whitelist, backoff, pending-change, "
@@ -51,10 +50,7 @@ async def shared_state_lines(settings: Settings, email: str | None) -> list[str]
 
 
 async def _session(shared: SharedWhitelist, account: str | None) -> list[str]:
-    saved = await shared.saved_at(account) if account else None
-    if saved is None:
-        return ["no session"]
-    return [f"session saved {duration_words(time.time() - saved)} ago"]
+    return [session_words(await shared.saved_at(account) if account else None)]
 
 
 async def _whitelist(shared: SharedWhitelist, settings: Settings) -> list[str]:
@@ -110,11 +106,12 @@ async def household_lines(settings: Settings) -> list[str]:
         return [*lines, f"Households: {exc}"]
     finally:
         await state.aclose()
-    foreign = sorted({sealed_with(value) for value in sealed} - set(ours))
+    keys = [sealed_with(value) for value in sealed]
+    foreign = sorted(set(keys) - set(ours))
     words = f"Households: {len(sealed)} signed in (their logins sealed in {state.where})"
     if foreign:
         words += (
-            f"; {sum(sealed_with(v) in foreign for v in sealed)} sealed with "
+            f"; {sum(key in foreign for key in keys)} sealed with "
             f"{', '.join(foreign)}, which this key file cannot open"
         )
     return [*lines, words]

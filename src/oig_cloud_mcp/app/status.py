@@ -73,16 +73,18 @@ def _account_lines(settings: Settings) -> list[str]:
     return [f"Account: {email}", f"Password: {source}"]
 
 
+def session_words(saved_at: float | None) -> str:
+    """What `status` says of a stored session saved at `saved_at` (Unix time), if any."""
+    if saved_at is None:
+        return "no session"
+    return f"session saved {duration_words(time.time() - saved_at)} ago"
+
+
 def _session_line(files: LocalFiles, email: str | None) -> str:
     sessions = files.sessions
 
     def state() -> str:
-        saved = sessions.saved_at(account_key(email)) if email else None
-        return (
-            "no session"
-            if saved is None
-            else f"session saved {duration_words(time.time() - saved)} ago"
-        )
+        return session_words(sessions.saved_at(account_key(email)) if email else None)
 
     return _checked("Session cache", sessions.file, state)
 
