@@ -58,7 +58,14 @@ def floor_command(*, quiet: bool = False) -> list[str]:
 
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OIG_CLOUD")}
+    """The environment of a measured process: its own home and state, no keyring, and
+    bytecode written as an installed package has it (pip compiles at install; a first
+    start writes it otherwise), even where the caller's environment forbids writing it."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OIG_CLOUD") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         HOME=str(home),
         XDG_CONFIG_HOME=str(home / "config"),

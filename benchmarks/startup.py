@@ -60,7 +60,7 @@ def measure(runs: int = RUNS) -> list[Row]:
         med, low, high = summary([o[index] for o in ours])
         floor_med = summary([f[index] for f in floor])[0]
         rows.append(
-            Row(name, med, low, high, unit, floor_med, "<= 1.15 x floor", med <= 1.15 * floor_med)
+            Row(name, med, low, high, unit, floor_med, "<= 1.10 x floor", med <= 1.10 * floor_med)
         )
         quiet_med = summary([q[index] for q in quiet])[0]
         rows.append(
@@ -71,8 +71,8 @@ def measure(runs: int = RUNS) -> list[Row]:
                 high,
                 unit,
                 quiet_med,
-                "<= 1.15 x floor",
-                med <= 1.15 * quiet_med,
+                "<= 1.10 x floor",
+                med <= 1.10 * quiet_med,
             )
         )
     med, low, high = summary([o[3] for o in ours])

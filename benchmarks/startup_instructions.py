@@ -2,7 +2,9 @@
 
 One run each of oig-cloud-mcp and the two SDK floors, from spawn through the answers to
 `initialize` and `tools/list` to exit. Instruction counts do not depend on machine load,
-so one run is enough; each takes about a minute under valgrind.
+so one run is enough; each takes about a minute under valgrind. Each command first starts
+once without valgrind, so that its bytecode is compiled before the count, as an installed
+package's is.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from _common import Row, floor_command, isolated_env, oig_command, print_rows, temp_home
+from startup import one_start
 
 INIT = {
     "jsonrpc": "2.0",
@@ -65,6 +68,8 @@ def measure() -> list[Row]:
         return []
     with temp_home() as home:
         env = isolated_env(Path(home))
+        for command in (oig_command(), floor_command(), floor_command(quiet=True)):
+            one_start(command, env)
         ours = instructions(oig_command(), env) / 1e6
         floor = instructions(floor_command(), env) / 1e6
         quiet = instructions(floor_command(quiet=True), env) / 1e6
@@ -76,8 +81,8 @@ def measure() -> list[Row]:
             ours,
             "M",
             floor,
-            "<= 1.15 x floor",
-            ours <= 1.15 * floor,
+            "<= 1.10 x floor",
+            ours <= 1.10 * floor,
         ),
         Row(
             "  same, against the quiet floor (SDK at WARNING)",
@@ -86,8 +91,8 @@ def measure() -> list[Row]:
             ours,
             "M",
             quiet,
-            "<= 1.15 x floor",
-            ours <= 1.15 * quiet,
+            "<= 1.10 x floor",
+            ours <= 1.10 * quiet,
         ),
     ]
 

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.config import Settings, Telemetry
 from oig_cloud_mcp.server import build_server
 from oig_cloud_mcp.state.redis.connection import connect
 
@@ -52,8 +52,10 @@ def test_each_redis_command_and_each_pipeline_is_one_round_trip(kit: Kit, real_r
 def test_a_tool_error_is_recorded_as_one_in_the_operation_duration(
     kit: Kit, settings: Settings
 ) -> None:
+    measured = settings.with_overrides(telemetry=Telemetry(metrics=("otlp",)))
+
     async def calls() -> None:
-        async with Client(build_server(settings)) as client:
+        async with Client(build_server(measured)) as client:
             await client.call_tool(
                 "get_extended_data", {"start_date": "2025-06-02", "end_date": "2025-06-01"}
             )

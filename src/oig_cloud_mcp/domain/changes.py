@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, StringConstraints
+from pydantic import AwareDatetime, StringConstraints
 
+from .base import Model
 from .models import BOX_ID_PATTERN, GridDelivery, PendingChange, WriteToolName
 from .parsing import PORTAL_TZ, decode_grid_delivery, number, section
 
@@ -27,7 +28,7 @@ StoredStatus = Literal["sending", "pending", "unknown", "applied", "not_applied"
 _SHOWN = {"sending": "outcome_unknown", "unknown": "outcome_unknown"}
 
 
-class ValueCheck(BaseModel):
+class ValueCheck(Model):
     """The live data shows `table.column == value`."""
 
     table: Annotated[str, StringConstraints(max_length=40)]
@@ -35,7 +36,7 @@ class ValueCheck(BaseModel):
     value: int
 
 
-class GridCheck(BaseModel):
+class GridCheck(Model):
     """The live data shows this grid-export state and limit."""
 
     grid: GridDelivery
@@ -45,7 +46,7 @@ class GridCheck(BaseModel):
 Check = ValueCheck | GridCheck
 
 
-class StoredChange(BaseModel):
+class StoredChange(Model):
     """One tracked change, as the state package keeps it."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")]

@@ -21,7 +21,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from .base import Model
 
 READ_SCOPE = "oig:read"
 WRITE_SCOPE = "oig:write"
@@ -141,7 +143,7 @@ def granted_scopes(asked: list[str] | None, *, write_allowed: bool, ticked: bool
     return [READ_SCOPE, WRITE_SCOPE] if wants_write else [READ_SCOPE]
 
 
-class ClientRecord(BaseModel):
+class ClientRecord(Model):
     """A client that may ask for consent."""
 
     client_id: str = Field(max_length=2000)
@@ -156,7 +158,7 @@ class ClientRecord(BaseModel):
     last_used_at: float
 
 
-class ConsentRequest(BaseModel):
+class ConsentRequest(Model):
     """An /authorize waiting for the owner's consent on the consent page."""
 
     client_id: str
@@ -170,7 +172,7 @@ class ConsentRequest(BaseModel):
     created_at: float
 
 
-class CodeRecord(BaseModel):
+class CodeRecord(Model):
     """An authorization code (kept by its digest): single use, short-lived."""
 
     client_id: str
@@ -184,7 +186,7 @@ class CodeRecord(BaseModel):
     expires_at: float
 
 
-class RefreshChain(BaseModel):
+class RefreshChain(Model):
     """A grant's refresh tokens (digests): the newest, the one before it (still valid until
     the newest is used, for a client that lost an answer), and retired ones whose reuse
     means a stolen token: the whole grant is revoked then."""
@@ -194,7 +196,7 @@ class RefreshChain(BaseModel):
     retired: list[str] = Field(default_factory=list, max_length=20)
 
 
-class Grant(BaseModel):
+class Grant(Model):
     """What the owner consented to: a client, its scopes and the resource, until revoked or
     unused for too long."""
 
@@ -208,7 +210,7 @@ class Grant(BaseModel):
     refresh: RefreshChain
 
 
-class AccessRecord(BaseModel):
+class AccessRecord(Model):
     """An access token of a grant (kept by its digest)."""
 
     grant_id: str
@@ -219,7 +221,7 @@ class AccessRecord(BaseModel):
     expires_at: float
 
 
-class Lockout(BaseModel):
+class Lockout(Model):
     """Wrong pairing codes in a row, and until when consent is locked after too many."""
 
     failures: int = Field(default=0, ge=0, le=1000)

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from .base import Model
 from .models import Number, SeriesName
 
 Period = Literal["today", "yesterday", "this_month", "last_month", "this_year", "last_year"]
@@ -23,7 +24,7 @@ ReportPeriod = Period | Literal["range"]
 BatteryState = Literal["charging", "discharging", "idle"]
 
 
-class EnergyFigure(BaseModel):
+class EnergyFigure(Model):
     """One energy total and where it came from."""
 
     kwh: float | None
@@ -31,7 +32,7 @@ class EnergyFigure(BaseModel):
     field: str | None
 
 
-class DailyEnergy(BaseModel):
+class DailyEnergy(Model):
     """Energy per day, estimated from the history: lists with one entry per date."""
 
     date: list[str]
@@ -41,7 +42,7 @@ class DailyEnergy(BaseModel):
     grid_export_kwh: list[float | None]
 
 
-class EnergyReport(BaseModel):
+class EnergyReport(Model):
     """Energy totals of one box for a period."""
 
     box_id: str
@@ -78,7 +79,7 @@ class BatteryOutlook:
     notes: list[str] = field(default_factory=list)
 
 
-class HourRow(BaseModel):
+class HourRow(Model):
     """Means over the samples of one hour; null where no sample had a value."""
 
     hour: int = Field(ge=0, le=23)
@@ -88,21 +89,21 @@ class HourRow(BaseModel):
     battery_pct: float | None
 
 
-class PowerPeak(BaseModel):
+class PowerPeak(Model):
     """The hour with the highest mean power."""
 
     hour: int
     w: int
 
 
-class BatteryExtreme(BaseModel):
+class BatteryExtreme(Model):
     """The hour with the highest or lowest mean charge."""
 
     hour: int
     pct: float
 
 
-class ProfileEnergy(BaseModel):
+class ProfileEnergy(Model):
     """Energy integrated from the samples (power x spacing)."""
 
     solar_kwh: float | None
@@ -113,7 +114,7 @@ class ProfileEnergy(BaseModel):
     basis: str
 
 
-class EnergyCheck(BaseModel):
+class EnergyCheck(Model):
     """A day counter against the energy integrated from the samples."""
 
     counter_kwh: float | None
@@ -122,7 +123,7 @@ class EnergyCheck(BaseModel):
     difference_pct: float | None = Field(description="% of the counter.")
 
 
-class CrossCheck(BaseModel):
+class CrossCheck(Model):
     """Today's counters against today's samples."""
 
     solar: EnergyCheck
@@ -131,7 +132,7 @@ class CrossCheck(BaseModel):
     grid_export: EnergyCheck
 
 
-class DayProfile(BaseModel):
+class DayProfile(Model):
     """One day by the hour, from the json2.php history series."""
 
     box_id: str | None

@@ -11,8 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
+
+from .base import Model
 
 Number = int | float
 GridDelivery = Literal["off", "on", "limited"]
@@ -81,13 +83,13 @@ class Credentials:
         return account_key(self.email)
 
 
-class SolarString(BaseModel):
+class SolarString(Model):
     """One PV string."""
 
     power_w: Number | None
 
 
-class Solar(BaseModel):
+class Solar(Model):
     """Photovoltaics."""
 
     power_w: Number | None
@@ -96,7 +98,7 @@ class Solar(BaseModel):
     installed_kwp: float | None
 
 
-class Battery(BaseModel):
+class Battery(Model):
     """The battery; `power_w` is + while charging, - while discharging."""
 
     soc_pct: Number | None
@@ -110,7 +112,7 @@ class Battery(BaseModel):
     to_full_min: int | None = Field(description="Likewise, while charging.")
 
 
-class Grid(BaseModel):
+class Grid(Model):
     """The grid connection; `power_w` is + while importing, - while exporting."""
 
     power_w: Number | None
@@ -120,14 +122,14 @@ class Grid(BaseModel):
     delivery_limit_w: int | None = Field(description="When delivery is limited.")
 
 
-class House(BaseModel):
+class House(Model):
     """The house load behind the box."""
 
     power_w: Number | None
     today_kwh: Number | None
 
 
-class Phases(BaseModel):
+class Phases(Model):
     """Per phase, as lists [L1, L2, L3]; grid power is live when live_data is true."""
 
     house_w: list[int | None] = Field(description="Load on the backed-up output.")
@@ -138,14 +140,14 @@ class Phases(BaseModel):
     note: str | None = Field(description="Set when the busiest phase nears the bypass level.")
 
 
-class BoxClimate(BaseModel):
+class BoxClimate(Model):
     """Conditions inside the Battery Box."""
 
     temperature_c: Number | None
     humidity_pct: Number | None
 
 
-class PendingChange(BaseModel):
+class PendingChange(Model):
     """A write that was sent, tracked until the live data shows it."""
 
     tool: str
@@ -157,7 +159,7 @@ class PendingChange(BaseModel):
     )
 
 
-class BasicData(BaseModel):
+class BasicData(Model):
     """The live snapshot of one box."""
 
     box_id: str
@@ -177,7 +179,7 @@ class BasicData(BaseModel):
     pending_changes: list[PendingChange] = Field(default_factory=list)
 
 
-class BoxConfig(BaseModel):
+class BoxConfig(Model):
     """Installed sizes and settings of one box."""
 
     box_id: str
@@ -193,7 +195,7 @@ class BoxConfig(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class FieldSummary(BaseModel):
+class FieldSummary(Model):
     """Statistics of one history value over the requested range."""
 
     name: str
@@ -206,7 +208,7 @@ class FieldSummary(BaseModel):
     last: Number | None
 
 
-class Series(BaseModel):
+class Series(Model):
     """One history series from json2.php."""
 
     series: SeriesName
@@ -217,7 +219,7 @@ class Series(BaseModel):
     samples: list[list[Number | None]] = Field(description="Means, a row per row_starts.")
 
 
-class ExtendedData(BaseModel):
+class ExtendedData(Model):
     """History for a date range."""
 
     box_id: str
@@ -229,7 +231,7 @@ class ExtendedData(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class Notification(BaseModel):
+class Notification(Model):
     """One entry of the portal's notification list."""
 
     time: str | None
@@ -239,7 +241,7 @@ class Notification(BaseModel):
     body: str
 
 
-class Notifications(BaseModel):
+class Notifications(Model):
     """Notifications, newest first."""
 
     notifications: list[Notification]
@@ -252,7 +254,7 @@ class Notifications(BaseModel):
 WriteOutcome = Literal["previewed", "declined", "unchanged", "written"]
 
 
-class WriteResult(BaseModel):
+class WriteResult(Model):
     """What a write tool did: previewed, declined, found nothing to change, or wrote.
 
     The published schema names what a model acts on (the outcome and the message, which

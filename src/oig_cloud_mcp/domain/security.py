@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field, FiniteFloat, RootModel, field_validator
+from pydantic import Field, FiniteFloat, RootModel, field_validator
 
 from ..errors import LoginLockedError
+from .base import DEFERRED, Model
 from .models import account_key
 
 FREE_REJECTIONS = 3
@@ -49,7 +50,7 @@ class Whitelist:
         return account_key(email) in self.entries
 
 
-class BackoffState(BaseModel):
+class BackoffState(Model):
     """Consecutive rejected logins of one account and the end of its lock (Unix time)."""
 
     rejections: int = Field(default=0, ge=0)
@@ -63,6 +64,8 @@ class BackoffState(BaseModel):
 
 class BackoffFile(RootModel[dict[str, BackoffState]]):
     """`login_backoff.json`: account key -> state."""
+
+    model_config = DEFERRED
 
     root: dict[str, BackoffState] = Field(default_factory=dict)
 

@@ -1,31 +1,34 @@
 """The MCP server: the catalogue's tools over the app's use cases. This package is the only
-code that imports `mcp`: `core` (the server class, errors, lean schemas), `registration`
-(tools from the catalogue), `prompts` (prompts and resources), `views` (the MCP
-App views), `logs` and `local` (the server called in-process by the command line).
+code that imports `mcp`: `core` (the server class, errors), `registration` (tools from
+the catalogue), `schemas` (their published schemas, derived ahead of time), `prompts`
+(prompts and resources), `views` (the MCP App views), `logs` and `local` (the server
+called in-process by the command line).
 
-Each tool returns structured content (validated against its model, published as
-`outputSchema`) plus a short text summary. Every failure reaches the model as a
+Each tool returns structured content (its output model, published as `outputSchema`) plus
+a short text summary. Every failure reaches the model as a
 `ToolError` with one sentence that says what to do.
 """
+
+from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 
 from .. import HOMEPAGE, __version__
-from ..app.context import App
-from ..app.wiring import build_app
 from ..config import Settings
 from ..domain.models import MODES_BRIEF
 from .core import OigServer, Scopes, server_icon, trim_server_info
 from .logs import RedactSecrets, configure_logging
-from .observe import measure_operations
 from .registration import register_tools
 from .views import register_views
+
+if TYPE_CHECKING:
+    from ..app.context import App
 
 __all__ = ["Callers", "OigServer", "RedactSecrets", "build_server", "configure_logging"]
 
@@ -70,6 +73,27 @@ async def _nothing() -> None:
     """Nothing to close."""
 
 
+def _one_app(
+    settings: Settings, app: App | None
+) -> tuple[Callable[[], App], Callable[[], Awaitable[None]]]:
+    """The server's one app (for every call), built when a call first needs it, and what
+    closes it: answering `initialize` and `tools/list` needs none of it."""
+    built: list[App] = [] if app is None else [app]
+
+    def household() -> App:
+        if not built:
+            from ..app.wiring import build_app
+
+            built.append(build_app(settings))
+        return built[0]
+
+    async def close() -> None:
+        if built:
+            await built[0].aclose()
+
+    return household, close
+
+
 def build_server(
     settings: Settings, app: App | None = None, *, callers: Callers | None = None
 ) -> MCPServer:
@@ -80,9 +104,7 @@ def build_server(
         own = f"server:{uuid.uuid4().hex}"
         callers = Callers(principal=lambda: own)
     if callers.household is None:
-        oig = app or build_app(settings)
-        household: Callable[[], App] = lambda: oig  # noqa: E731 - one app for every call
-        close: Callable[[], Awaitable[None]] = oig.aclose
+        household, close = _one_app(settings, app)
     else:
         household, close = callers.household, callers.aclose or _nothing
 
@@ -95,6 +117,11 @@ def build_server(
 
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
+    middleware: list[Any] = [trim_server_info]
+    if settings.telemetry.metrics:  # only then is the OTel metrics API imported
+        from .observe import measure_operations
+
+        middleware.append(measure_operations)
     server = OigServer(
         "oig-cloud",
         writes=lambda: household().writes,
@@ -108,7 +135,7 @@ def build_server(
         version=__version__,
         website_url=HOMEPAGE,
         icons=[server_icon()],
-        middleware=[trim_server_info, measure_operations],
+        middleware=middleware,
         lifespan=lifespan,
         log_level="WARNING",
     )

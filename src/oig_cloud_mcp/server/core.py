@@ -18,7 +18,7 @@ from ..domain.models import WRITE_TOOLS
 from ..errors import OigError
 from ..tools.arguments import argument_problems, shown_name, unknown_arguments
 from ..tools.catalogue import BY_NAME, full_schema
-from .schemas import lean_input_schema, lean_output_schema
+from .schemas import published_schemas
 
 if TYPE_CHECKING:
     from ..app.writes import Writes
@@ -74,13 +74,15 @@ class OigServer(MCPServer):
         self._tools: list[MCPTool] | None = None
 
     async def _every_tool(self) -> list[MCPTool]:
-        """The tools, with lean schemas (computed once: tools are added only at build)."""
+        """The tools, with their published (lean) schemas; listed once, for tools are added
+        only at build."""
         if self._tools is None:
+            schemas = published_schemas()
             self._tools = [
                 tool.model_copy(
                     update={
-                        "input_schema": lean_input_schema(tool.input_schema),
-                        "output_schema": lean_output_schema(tool.output_schema),
+                        "input_schema": schemas[tool.name]["input"],
+                        "output_schema": schemas[tool.name]["output"],
                     }
                 )
                 for tool in await super().list_tools()

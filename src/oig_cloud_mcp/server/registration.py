@@ -25,6 +25,7 @@ from mcp.server.mcpserver import (
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field, StrictBool
 
+from ..domain.base import Model
 from ..errors import OigError
 from ..tools.catalogue import READ_TOOLS, WRITE_TOOLS, ReadTool, Tool, WriteTool
 from .core import run_tool
@@ -46,7 +47,7 @@ Household = Callable[[], "App"]
 """The household the caller acts for: its use cases, state and portal client."""
 
 
-class Confirmation(BaseModel):
+class Confirmation(Model):
     """The user's answer to a write preview."""
 
     confirm: StrictBool = Field(description="Apply this change to the box now?")
@@ -97,6 +98,9 @@ def _function(
 def _register(
     server: MCPServer, tool: Tool, fn: Callable[..., Any], hints: ToolAnnotations
 ) -> None:
+    # Unstructured to the SDK: deriving an output model and schema per tool would cost
+    # start-up what `tools/list` never needs, for the published schemas are derived once,
+    # ahead of time (`server.schemas`); `run_tool` dumps the output model itself.
     server.add_tool(
         fn,
         name=tool.name,
@@ -104,20 +108,22 @@ def _register(
         description=tool.description,
         annotations=hints,
         meta=next((view.tool_meta for view in VIEWS if view.name == tool.view), None),
-        structured_output=True,
+        structured_output=False,
     )
 
 
-def register_read_tool(server: MCPServer, household: Household, tool: ReadTool) -> None:
-    """Add one read tool: its use case, answered as structured content and text."""
+def read_tool_function(household: Household, tool: ReadTool) -> Callable[..., Awaitable[Any]]:
+    """A read tool's function: its use case, answered as structured content and text.
+
+    Its signature (the argument model's fields, the output model on its return) is what
+    the SDK derives the tool's schemas from."""
 
     async def body(**kwargs: Any) -> CallToolResult:
         arguments = tool.arguments.model_construct(**kwargs)
         return await run_tool(lambda: tool.run(household().reads, arguments), tool.render)
 
     returns = Annotated[CallToolResult, tool.output]
-    fn = _function(tool.name, body, _parameters(tool.arguments), returns)
-    _register(server, tool, fn, READ_ONLY)
+    return _function(tool.name, body, _parameters(tool.arguments), returns)
 
 
 def _decision(answer: ElicitationResult[Confirmation] | None) -> Decision:
@@ -129,10 +135,11 @@ def _decision(answer: ElicitationResult[Confirmation] | None) -> Decision:
     return "accepted" if answer.data.confirm else "declined"
 
 
-def register_write_tool(
-    server: MCPServer, household: Household, tool: WriteTool, principal: Principal
-) -> None:
-    """Add one write tool: a preview unless confirmed, a dialog where the client has one."""
+def write_tool_function(
+    household: Household, tool: WriteTool, principal: Principal
+) -> Callable[..., Awaitable[Any]]:
+    """A write tool's function: a preview unless confirmed, a dialog where the client has
+    one (its `asked` and `answer` parameters are resolved by the SDK, not the caller)."""
     fields = [p for p in _parameters(tool.arguments) if p.name != "confirm"]
 
     async def plan(**kwargs: Any) -> WritePlan:
@@ -185,7 +192,7 @@ def register_write_tool(
 
     returns = Annotated[CallToolResult, tool.output]
     parameters = [*_parameters(tool.arguments), asked.replace(default=None), answer]
-    _register(server, tool, _function(tool.name, body, parameters, returns), WRITE)
+    return _function(tool.name, body, parameters, returns)
 
 
 def register_tools(
@@ -193,7 +200,7 @@ def register_tools(
 ) -> None:
     """Every read tool, and the write tools the owner enabled (the others stay unlisted)."""
     for read in READ_TOOLS:
-        register_read_tool(server, household, read)
+        _register(server, read, read_tool_function(household, read), READ_ONLY)
     for write in WRITE_TOOLS:
         if write.name in allowed:
-            register_write_tool(server, household, write, principal)
+            _register(server, write, write_tool_function(household, write, principal), WRITE)

@@ -10,13 +10,24 @@ value is a type list. Output schemas describe what this server
 always sends, so they also lose `required`, nested objects' `type` and their docstrings
 (the tool's description and the server's instructions say what they are; a field's own
 description stays), single-use `$defs` are inlined, and nullable choices become one
-`enum` with `null` in it. Validation is unaffected: the SDK validates structured content
-against the pydantic model, not against the published schema.
+`enum` with `null` in it. Validation is unaffected: the SDK validates arguments against the
+pydantic model, not against the published schema.
+
+The schemas are derived ahead of time, not at every start: `derived_schemas()` asks the
+SDK for each catalogue tool's schemas (as it would derive them at registration) and leans
+them; `packaging/tool_schemas.py` writes the result to `tool_schemas.json`, which the
+server publishes, and a test checks the file says what the derivation says.
 """
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib import resources
 from typing import Any
+
+PUBLISHED = "tool_schemas.json"
+"""The file in this package holding each tool's published input and output schema."""
 
 _KEEP_AS_IS = frozenset({"default", "const", "enum", "examples"})
 _NAMED = frozenset({"properties", "$defs", "patternProperties"})
@@ -175,3 +186,35 @@ def lean_output_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
     if kept:
         lean["$defs"] = kept
     return lean
+
+
+@cache
+def published_schemas() -> dict[str, dict[str, Any]]:
+    """Each catalogue tool's published schemas, `{"input": ..., "output": ...}` by name."""
+    text = (resources.files(__package__) / PUBLISHED).read_text(encoding="utf-8")
+    schemas: dict[str, dict[str, Any]] = json.loads(text)
+    return schemas
+
+
+def derived_schemas() -> dict[str, dict[str, Any]]:
+    """Each catalogue tool's schemas as the SDK derives them from its function, leaned: what
+    `tool_schemas.json` must hold."""
+    from mcp.server.mcpserver.tools import Tool as SDKTool
+
+    from ..tools.catalogue import READ_TOOLS, WRITE_TOOLS
+    from .registration import read_tool_function, write_tool_function
+
+    def unused() -> Any:
+        raise AssertionError("only the functions' signatures are read")
+
+    functions = [read_tool_function(unused, tool) for tool in READ_TOOLS] + [
+        write_tool_function(unused, tool, unused) for tool in WRITE_TOOLS
+    ]
+    derived = (SDKTool.from_function(fn, structured_output=True) for fn in functions)
+    return {
+        tool.name: {
+            "input": lean_input_schema(tool.parameters),
+            "output": lean_output_schema(tool.output_schema),
+        }
+        for tool in derived
+    }

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
+from ..domain.base import Model
 from ..domain.insight_models import Period
 from ..domain.models import (
     BOX_ID_PATTERN,
@@ -31,7 +32,7 @@ IsoDate = Annotated[
 Confirm = StrictBool
 
 
-class Arguments(BaseModel):
+class Arguments(Model):
     """A tool's arguments; unknown names are refused before anything is sent."""
 
     model_config = ConfigDict(extra="forbid")

@@ -6,12 +6,15 @@ from pathlib import Path
 
 from pydantic import Field, RootModel
 
+from ...domain.base import DEFERRED
 from ...portal.demo import DemoTables
 from .state_file import StateFile, json_codec
 
 
 class DemoTablesFile(RootModel[dict[str, dict[str, int]]]):
     """`demo_box.json`: the settings tables the demo box remembers between runs."""
+
+    model_config = DEFERRED
 
     root: dict[str, dict[str, int]] = Field(default_factory=dict)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import Field, RootModel
 
+from ...domain.base import DEFERRED
 from ...domain.changes import StoredChange
 from ..ports import Changes, WriteLease
 from .state_file import StateFile, json_codec
@@ -22,6 +23,8 @@ class FileChange(StoredChange):
 
 class PendingFile(RootModel[list[FileChange]]):
     """`pending_changes.json`."""
+
+    model_config = DEFERRED
 
     root: list[FileChange] = Field(default_factory=list)
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from pydantic import BaseModel, Field, FiniteFloat, RootModel
+from pydantic import Field, FiniteFloat, RootModel
 
+from ...domain.base import DEFERRED, Model
 from ..ports import RemoteRecords
 from .state_file import StateFile, json_codec
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 
-class Entry(BaseModel, Generic[R]):
+class Entry(Model, Generic[R]):
     """One record and when it expires (Unix time)."""
 
     value: R
@@ -32,6 +33,8 @@ class Entry(BaseModel, Generic[R]):
 
 class Table(RootModel[dict[str, Entry[R]]], Generic[R]):
     """A file of records by key."""
+
+    model_config = DEFERRED
 
     root: dict[str, Entry[R]] = Field(default_factory=dict)
 

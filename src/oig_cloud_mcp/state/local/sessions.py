@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
+from pydantic import Field, FiniteFloat, StringConstraints
 
+from ...domain.base import Model
 from ...domain.models import account_key
 from ...domain.security import BackoffFile, LoginBackoff
 from ...errors import StateFileError
@@ -28,14 +29,14 @@ from .state_file import StateFile, json_codec
 Cookie = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9,-]{1,256}$")]
 
 
-class StoredSession(BaseModel):
+class StoredSession(Model):
     """One account's cookie and when it was stored (Unix time)."""
 
     cookie: Cookie
     saved_at: FiniteFloat = Field(ge=0)
 
 
-class SessionsFile(BaseModel):
+class SessionsFile(Model):
     """`session.json`."""
 
     sessions: dict[str, StoredSession] = Field(default_factory=dict)

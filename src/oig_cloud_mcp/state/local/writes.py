@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, Field, RootModel, StringConstraints
 
+from ...domain.base import DEFERRED
 from ..ports import ProcessLease
 from .files import is_locked, locked_async
 from .state_file import StateFile, json_codec
@@ -28,6 +29,8 @@ Key = Annotated[str, StringConstraints(max_length=400)]
 
 class PreviewsFile(RootModel[dict[Key, dict[Key, AwareDatetime]]]):
     """`previews.json`: principal -> change -> when it was shown."""
+
+    model_config = DEFERRED
 
     root: dict[Key, dict[Key, AwareDatetime]] = Field(default_factory=dict)
 
