@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from oig_cloud_mcp.domain.models import subject_of
 from oig_cloud_mcp.state.redis.connection import account_digest
-from oig_cloud_mcp.state.vault import subject_of
 
 from .fake_portal import BOX_ID, FakePortal
 from .helpers.commands import run_command

@@ -18,9 +18,10 @@ import pytest
 from oig_cloud_mcp.app.households import Households
 from oig_cloud_mcp.app.wiring import build_state
 from oig_cloud_mcp.config import Settings
+from oig_cloud_mcp.domain.models import subject_of
 from oig_cloud_mcp.domain.parsing import PORTAL_TZ
 from oig_cloud_mcp.errors import OigError, WriteNotAllowedError
-from oig_cloud_mcp.state.vault import KeyRing, Vault, subject_of
+from oig_cloud_mcp.state.vault import KeyRing, Vault
 
 from .fake_portal import FakePortal
 from .helpers.fakes import EMAIL, PASSWORD

@@ -20,9 +20,8 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from oig_cloud_mcp.domain.models import WRITE_TOOLS
+from oig_cloud_mcp.domain.models import WRITE_TOOLS, subject_of
 from oig_cloud_mcp.errors import StateFileError
-from oig_cloud_mcp.state.vault import subject_of
 
 from .fake_portal import BOX_ID, FakePortal
 from .helpers.fakes import EMAIL, PASSWORD

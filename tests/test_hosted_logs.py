@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from oig_cloud_mcp.state.vault import fingerprint, subject_of
+from oig_cloud_mcp.domain.models import subject_of
+from oig_cloud_mcp.state.vault import fingerprint
 
 from .fake_portal import FakePortal
 from .helpers.households import (

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..domain.models import Credentials, account_key, is_plausible_email
+from ..domain.models import Credentials, account_key, is_plausible_email, subject_of
 from ..errors import CredentialsNotFoundError
 from ..portal.sessions import Renewal, SessionKeeper
 from ..state.ports import AuditLog, State
-from ..state.vault import Vault, subject_of
+from ..state.vault import Vault
 from .context import App
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.grants import ClientRecord, Grant, grant_principal
+from ..domain.models import subject_of
 from ..state.ports import State
-from ..state.vault import subject_of
 from .authorization import Authorization
 from .sign_in import account_lock
 

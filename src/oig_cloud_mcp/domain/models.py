@@ -7,6 +7,7 @@ A value the portal did not send is `None` (JSON `null`), never 0.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -59,6 +60,12 @@ MODES_BRIEF = (
 def account_key(email: str) -> str:
     """The form of an e-mail used to key sessions, backoff and the whitelist."""
     return email.strip().casefold()
+
+
+def subject_of(account: str) -> str:
+    """The pseudonym a household goes by in grants, keys, audit lines, spans and logs."""
+    digest = hashlib.sha256(f"oig-cloud-mcp household\n{account_key(account)}".encode())
+    return "h" + digest.hexdigest()[:31]
 
 
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")

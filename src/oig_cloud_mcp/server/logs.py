@@ -7,8 +7,8 @@ import re
 import sys
 from types import TracebackType
 
+from ..domain.models import subject_of
 from ..errors import StateFileError
-from ..state.vault import subject_of
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..domain.models import Credentials, account_key
+from ..domain.models import Credentials, subject_of
 from ..errors import ConfigurationError, StateFileError
 from .ports import Records
 
@@ -38,12 +38,6 @@ KEEP_LOGIN_S = 90 * 24 * 3600
 def new_key() -> str:
     """A fresh key ring line: 32 random bytes, base64."""
     return base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii")
-
-
-def subject_of(account: str) -> str:
-    """The pseudonym a household goes by in grants, keys, audit lines and spans."""
-    digest = hashlib.sha256(f"oig-cloud-mcp household\n{account_key(account)}".encode())
-    return "h" + digest.hexdigest()[:31]
 
 
 def fingerprint(key: bytes) -> str:

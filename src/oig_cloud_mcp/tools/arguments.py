@@ -8,7 +8,6 @@ dictionaries the SDK publishes.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
@@ -257,6 +256,8 @@ def parse_value(schema: Schema, raw: str) -> Any:
 
 
 def _closest(name: str, known: Iterable[str]) -> str:
+    import difflib  # only for a wrong name
+
     match = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {match[0]}?)" if match else ""
 

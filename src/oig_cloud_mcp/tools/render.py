@@ -28,7 +28,6 @@ from ..domain.models import (
     Phases,
 )
 from ..domain.parsing import duration_words
-from ..domain.snapshot import STALE_AFTER
 
 
 def _g(value: float, *, sign: bool = False) -> str:
@@ -140,6 +139,8 @@ def _phases_line(p: Phases) -> str:
 
 def basic_data_text(data: BasicData) -> str:
     """Summary of a live snapshot."""
+    from ..domain.snapshot import STALE_AFTER  # loaded by the read that made `data`
+
     g, s, b, h = data.grid, data.solar, data.battery, data.house
     age = data.data_age_s
     if age is not None and age > STALE_AFTER.total_seconds():
