@@ -224,3 +224,23 @@ def test_the_stdio_server_and_cli_load_no_redis_without_state(env: dict[str, str
     )
 
     assert done.stdout.strip() == "False"
+
+
+def test_serving_on_redis_without_the_hosted_extra_stops_at_start_in_one_sentence(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['redis'] = None  # as if the hosted extra were not installed\n"
+    )
+    without_redis = {
+        **env,
+        "PYTHONPATH": str(tmp_path / "probe"),
+        "OIG_CLOUD_MCP_STATE": "redis://127.0.0.1:1/0",
+    }
+
+    done = run_command(without_redis)  # serving stdio; it would wait for stdin's end
+
+    assert done.returncode == 2
+    assert "needs the hosted extra" in done.stderr
+    assert done.stdout == ""

@@ -91,6 +91,8 @@ def _one_app(
         if built:
             await built[0].aclose()
 
+    if settings.state_url and not settings.demo:
+        household()  # a shared state that cannot work (no Redis client) stops the start
     return household, close
 
 
