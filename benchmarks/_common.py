@@ -46,6 +46,12 @@ def summary(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
 
 
+def count_argument(default: int) -> int:
+    """The first whole number among the command's arguments (a count of runs or calls),
+    else `default`: other arguments (`--quick`, paths) are left to whoever reads them."""
+    return next((int(arg) for arg in sys.argv[1:] if arg.isdigit()), default)
+
+
 def oig_command() -> list[str]:
     """The installed console script of this interpreter's environment."""
     script = Path(sys.executable).with_name("oig-cloud-mcp")

@@ -7,7 +7,6 @@ Both hit the same local fake portal on 127.0.0.1 with the live-data cache disabl
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from _common import (
     Row,
     RunningPortal,
     Server,
+    count_argument,
     oig_command,
     portal_env,
     print_rows,
@@ -26,7 +26,7 @@ from _common import (
     temp_home,
 )
 
-CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 60
+CALLS = count_argument(60)
 
 
 def bare_gets(url: str, calls: int) -> list[float]:

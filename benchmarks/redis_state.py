@@ -18,7 +18,6 @@ import asyncio
 import dataclasses
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -27,7 +26,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
-from _common import EMAIL, PASSWORD, FakePortal, Row, RunningPortal, print_rows
+from _common import EMAIL, PASSWORD, FakePortal, Row, RunningPortal, count_argument, print_rows
 from redis.asyncio.connection import Connection
 from tests.helpers.redis_servers import HINTS, RedisServer
 
@@ -216,5 +215,5 @@ def measure(runs: int = 20) -> list[Row]:
 
 
 if __name__ == "__main__":
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    count = count_argument(20)
     print_rows(f"Shared state on Redis ({count} runs each)", measure(count))

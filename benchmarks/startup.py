@@ -6,12 +6,12 @@ runs interleaved so both see the same machine load.
 
 from __future__ import annotations
 
-import sys
 import time
 
 from _common import (
     Row,
     Server,
+    count_argument,
     floor_command,
     isolated_env,
     oig_command,
@@ -20,7 +20,7 @@ from _common import (
     temp_home,
 )
 
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
+RUNS = count_argument(12)
 
 
 def one_start(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, float]:

@@ -10,7 +10,6 @@ configured and not: the added cost of a call's spans and metrics. Interleaved ru
 from __future__ import annotations
 
 import shutil
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ from _common import (
     Row,
     RunningPortal,
     Server,
+    count_argument,
     floor_command,
     oig_command,
     portal_env,
@@ -31,7 +31,7 @@ from _common import (
 from startup import one_start
 from startup_instructions import instructions
 
-RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 12
+RUNS = count_argument(12)
 CALLS = 20
 
 
