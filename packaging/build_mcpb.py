@@ -6,7 +6,7 @@ stages a bundle directory (default `build/mcpb`): `manifest.json`, the icon, and
 needs to build the package (`pyproject.toml`, `README.md`, `LICENSE`, `src/`). Of `src/`
 only the files git tracks are staged, so a stray `.env` or a local state directory never
 ends up in the bundle; outside a git checkout every file is staged except `IGNORE` and
-`NEVER_PACKED`. The
+`NEVER_PACKED` (which spares `PACKAGE_DATA` and the folders of Python packages). The
 manifest is derived, not hand-kept: the version from the package, the URLs, summary and
 licence from `pyproject.toml`, the tools and prompts from the server itself. Pack it with
 the official CLI: `npx --yes @anthropic-ai/mcpb@2.1.2 pack build/mcpb dist/NAME.mcpb`.
@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGING = Path(__file__).resolve().parent
 MCPB_CLI = "@anthropic-ai/mcpb@2.1.2"
 IGNORE = ("__pycache__", "*.pyc", ".venv", "uv.lock")
+PACKAGE_DATA = ("tool_schemas.json",)
+"""Files of the package that a `NEVER_PACKED` pattern would leave out (the published tool
+schemas, which `tools/list` reads)."""
 NEVER_PACKED = (
     ".*",  # .env, .DS_Store, editor state
     "*.env",
@@ -37,7 +40,7 @@ NEVER_PACKED = (
     "*.bak",
     "*~",
     "*.corrupt-*",
-    "*.json",  # state files (session.json, demo_box.json, ...); the package has none
+    "*.json",  # state files (session.json, demo_box.json, ...), but for PACKAGE_DATA
     "*.jsonl",
     "*.txt",
     "*.cfg",
@@ -197,6 +200,20 @@ def _matches(path: PurePosixPath, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(part, pattern) for part in path.parts for pattern in patterns)
 
 
+def _left_out(root: Path, path: PurePosixPath) -> bool:
+    """Whether a file found outside a git checkout stays out of the bundle: a cache, or a
+    secret or local state by its name or a folder's (a Python package's own folder, such as
+    the package's `state`, is code, whatever its name)."""
+    if _matches(path, IGNORE):
+        return True
+    if path.name in PACKAGE_DATA:
+        return False
+    folders = [f for f in path.parents if f.parts and not (root / f / "__init__.py").exists()]
+    return _matches(PurePosixPath(path.name), NEVER_PACKED) or any(
+        _matches(PurePosixPath(f.name), NEVER_PACKED) for f in folders
+    )
+
+
 def _git(root: Path, *args: str) -> list[PurePosixPath] | None:
     """`git ls-files ARGS -- src` in `root` if `root` is the top of a git checkout."""
     try:
@@ -231,7 +248,7 @@ def source_files(root: Path) -> list[PurePosixPath]:
             for path in (root / "src").rglob("*")
             if path.is_file()
         )
-        return sorted(p for p in found if not _matches(p, IGNORE + NEVER_PACKED))
+        return sorted(p for p in found if not _left_out(root, p))
     untracked = [
         p for p in _git(root, "--others", "--exclude-standard") or [] if not _matches(p, IGNORE)
     ]

@@ -25,7 +25,7 @@ from mcp import Client
 from oig_cloud_mcp.config import Settings
 from oig_cloud_mcp.domain.models import WRITE_TOOLS
 from oig_cloud_mcp.server import build_server
-from oig_cloud_mcp.tools.catalogue import full_schema
+from oig_cloud_mcp.tools.catalogue import BY_NAME, full_schema
 
 from .fake_portal import BOX_ID, FakePortal
 
@@ -223,6 +223,8 @@ def test_any_arguments_get_a_sentence_no_request_when_invalid_and_no_unconfirmed
         assert result.is_error, text
         assert portal.log == [], text
         assert len(text) < 400
+    if not result.is_error:  # what it answers is what its output model describes
+        BY_NAME[tool].output.model_validate(result.structured_content)
     answer = result.structured_content if isinstance(result.structured_content, dict) else {}
     change = (tool, str(answer.get("box_id")), str(answer.get("requested")))
     if portal.write_requests():

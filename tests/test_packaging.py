@@ -7,11 +7,13 @@ all name it, and carry the package version.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -204,6 +206,20 @@ def test_outside_git_every_file_but_secrets_state_and_caches_is_staged(tmp_path:
     source_tree(tmp_path)
 
     assert staged(tmp_path) == {"src/pkg/__init__.py", "src/pkg/ui/view.html", "src/pkg/py.typed"}
+
+
+@needs_git
+def test_an_unpacked_source_archive_stages_the_same_files_as_this_checkout(
+    tmp_path: Path,
+) -> None:
+    archive = subprocess.run(
+        [str(GIT), "-C", str(ROOT), "archive", "HEAD", "src"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tmp_path, filter="data")
+
+    assert "src/oig_cloud_mcp/server/tool_schemas.json" in staged(tmp_path)
+    assert staged(tmp_path) == staged(ROOT)
 
 
 @needs_git

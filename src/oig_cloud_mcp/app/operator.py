@@ -1,6 +1,6 @@
 """The operator's commands for a server of many homes: list, revoke and forget a household.
 
-A household goes by its pseudonym (`state.vault.subject_of` of its e-mail) in grants, keys
+A household goes by its pseudonym (`domain.models.subject_of` of its e-mail) in grants, keys
 and audit lines; the operator names it by e-mail, which is never shown back.
 """
 
