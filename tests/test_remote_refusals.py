@@ -14,7 +14,7 @@ from oig_cloud_mcp.config import Settings
 
 from .fake_portal import FakePortal
 from .helpers.fakes import FakeClock
-from .helpers.oauth import Browser, RawOAuth, pkce
+from .helpers.oauth import Browser, RawOAuth, call_tool, pkce
 from .helpers.remote import InProcess, in_process
 
 START = 1_900_000_000.0
@@ -338,20 +338,7 @@ def test_a_read_token_cannot_see_or_call_a_write_tool(
 ) -> None:
     tokens = granted(raw, browser, remote)
     listed = raw.mcp(tokens["access_token"]).json()["result"]["tools"]
-    call = raw.http.post(
-        "/mcp",
-        json={
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "tools/call",
-            "params": {"name": "set_box_mode", "arguments": {"mode": "Home UPS", "confirm": True}},
-        },
-        headers={
-            "Authorization": f"Bearer {tokens['access_token']}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    ).json()["result"]
+    call = call_tool(raw, tokens["access_token"], "set_box_mode", mode="Home UPS", confirm=True)
 
     assert "set_box_mode" not in [tool["name"] for tool in listed]
     assert call["isError"] is True

@@ -125,14 +125,6 @@ def signed_in(raw: RawOAuth, household: Household, *, write: bool = False) -> di
 
 def rpc(raw: RawOAuth, token: str, method: str, **params: Any) -> dict[str, Any]:
     """One JSON-RPC request to /mcp with `token`; the whole answer."""
-    answer = raw.http.post(
-        "/mcp",
-        json={"jsonrpc": "2.0", "id": 7, "method": method, "params": params},
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
+    answer = raw.mcp(token, method, params)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())

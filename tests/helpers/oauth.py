@@ -223,11 +223,17 @@ class RawOAuth:
             code_verifier=verifier,
         )
 
-    def mcp(self, access_token: str, method: str = "tools/list", **headers: str) -> httpx.Response:
+    def mcp(
+        self,
+        access_token: str,
+        method: str = "tools/list",
+        params: dict[str, Any] | None = None,
+        **headers: str,
+    ) -> httpx.Response:
         """One JSON-RPC request to /mcp with the bearer."""
         return self.http.post(
             "/mcp",
-            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": {}},
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}},
             headers={
                 "Authorization": f"Bearer {access_token}",
                 "Accept": "application/json, text/event-stream",
@@ -242,20 +248,7 @@ class RawOAuth:
 
 def call_tool(raw: RawOAuth, access_token: str, name: str, **arguments: Any) -> dict[str, Any]:
     """`tools/call` over raw HTTP; the JSON-RPC result."""
-    answer = raw.http.post(
-        "/mcp",
-        json={
-            "jsonrpc": "2.0",
-            "id": 3,
-            "method": "tools/call",
-            "params": {"name": name, "arguments": arguments},
-        },
-        headers={
-            "Authorization": f"Bearer {access_token}",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2025-06-18",
-        },
-    )
+    answer = raw.mcp(access_token, "tools/call", {"name": name, "arguments": arguments})
     assert answer.status_code == 200, answer.text
     return dict(answer.json()["result"])
 
