@@ -12,7 +12,6 @@ import copy
 import json
 import secrets
 import string
-import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .fake_history import day_history, days
+from .helpers.threaded import serve_in_thread
 
 SAMPLE = Path(__file__).parent / "fixtures" / "json_php_live_stats_single_box.json"
 BOX_ID = "2205232120"
@@ -384,24 +384,12 @@ class RunningPortal:
             lifespan="off",
             timeout_graceful_shutdown=1,  # handlers asleep in delay_s need not finish
         )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._serving = serve_in_thread(config, "the fake portal")
+        self.url = ""
 
     def __enter__(self) -> RunningPortal:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake portal did not start")
-            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self._serving.__enter__()}/"
         return self
 
-    @property
-    def url(self) -> str:
-        sockets = self._server.servers[0].sockets
-        host, port = sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}/"
-
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._serving.__exit__(None, None, None)
