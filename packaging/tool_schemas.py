@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "src" / "oig_cloud_mcp" / "server" / "tool_schemas.json"
+sys.path.insert(0, str(ROOT / "src"))
+
+from oig_cloud_mcp.server.schemas import PUBLISHED, derived_schemas  # noqa: E402
+
+SCHEMAS = ROOT / "src" / "oig_cloud_mcp" / "server" / PUBLISHED
 
 
 def rendered(schemas: dict[str, Any]) -> str:
@@ -24,8 +28,5 @@ def rendered(schemas: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "src"))
-    from oig_cloud_mcp.server.schemas import derived_schemas
-
     SCHEMAS.write_text(rendered(derived_schemas()), encoding="utf-8")
     print(f"{SCHEMAS.relative_to(ROOT)} rewritten")

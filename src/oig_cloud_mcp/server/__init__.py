@@ -78,18 +78,18 @@ def _one_app(
 ) -> tuple[Callable[[], App], Callable[[], Awaitable[None]]]:
     """The server's one app (for every call), built when a call first needs it, and what
     closes it: answering `initialize` and `tools/list` needs none of it."""
-    built: list[App] = [] if app is None else [app]
 
     def household() -> App:
-        if not built:
+        nonlocal app
+        if app is None:
             from ..app.wiring import build_app
 
-            built.append(build_app(settings))
-        return built[0]
+            app = build_app(settings)
+        return app
 
     async def close() -> None:
-        if built:
-            await built[0].aclose()
+        if app is not None:
+            await app.aclose()
 
     if settings.state_url and not settings.demo:
         household()  # a shared state that cannot work (no Redis client) stops the start
@@ -120,7 +120,7 @@ def build_server(
     allowed = settings.allowed_writes
     names = ", ".join(sorted(allowed))
     middleware: list[Any] = [trim_server_info]
-    if settings.telemetry.metrics:  # only then is the OTel metrics API imported
+    if settings.telemetry.metrics:  # else there is no reader, and start-up skips the import
         from .observe import measure_operations
 
         middleware.append(measure_operations)
